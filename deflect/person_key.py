@@ -1,0 +1,40 @@
+"""The person key of deflection-rules.md §2.
+
+Names and birth dates are turned into this key during extraction and go no further: nothing else
+in the project ever sees them. The secret comes from the environment variable the configuration
+names and never enters the warehouse or a log.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+
+def normalise_name(name: str | None) -> str:
+    """NFKD, drop combining marks, full Unicode upper-casing (ß -> SS), keep only A-Z."""
+    if not name:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", name)
+    no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    upper = no_marks.upper()  # str.upper applies the full case mapping: 'ß'.upper() == 'SS'
+    return "".join(ch for ch in upper if "A" <= ch <= "Z")
+
+
+def person_key(secret: bytes, last: str | None, first: str | None, birth_date: str | None) -> str | None:
+    """Lowercase hex HMAC-SHA256 of `LAST|FIRST|YYYY-MM-DD`, or None when an input is missing."""
+    last_n, first_n = normalise_name(last), normalise_name(first)
+    if not last_n or not first_n or not birth_date:
+        return None
+    message = f"{last_n}|{first_n}|{birth_date}".encode("utf-8")
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def age_in_years(birth_date, on_date) -> int | None:
+    """Whole years between two dates (the age at referral), None when either is missing."""
+    if birth_date is None or on_date is None:
+        return None
+    years = on_date.year - birth_date.year
+    if (on_date.month, on_date.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

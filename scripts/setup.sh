@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything the project and its tests need on a fresh Debian machine, idempotently:
+# system packages (OpenSSH server for the SFTP tests), uv, and the locked Python environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server openssh-client)
+command -v psql >/dev/null 2>&1 && [ -d /usr/lib/postgresql ] || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "setup: installing uv" >&2
+  python3 -m pip install -q uv
+fi
+uv sync --frozen --quiet

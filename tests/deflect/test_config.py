@@ -1,0 +1,64 @@
+import textwrap
+
+import pytest
+
+from deflect.config import ConfigError, load_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "deflect.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+VALID = """
+warehouse: duckdb:///wh.duckdb
+landing_dir: landing
+person_key_secret_env: DEFLECT_PERSON_KEY
+max_file_bytes: 1000
+sources:
+  - name: tracs-isp
+    kind: tracs
+    url: sftp://deflect@127.0.0.1:2222/exports/tracs/IL0849800
+    host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB"
+    key_file: keys/id_ed25519
+  - name: meg-sieg
+    kind: meg
+    unit: SIEG
+    url: file://replay/SIEG
+"""
+
+
+def test_paths_are_relative_to_the_file(tmp_path):
+    cfg = load_config(write(tmp_path, VALID))
+    assert cfg.landing_dir == tmp_path / "landing"
+    assert cfg.warehouse == f"duckdb://{tmp_path}/wh.duckdb"
+    tracs, meg = cfg.sources
+    assert tracs.key_file == tmp_path / "keys" / "id_ed25519"
+    assert (tracs.host, tracs.port, tracs.username, tracs.path) == (
+        "127.0.0.1", 2222, "deflect", "/exports/tracs/IL0849800")
+    assert meg.url == f"file://{tmp_path}/replay/SIEG" and meg.path == f"{tmp_path}/replay/SIEG"
+    assert cfg.max_file_bytes == 1000
+
+
+def test_unknown_key_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'colour'"):
+        load_config(write(tmp_path, VALID + "colour: blue\n"))
+    bad_source = VALID.replace("    unit: SIEG\n", "    unit: SIEG\n    pasword: x\n")
+    with pytest.raises(ConfigError, match=r"sources\[1\]: unknown key 'pasword'"):
+        load_config(write(tmp_path, bad_source))
+
+
+def test_sftp_needs_a_pinned_host_key(tmp_path):
+    text = VALID.replace('    host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB"\n', "")
+    with pytest.raises(ConfigError, match="pinned 'host_key'"):
+        load_config(write(tmp_path, text))
+
+
+def test_meg_needs_unit_and_secret_variable_is_named(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match="needs 'unit'"):
+        load_config(write(tmp_path, VALID.replace("    unit: SIEG\n", "")))
+    cfg = load_config(write(tmp_path, VALID.replace("DEFLECT_PERSON_KEY", "NOT_SET_ANYWHERE")))
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE is not set"):
+        cfg.person_key_secret()
