@@ -1,0 +1,1 @@
+"""XML Schemas of the source interfaces and the schema registry (`schemas.registry`)."""
