@@ -89,7 +89,7 @@ LEDGER_STATUSES = ("pending", "loaded", "quarantined", "duplicate")
 
 # --- what ingestion needs to know of earlier runs (read from the warehouse's file ledger) -------
 
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,53 @@
+"""Record rules of a MEG Case (deflection-rules.md §5), one small function each."""
+from __future__ import annotations
+
+from ingestion.findings import B03, B04, B05, Finding, duplicate_values
+
+NS = "urn:il:meg:rms:case-activity"
+
+
+def _q(local: str) -> str:
+    return f"{{{NS}}}{local}"
+
+
+def _subjects(case):
+    return case.findall(f"{_q('Subjects')}/{_q('Subject')}")
+
+
+def _deflections(case):
+    return case.findall(f"{_q('Deflections')}/{_q('Deflection')}")
+
+
+def check_b03(case) -> list[Finding]:
+    """B03: a Deflection whose SubjectId names no Subject of the same case."""
+    ids = {s.get("SubjectId") for s in _subjects(case)}
+    return [B03.finding(f"SubjectId {d.get('SubjectId')}", line=d.sourceline,
+                        path=f"Deflections/Deflection[@SubjectId='{d.get('SubjectId')}']")
+            for d in _deflections(case) if d.get("SubjectId") not in ids]
+
+
+def check_b04_subject_id(case) -> list[Finding]:
+    """B04: the same Subject/@SubjectId twice in one case."""
+    return duplicate_values(_subjects(case), "SubjectId", "Subject/@SubjectId", B04,
+                            path_of=lambda s: f"Subjects/Subject[@SubjectId='{s.get('SubjectId')}']")
+
+
+def check_b04_deflection_subject(case) -> list[Finding]:
+    """B04: two Deflection elements for the same SubjectId in one case."""
+    return duplicate_values(
+        _deflections(case), "SubjectId", "Deflection/@SubjectId", B04,
+        path_of=lambda d: f"Deflections/Deflection[@SubjectId='{d.get('SubjectId')}']")
+
+
+def check_b05(case, unit: str | None) -> list[Finding]:
+    """B05: CaseNumber must start with the file's Unit followed by '-'."""
+    number = case.get("CaseNumber") or ""
+    if unit and number.startswith(unit + "-"):
+        return []
+    return [B05.finding(f"CaseNumber {number} in a file of unit {unit}", line=case.sourceline,
+                        path="@CaseNumber")]
+
+
+def record_rules(case, unit: str | None) -> list[Finding]:
+    return (check_b03(case) + check_b04_subject_id(case) + check_b04_deflection_subject(case)
+            + check_b05(case, unit))

@@ -1,0 +1,50 @@
+"""Record rules of a TraCS FieldReport (deflection-rules.md §5), one small function each."""
+from __future__ import annotations
+
+from ingestion.findings import B01, B02, B04, Finding, duplicate_values
+
+NS = "urn:il:isp:tracs:export"
+
+
+def _q(local: str) -> str:
+    return f"{{{NS}}}{local}"
+
+
+def _individuals(form):
+    return form.findall(f"{_q('individuals')}/{_q('individual')}")
+
+
+def _disposition(ind) -> str | None:
+    el = ind.find(_q("individualDisposition"))
+    return el.text if el is not None and el.text else None
+
+
+def _path(ind) -> str:
+    return f"individuals/individual[@seq='{ind.get('seq')}']"
+
+
+def check_b01(form) -> list[Finding]:
+    """B01: an individual with disposition CD and no deflection element."""
+    return [B01.finding(f"individual seq {ind.get('seq')}", line=ind.sourceline, path=_path(ind))
+            for ind in _individuals(form)
+            if _disposition(ind) == "CD" and ind.find(_q("deflection")) is None]
+
+
+def check_b02(form) -> list[Finding]:
+    """B02: a deflection element on an individual whose disposition is not CD."""
+    out = []
+    for ind in _individuals(form):
+        defl = ind.find(_q("deflection"))
+        if defl is not None and _disposition(ind) != "CD":
+            out.append(B02.finding(f"individual seq {ind.get('seq')} has disposition "
+                                   f"{_disposition(ind) or 'blank'}", line=defl.sourceline,
+                                   path=_path(ind) + "/deflection"))
+    return out
+
+
+def check_b04_individual_seq(form) -> list[Finding]:
+    """B04: the same individual/@seq twice in one FieldReport."""
+    return duplicate_values(_individuals(form), "seq", "individual seq", B04, path_of=_path)
+
+
+RECORD_RULES = (check_b01, check_b02, check_b04_individual_seq)

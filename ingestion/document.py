@@ -1,0 +1,361 @@
+"""Streaming validation and extraction of one landed file.
+
+Two passes over the file, both with the hardened parser of `xmlsafe` and a C-level tag filter
+(events only for the root, containers and records):
+
+1. records only: proves the file well-formed within the size limit (F01, F06, F07) and counts
+   record identities, so B04 knows before any row is written which formNumbers / CaseNumbers
+   occur twice (every copy is quarantined). Its root element then gives F02, F03, the root's
+   attribute errors (F08) and F05;
+2. each record, as soon as it ends, is moved under a small wrapper (a copy of the root and of its
+   container, same attributes) and validated alone against the schema; errors in it, or on its
+   Contact's attributes, are S01; then the record rules run, then extraction. Whatever lies
+   between records (a stray element, character content, an empty Contact) is validated the same
+   way when its parent ends, and any error there is F08.
+
+Processed elements are detached, so memory follows the largest record, not the file. Outputs go
+to a `sink` that keeps them per file: a file-level finding discards what the file produced.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from ingestion import xmlsafe
+from ingestion.adapter import Adapter, FileContext
+from ingestion.findings import F02, F03, F08, S01, Finding, check_duplicate_in_file
+from ingestion.xmlsafe import FileRejected
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DocumentResult:
+    file_findings: list[Finding] = field(default_factory=list)
+    records_loaded: int = 0
+    records_quarantined: int = 0
+
+
+def record_sha256(c14n: bytes) -> str:
+    return hashlib.sha256(c14n).hexdigest()
+
+
+def c14n(el) -> bytes:
+    """Exclusive C14N of a record: the same record gives the same bytes in any file."""
+    return etree.tostring(el, method="c14n", exclusive=True, with_comments=False, with_tail=False)
+
+
+# -- schema registry ---------------------------------------------------------------------------
+
+def _registry():
+    from schemas import registry
+    return registry
+
+
+_VALUE_PATTERNS = (
+    re.compile(r"(: )'.*?'(?= is not )", re.DOTALL),
+    re.compile(r"(The value )'.*?'(?= )", re.DOTALL),
+    re.compile(r"(The actual length is \d+\.|length of )'.*?'", re.DOTALL),
+)
+
+
+def redact(message: str) -> str:
+    """Schema messages quote the offending value, which may be a name or a birth date: the
+    value is withheld, the element, attribute, type and facet are kept."""
+    for pat in _VALUE_PATTERNS:
+        message = pat.sub(r"\1(value withheld)", message)
+    return message.strip()
+
+
+def element_path(el, anchors) -> str:
+    """A readable path of `el`: up to the nearest anchor (an element whose real path in the file
+    is known: the record, a container or root copy in the wrapper), then down with local names,
+    indexed where siblings share a name."""
+    parts = []
+    prefix = ""
+    while el is not None:
+        hit = next((p for a, p in anchors if a is el), None)
+        if hit is not None:
+            prefix = hit
+            break
+        parent = el.getparent()
+        name = etree.QName(el).localname if isinstance(el.tag, str) else "node()"
+        if parent is not None:
+            same = [c for c in parent if c.tag == el.tag]
+            if len(same) > 1:
+                name += f"[{same.index(el) + 1}]"
+        parts.append(name)
+        el = parent
+    return prefix + "".join("/" + p for p in reversed(parts))
+
+
+@dataclass
+class _Level:
+    """An open element at or above the record level, in the file and in the wrapper."""
+
+    el: object
+    path: str
+    ok: bool  # root / expected container on the expected path
+    copy: object = None  # its shallow copy inside the wrapper
+    children: Counter = field(default_factory=Counter)
+    records: int = 0
+
+
+class _Schema:
+    def __init__(self, entry):
+        self.entry = entry
+
+    def errors(self, wrapper_root):
+        return _registry().validate(wrapper_root, self.entry)
+
+
+def _error_element(err, wrapper_root):
+    el = getattr(err, "element", None)
+    if isinstance(el, etree._Element):
+        return el
+    if getattr(err, "path", None):
+        try:
+            found = wrapper_root.getroottree().xpath(err.path)
+            if found and isinstance(found[0], etree._Element):
+                return found[0]
+        except etree.XPathError:
+            pass
+    return None
+
+
+def _shallow_copy(el):
+    copy = etree.Element(el.tag, dict(el.attrib), nsmap=el.nsmap)
+    try:
+        copy.sourceline = el.sourceline
+    except OverflowError:  # libxml2 keeps settable lines in 16 bits; findings use the original's
+        pass
+    return copy
+
+
+def _has_text(s: str | None) -> bool:
+    return bool(s and s.strip())
+
+
+def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
+                     compressed: bool = False) -> tuple[Counter, object]:
+    """Pass 1: identities of the records in their place, and the root element (attributes
+    only left). Raises FileRejected: F01/F06/F07."""
+    rec_q = adapter.qname(adapter.record)
+    cont_q = [adapter.qname(c) for c in adapter.containers]
+    counts: Counter = Counter()
+    root_attrib: dict | None = None
+    it = xmlsafe.iterparse(path, max_bytes, compressed, events=("end",), tag=[rec_q, *cont_q])
+    for _, el in it:
+        parent = el.getparent()
+        if el.tag == rec_q and _in_place(el, adapter):
+            if root_attrib is None:
+                root_attrib = dict(el.getroottree().getroot().attrib)
+            rid = adapter.record_id(el.attrib, root_attrib)
+            if rid:
+                counts[rid] += 1
+        el.clear()
+        while el.getprevious() is not None:
+            del parent[0]
+    return counts, it.root
+
+
+def _in_place(el, adapter: Adapter) -> bool:
+    """True when `el` sits root/containers.../el as the document structure says."""
+    expected = [adapter.root, *adapter.containers]
+    p = el.getparent()
+    for local in reversed(expected):
+        if p is None or p.tag != adapter.qname(local):
+            return False
+        p = p.getparent()
+    return p is None
+
+
+class DocumentProcessor:
+    """Both passes over one file; see the module docstring."""
+
+    def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int):
+        self.path, self.adapter, self.ctx, self.sink = path, adapter, ctx, sink
+        self.max_bytes = max_bytes
+        self.compressed = ctx.file_name.endswith(".gz")
+        self.result = DocumentResult()
+        self.schema: _Schema | None = None
+        self.counts: Counter = Counter()
+        self.levels: list[_Level] = []
+        self.root_copy = None
+        self.root_q = adapter.qname(adapter.root)
+        self.rec_q = adapter.qname(adapter.record)
+        self.cont_q = [adapter.qname(c) for c in adapter.containers]
+        self.record_depth = len(adapter.containers) + 1
+
+    # -- driver -----------------------------------------------------------------------------
+    def run(self) -> DocumentResult:
+        try:
+            self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
+                                                 self.compressed)
+            self._root(root)
+            self._pass2()
+        except FileRejected as rej:
+            self.result.file_findings.append(rej.finding)
+        return self.result
+
+    def _pass2(self) -> None:
+        # Events only for the root, containers and records (C-level filter): what lies between
+        # them is checked when its parent ends, what lies inside a record goes with the record.
+        root_q, rec_q, conts = self.root_q, self.rec_q, set(self.cont_q)
+        it = xmlsafe.iterparse(self.path, self.max_bytes, self.compressed,
+                               events=("start", "end"), tag=[root_q, rec_q, *self.cont_q])
+        for event, el in it:
+            if event == "start":
+                if el.tag == root_q and el.getparent() is None:
+                    self.levels = [_Level(el, f"/{self.adapter.root}", True, self.root_copy)]
+                elif el.tag in conts and self.levels:
+                    self._container_start(el)
+                continue
+            if el.tag == rec_q:
+                top = self.levels[-1]
+                if len(self.levels) == self.record_depth and top.ok and el.getparent() is top.el:
+                    self._record(el, top)
+            elif self.levels and self.levels[-1].el is el:
+                self._end_level(self.levels.pop())
+
+    # -- root and containers ------------------------------------------------------------------
+    def _container_start(self, el) -> None:
+        top = self.levels[-1]
+        depth = len(self.levels)
+        if depth > len(self.cont_q) or not top.ok or el.getparent() is not top.el \
+                or el.tag != self.cont_q[depth - 1]:
+            return  # out of place: one of its parent's leftovers, or inside a record
+        top.children[el.tag] += 1
+        path = f"{top.path}/{etree.QName(el).localname}[{top.children[el.tag]}]"
+        copy = _shallow_copy(el)
+        top.copy.append(copy)
+        self.levels.append(_Level(el, path, True, copy))
+
+    def _root(self, el) -> None:
+        a = self.adapter
+        q = etree.QName(el)
+        if q.namespace != a.namespace or q.localname != a.root:
+            raise FileRejected(F02.finding(
+                f"expected {{{a.namespace}}}{a.root}, found {{{q.namespace or ''}}}{q.localname}",
+                line=el.sourceline, path=f"/{q.localname}"))
+        registry = _registry()
+        version = el.get(a.version_attribute)
+        try:
+            if version is None:
+                raise registry.UnsupportedVersion(a.namespace, None)
+            entry = registry.get_schema(a.namespace, version)
+        except registry.UnsupportedVersion:
+            raise FileRejected(F03.finding(f"{a.version_attribute}={version!r}",
+                                           line=el.sourceline, path=f"/{a.root}")) from None
+        self.schema = _Schema(entry)
+        self.root_copy = _shallow_copy(el)
+        attr_errors = self.schema.errors(self.root_copy)
+        if attr_errors:
+            self._reject_f08(attr_errors, self.root_copy, [(self.root_copy, f"/{a.root}")],
+                             line=el.sourceline)
+        self.ctx.root_attrib = dict(el.attrib)
+        self.ctx.extra = a.file_context_extra(self.ctx.root_attrib)
+        f05 = a.check_file_name(self.ctx.file_name, self.ctx.root_attrib, self.ctx.source)
+        if f05:
+            raise FileRejected(f05[0])
+
+    def _end_level(self, level: _Level) -> None:
+        el = level.el
+        leftovers = list(el)
+        stray_text = _has_text(el.text) or any(_has_text(c.tail) for c in leftovers)
+        if stray_text:
+            raise FileRejected(F08.finding("character content outside every record",
+                                           line=el.sourceline, path=level.path))
+        if leftovers or level.records == 0:
+            for child in leftovers:
+                level.copy.append(child)
+            errors = self.schema.errors(self.root_copy)
+            if level.records:
+                # its own attribute errors were S01 for each of its records
+                errors = [e for e in errors if _error_element(e, self.root_copy) is not level.copy]
+            if errors:
+                self._reject_f08(errors, self.root_copy, self._anchors([(level.copy, level.path)]))
+            for child in leftovers:
+                level.copy.remove(child)
+        if self.levels:  # not the root: drop it from the wrapper and from the document
+            level.copy.getparent().remove(level.copy)
+            el.getparent().remove(el)
+            self.levels[-1].records += level.records
+
+    def _anchors(self, extra=()):
+        return [(lv.copy, lv.path) for lv in self.levels if lv.copy is not None] + list(extra)
+
+    def _reject_f08(self, errors, wrapper_root, anchors, line=None):
+        err = errors[0]
+        el = _error_element(err, wrapper_root)
+        path = element_path(el, anchors) if el is not None else err.path
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise FileRejected(F08.finding(redact(err.message) + more, line=line or err.line or None,
+                                       column=err.column or None, path=path))
+
+    # -- records ----------------------------------------------------------------------------
+    def _record(self, el, parent: _Level) -> None:
+        a, ctx = self.adapter, self.ctx
+        parent.records += 1
+        parent.children[el.tag] += 1
+        line = el.sourceline
+        rec_path = f"{parent.path}/{a.record}[{parent.children[el.tag]}]"
+        rid = a.record_id(el.attrib, ctx.root_attrib) or ""
+        version = a.record_version(el)
+        el.getparent().remove(el)
+        el.tail = None
+        parent.copy.append(el)
+        try:
+            raw = c14n(el)
+            rsha = record_sha256(raw)
+            findings = self._schema_findings(el, rec_path)
+            if not findings:
+                findings = a.record_rules(el, ctx) + check_duplicate_in_file(
+                    rid, self.counts, line=line, path=rec_path)
+                findings = [self._with_path(f, el, rec_path) for f in findings]
+            rows = []
+            if not findings:
+                try:
+                    rows = list(a.extract(el, ctx, rid, rsha))
+                except (KeyError, ValueError) as exc:
+                    # the schema should make this impossible (a code outside the vocabulary, a
+                    # date that does not parse); never let one record stop the batch
+                    findings = [S01.finding(f"value not accepted by extraction "
+                                            f"({type(exc).__name__})", line=line, path=rec_path)]
+            if findings:
+                self.result.records_quarantined += 1
+                self.sink.quarantine_record(rid, version, rsha, findings, line, raw)
+            else:
+                self.result.records_loaded += 1
+                for table, row in rows:
+                    self.sink.row(table, row)
+        finally:
+            parent.copy.remove(el)
+
+    def _with_path(self, f: Finding, el, rec_path: str) -> Finding:
+        if f.path is None:
+            return Finding(f.code, f.level, f.message, f.line, f.column, rec_path)
+        if not f.path.startswith("/"):
+            return Finding(f.code, f.level, f.message, f.line, f.column, f"{rec_path}/{f.path}")
+        return f
+
+    def _schema_findings(self, el, rec_path: str) -> list[Finding]:
+        out = []
+        for err in self.schema.errors(self.root_copy):
+            target = _error_element(err, self.root_copy)
+            # errors on the container's own attributes (Contact) are S01 for each of its records
+            path = rec_path if target is None else element_path(
+                target, self._anchors([(el, rec_path)]))
+            line = err.line
+            for lv in self.levels:
+                if target is not None and lv.copy is target:
+                    line = lv.el.sourceline
+            out.append(S01.finding(redact(err.message), line=line or None,
+                                   column=err.column or None, path=path))
+        return out

@@ -1,0 +1,218 @@
+"""Processing a batch of files of one source: fetch, verify, deduplicate, validate, extract.
+
+One connection per batch. Each file is downloaded atomically into the landing area, checked
+against its sidecar (TraCS), recognised as a duplicate when its bytes were seen before, else
+validated and extracted in streaming. A failure of the source itself (host key, authentication,
+network after retries) ends the batch as 'failed' with what was finished so far: the batch
+directory is always whole.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deflect.config import Config, SourceConfig
+from ingestion.adapter import Adapter, FileContext, get_adapter
+from ingestion.batch import BatchWriter, quarantine_id
+from ingestion.canonical import LedgerSnapshot
+from ingestion.document import DocumentProcessor
+from ingestion.findings import F04, F07, Finding
+from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
+from ingestion.plan import RemoteFile, SourcePlan, plan_source
+from ingestion.sidecar import parse_sidecar
+from ingestion.transport import SourceError, open_drop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    status: str  # loaded | quarantined | duplicate | pending (changed while fetching) | vanished
+    sha256: str | None = None
+    landing_path: str | None = None
+    codes: list[str] = field(default_factory=list)
+    records_loaded: int = 0
+    records_quarantined: int = 0
+    duplicate_of: str | None = None
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    run_id: str
+    source: str
+    status: str  # ok | failed
+    error: str | None
+    batch_dir: Path
+    files: list[FileOutcome] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _suffix(name: str) -> str:
+    return ".xml.gz" if name.endswith(".gz") else ".xml"
+
+
+class _Batch:
+    def __init__(self, source: SourceConfig, adapter: Adapter, config: Config,
+                 ledger: LedgerSnapshot, run_id: str, writer: BatchWriter, secret: bytes):
+        self.source, self.adapter, self.config = source, adapter, config
+        self.ledger, self.run_id, self.writer, self.secret = ledger, run_id, writer, secret
+        self.day_dir = config.landing_dir / safe_name(source.name) / dt.date.today().strftime("%Y%m%d")
+        self.quarantine_dir = config.landing_dir / "quarantine"
+        self.seen: dict[str, str] = {}  # digest -> remote name, this batch
+        self.outcomes: list[FileOutcome] = []
+
+    # -- one file ------------------------------------------------------------------------------
+    def handle(self, drop, f: RemoteFile) -> FileOutcome:
+        try:
+            w = drop.fetch(f.name, lambda: atomic_file(self.day_dir))
+        except FileNotFoundError:
+            # deleted since the listing (retention): nothing to record, nothing was fetched
+            log.warning("source %s: %s vanished since the listing", self.source.name, f.name)
+            return FileOutcome(f.name, "vanished")
+        if w.size != f.size:
+            w.tmp.unlink(missing_ok=True)
+            log.warning("source %s: %s changed while fetching; left for a later run",
+                        self.source.name, f.name)
+            return self._record(FileOutcome(f.name, "pending"), f)
+        sha = w.sha.hexdigest()
+        landed = commit_tmp(w.tmp, self.day_dir / f"{safe_name(f.name)}.{sha[:12]}")
+        out = FileOutcome(f.name, "loaded", sha, str(landed))
+
+        sidecar_name = self.adapter.sidecar_name(f.name)
+        if sidecar_name:
+            expected = parse_sidecar(drop.read_small(sidecar_name), f.name)
+            if expected != sha:
+                detail = "malformed or missing sidecar" if expected is None else \
+                    "SHA-256 of the downloaded bytes differs from the sidecar"
+                return self._quarantine_file(out, f, [F04.finding(detail)], landed)
+
+        first = self.seen.get(sha) or self._ledger_name(sha)
+        if first is not None:
+            out.status, out.duplicate_of = "duplicate", first
+            return self._record(out, f)
+        self.seen[sha] = f.name
+
+        if f.size > self.config.max_file_bytes:
+            finding = F07.finding(f"{f.size} bytes, over the size limit of "
+                                  f"{self.config.max_file_bytes}")
+            return self._quarantine_file(out, f, [finding], landed)
+        ctx = FileContext(self.source, f.name, sha, {}, self.secret)
+        spool = self.writer.spool(f.name, sha)
+        result = DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes).run()
+        if result.file_findings:
+            spool.discard()
+            return self._quarantine_file(out, f, result.file_findings, landed)
+        spool.commit()
+        out.records_loaded, out.records_quarantined = result.records_loaded, result.records_quarantined
+        return self._record(out, f)
+
+    def _ledger_name(self, sha: str) -> str | None:
+        if sha not in self.ledger.digests:
+            return None
+        for name, entries in self.ledger.by_name.items():
+            if any(e.sha256 == sha for e in entries):
+                return name
+        return ""  # known digest, name not in the snapshot
+
+    def _quarantine_file(self, out: FileOutcome, f: RemoteFile, findings: list[Finding],
+                         landed: Path) -> FileOutcome:
+        out.status, out.codes = "quarantined", [x.code for x in findings]
+        w = self.writer
+        row = {
+            "quarantine_id": quarantine_id(self.source.name, None, None, out.sha256),
+            "run_id": self.run_id, "source": self.source.name, "file_name": f.name,
+            "file_sha256": out.sha256, "level": "file", "record_id": None,
+            "record_version": None, "record_sha256": None,
+            "codes": ",".join(sorted(set(out.codes))), "line": findings[0].line,
+            "raw_path": str(self.quarantine_dir / f"{out.sha256}{_suffix(f.name)}"),
+        }
+        frows = [w.finding_row(f.name, out.sha256, None, None, x) for x in findings]
+        w.quarantine(row, frows, landed)
+        return self._record(out, f)
+
+    def _record(self, out: FileOutcome, f: RemoteFile) -> FileOutcome:
+        self.writer.write("file_ledger", {
+            "source": self.source.name, "remote_name": f.name, "size": f.size, "mtime": f.mtime,
+            "sha256": out.sha256, "status": out.status, "run_id": self.run_id,
+            "landing_path": out.landing_path, "duplicate_of": out.duplicate_of,
+            "records_loaded": out.records_loaded, "records_quarantined": out.records_quarantined,
+            "handled_at": _now(),
+        })
+        self.outcomes.append(out)
+        return out
+
+
+def process_files(source: SourceConfig, files: list[RemoteFile], *, config: Config,
+                  ledger: LedgerSnapshot, run_id: str, batch_id: str, batch_dir: Path,
+                  secret: bytes) -> BatchResult:
+    """Fetch, verify, validate and extract a batch of one source's files into `batch_dir`."""
+    adapter = get_adapter(source)
+    ensure_dir(config.landing_dir)
+    started = _now()
+    writer = BatchWriter(batch_dir, run_id=run_id, source=source.name,
+                         quarantine_dir=config.landing_dir / "quarantine")
+    batch = _Batch(source, adapter, config, ledger, run_id, writer, secret)
+    status, error = "ok", None
+    total_bytes = 0
+    for f in files:
+        if f.pending:
+            batch._record(FileOutcome(f.name, "pending"), f)
+    fetch = [f for f in files if not f.pending]
+    try:
+        if fetch:
+            with open_drop(source) as drop:
+                for i, f in enumerate(fetch, 1):
+                    out = batch.handle(drop, f)
+                    total_bytes += f.size
+                    log.info("source %s: %d/%d files, %d bytes (%s: %s)", source.name, i,
+                             len(fetch), total_bytes, f.name, out.status)
+    except SourceError as exc:
+        status, error = "failed", str(exc)
+        log.error("source %s: %s", source.name, error)
+    except BaseException:
+        writer.abort()
+        raise
+    outs = batch.outcomes
+    counts = {
+        "files_seen": len(files),
+        "files_loaded": sum(o.status == "loaded" for o in outs),
+        "files_pending": sum(o.status == "pending" for o in outs),
+        "files_quarantined": sum(o.status == "quarantined" for o in outs),
+        "files_duplicate": sum(o.status == "duplicate" for o in outs),
+        "records_extracted": sum(o.records_loaded for o in outs),
+        "records_quarantined": sum(o.records_quarantined for o in outs),
+    }
+    writer.finish({"batch_id": batch_id, "run_id": run_id, "source": source.name,
+                   "kind": source.kind, "started_at": started, "finished_at": _now(),
+                   "status": status, "error": error, **counts})
+    return BatchResult(batch_id, run_id, source.name, status, error, Path(batch_dir), outs, counts)
+
+
+@dataclass
+class IngestResult:
+    plan: SourcePlan | None
+    batch: BatchResult | None
+    status: str
+    error: str | None = None
+
+
+def ingest_source(source: SourceConfig, *, config: Config, ledger: LedgerSnapshot, run_id: str,
+                  batch_dir: Path, secret: bytes, batch_id: str | None = None) -> IngestResult:
+    """Plan, then one process_files over everything to fetch (the CLI and tests)."""
+    try:
+        plan = plan_source(source, ledger, max_file_bytes=config.max_file_bytes)
+    except SourceError as exc:
+        log.error("source %s: %s", source.name, exc)
+        return IngestResult(None, None, "failed", str(exc))
+    batch = process_files(source, plan.to_fetch + plan.pending, config=config, ledger=ledger, run_id=run_id,
+                          batch_id=batch_id or f"{run_id}-{source.name}", batch_dir=batch_dir,
+                          secret=secret)
+    return IngestResult(plan, batch, batch.status, batch.error)

@@ -1,0 +1,266 @@
+"""Listing and fetching a drop: SFTP (paramiko, pinned host key) or a local directory (file://).
+
+Both give the same view: `list()` of plain files with size and mtime (whole seconds), `read_small`
+for sidecars, `fetch` streaming a file into a writer. The remote account is read-only and treated
+as such: nothing here renames, writes or deletes on the server.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import posixpath
+import socket
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from deflect.config import SourceConfig
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    name: str
+    size: int
+    mtime: int
+
+
+class SourceError(Exception):
+    """The source as a whole cannot be processed (host key, authentication, network)."""
+
+
+class HostKeyMismatch(SourceError):
+    def __init__(self, host: str, port: int, offered: paramiko.PKey, pinned: str):
+        self.host, self.port = host, port
+        self.fingerprint = fingerprint(offered)
+        pinned_fp = _pinned_fingerprint(pinned)
+        super().__init__(
+            f"host key of {host}:{port} does not match the pinned key: the server offered "
+            f"{offered.get_name()} {self.fingerprint}, the configuration pins {pinned_fp}; "
+            "nothing was fetched"
+        )
+
+
+class TransientError(Exception):
+    """A network problem worth retrying (reset, EOF, timeout, SSH-level error)."""
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH-style SHA256 fingerprint of a public key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _pinned_fingerprint(line: str) -> str:
+    try:
+        kind, b64 = line.split()[:2]
+        digest = hashlib.sha256(base64.b64decode(b64)).digest()
+        return f"{kind} SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+    except (ValueError, binascii.Error):  # a malformed pin is still a mismatch; say so
+        return "(malformed host_key)"
+
+
+def host_key_matches(key: paramiko.PKey, pinned: str) -> bool:
+    parts = (pinned or "").split()
+    return len(parts) >= 2 and parts[0] == key.get_name() and parts[1] == key.get_base64()
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, (FileNotFoundError, PermissionError)):
+        return False  # an answer from the server, not a network problem
+    if isinstance(exc, (SourceError, paramiko.AuthenticationException, paramiko.BadHostKeyException)):
+        return False
+    return isinstance(exc, (OSError, EOFError, paramiko.SSHException, TransientError))
+
+
+def with_retries(what: str, func, *, retries: int, base_delay: float = 0.5, max_delay: float = 8.0):
+    """Call `func()`; on a transient error retry up to `retries` times with exponential backoff,
+    then raise SourceError naming `what`."""
+    attempt = 0
+    while True:
+        try:
+            return func()
+        except Exception as exc:
+            if not _is_transient(exc):
+                raise
+            if attempt >= retries:
+                raise SourceError(f"{what}: failed after {attempt + 1} attempts: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            delay = min(max_delay, base_delay * 2**attempt)
+            log.warning("%s: %s (%s); retrying in %.1f s", what, type(exc).__name__, exc, delay)
+            time.sleep(delay)
+            attempt += 1
+
+
+class LocalDrop:
+    """A local directory with the same listing and completion semantics as an SFTP drop."""
+
+    def __init__(self, source: SourceConfig):
+        self.source = source
+        self.root = Path(source.path)
+
+    def __enter__(self):
+        if not self.root.is_dir():
+            raise SourceError(f"source {self.source.name}: {self.root} is not a directory")
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def list(self) -> list[RemoteEntry]:
+        entries = []
+        with os.scandir(self.root) as it:
+            for e in it:
+                if not e.is_file(follow_symlinks=False):
+                    continue  # directories, links, devices: never data files
+                st = e.stat(follow_symlinks=False)
+                entries.append(RemoteEntry(e.name, st.st_size, int(st.st_mtime)))
+        return entries
+
+    def _path(self, name: str) -> Path:
+        if "/" in name or "\x00" in name or name in (".", ".."):
+            raise ValueError(f"not a plain file name: {name!r}")
+        return self.root / name
+
+    def read_small(self, name: str, limit: int = 4096) -> bytes | None:
+        try:
+            with open(self._path(name), "rb") as fh:
+                return fh.read(limit + 1)
+        except FileNotFoundError:
+            return None
+
+    def fetch(self, name: str, writer_factory):
+        """Copy a file through a fresh writer from `writer_factory()` (a context manager)."""
+        with writer_factory() as writer, open(self._path(name), "rb") as fh:
+            while chunk := fh.read(READ_CHUNK):
+                writer.write(chunk)
+        return writer
+
+
+class SftpDrop:
+    """An SFTP drop over one connection (paramiko), with the host key pinned."""
+
+    def __init__(self, source: SourceConfig):
+        self.source = source
+        self.transport: paramiko.Transport | None = None
+        self.sftp: paramiko.SFTPClient | None = None
+
+    # -- connection -------------------------------------------------------------------------
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def connect(self) -> None:
+        s = self.source
+        with_retries(f"source {s.name}: connect to {s.host}:{s.port}", self._connect_once,
+                     retries=s.retries)
+
+    def _connect_once(self) -> None:
+        s = self.source
+        self.close()
+        # Our own socket with TCP_NODELAY: without it Nagle meets delayed ACKs and every small
+        # file costs ~28 ms (field notes).
+        sock = socket.create_connection((s.host, s.port), timeout=s.connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            transport = paramiko.Transport(sock)
+            transport.banner_timeout = s.connect_timeout
+            transport.start_client(timeout=s.connect_timeout)
+            offered = transport.get_remote_server_key()
+            if not host_key_matches(offered, s.host_key or ""):
+                transport.close()
+                raise HostKeyMismatch(s.host, s.port, offered, s.host_key or "")
+            if s.key_file is None:
+                raise SourceError(f"source {s.name}: no key_file configured")
+            pkey = paramiko.PKey.from_path(s.key_file)
+            try:
+                transport.auth_publickey(s.username or os.environ.get("USER", ""), pkey)
+            except paramiko.AuthenticationException as exc:
+                transport.close()
+                raise SourceError(f"source {s.name}: authentication to {s.host}:{s.port} "
+                                  f"as {s.username!r} failed: {exc}") from None
+            self.transport = transport
+            self.sftp = paramiko.SFTPClient.from_transport(transport)
+            self.sftp.get_channel().settimeout(s.connect_timeout)
+        except BaseException:
+            if self.transport is None:
+                sock.close()
+            raise
+
+    def close(self) -> None:
+        for thing in (self.sftp, self.transport):
+            try:
+                if thing is not None:
+                    thing.close()
+            except (OSError, EOFError, paramiko.SSHException):
+                pass  # closing a broken connection may fail: it is gone either way
+        self.sftp = self.transport = None
+
+    def _retry(self, what: str, func):
+        """Run an operation; on a transient error reconnect and try again (bounded)."""
+        def attempt():
+            if self.sftp is None:
+                self._connect_once()
+            try:
+                return func()
+            except Exception as exc:
+                if _is_transient(exc):
+                    self.close()  # reconnect on the next attempt
+                raise
+        return with_retries(f"source {self.source.name}: {what}", attempt,
+                            retries=self.source.retries)
+
+    def _remote(self, name: str) -> str:
+        if "/" in name or "\x00" in name or name in (".", ".."):
+            raise ValueError(f"not a plain file name: {name!r}")
+        return posixpath.join(self.source.path, name)
+
+    # -- operations -------------------------------------------------------------------------
+    def list(self) -> list[RemoteEntry]:
+        def op():
+            out = []
+            for a in self.sftp.listdir_attr(self.source.path):
+                if a.st_mode is not None and not stat.S_ISREG(a.st_mode):
+                    continue
+                out.append(RemoteEntry(a.filename, int(a.st_size or 0), int(a.st_mtime or 0)))
+            return out
+        return self._retry(f"list {self.source.path}", op)
+
+    def read_small(self, name: str, limit: int = 4096) -> bytes | None:
+        def op():
+            try:
+                with self.sftp.open(self._remote(name), "rb") as fh:
+                    return fh.read(limit + 1)
+            except FileNotFoundError:
+                return None
+        return self._retry(f"read {name}", op)
+
+    def fetch(self, name: str, writer_factory):
+        """Stream a remote file. `writer_factory()` opens a fresh local writer per attempt (so a
+        retried download starts from an empty file) and returns a context manager."""
+        def op():
+            with writer_factory() as writer:
+                self.sftp.getfo(self._remote(name), writer, prefetch=True)
+                return writer
+        return self._retry(f"fetch {name}", op)
+
+
+def open_drop(source: SourceConfig):
+    if source.scheme == "sftp":
+        return SftpDrop(source)
+    if source.scheme == "file":
+        return LocalDrop(source)
+    raise SourceError(f"source {source.name}: unsupported URL scheme {source.scheme!r}")

@@ -1,0 +1,105 @@
+"""Listing and fetching over a real OpenSSH sshd (read-only SFTP on loopback)."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from ingestion.landing import atomic_file
+from ingestion.transport import HostKeyMismatch, SftpDrop, SourceError, fingerprint, open_drop
+
+pytestmark = pytest.mark.sshd
+# paramiko's prefetch thread dies with the connection when the proxy cuts it; the download is
+# retried (or the source fails) in the main thread, which is what these tests check
+CUT_WARNING = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+
+
+def _drop_with(sshd_server, subdir, files: dict[str, bytes]):
+    d = sshd_server.root_dir / subdir
+    d.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+    return d
+
+
+def test_lists_and_fetches_over_sftp(sshd_server, tmp_path):
+    data = os.urandom(300_000)
+    _drop_with(sshd_server, "t1", {"a.xml": data, "a.xml.sha256": b"x"})
+    (sshd_server.root_dir / "t1" / "subdir").mkdir(exist_ok=True)
+    src = sshd_server.source("t", "tracs", "t1")
+    with open_drop(src) as drop:
+        names = {e.name: e for e in drop.list()}
+        assert set(names) == {"a.xml", "a.xml.sha256"}  # directories are not listed
+        assert names["a.xml"].size == len(data)
+        assert drop.read_small("a.xml.sha256") == b"x"
+        assert drop.read_small("missing") is None
+        w = drop.fetch("a.xml", lambda: atomic_file(tmp_path / "land"))
+    assert w.sha.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert w.tmp.read_bytes() == data
+    assert oct(w.tmp.stat().st_mode & 0o777) == "0o600"
+
+
+def test_wrong_host_key_refuses_and_names_host_and_fingerprint(sshd_server):
+    src = sshd_server.source("t", "tracs", "t2", host_key=sshd_server.other_host_key_line)
+    with pytest.raises(HostKeyMismatch) as err:
+        SftpDrop(src).connect()
+    msg = str(err.value)
+    assert f"127.0.0.1:{sshd_server.port}" in msg
+    assert err.value.fingerprint.startswith("SHA256:") and err.value.fingerprint in msg
+    assert "nothing was fetched" in msg
+
+
+def test_read_only_account(sshd_server):
+    _drop_with(sshd_server, "t3", {"a.xml": b"abc"})
+    with open_drop(sshd_server.source("t", "tracs", "t3")) as drop, pytest.raises(OSError):
+        drop.sftp.remove(drop._remote("a.xml"))
+    assert (sshd_server.root_dir / "t3" / "a.xml").exists()
+
+
+def test_unreachable_server_fails_after_bounded_retries(sshd_server, monkeypatch):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    monkeypatch.setattr("ingestion.transport.time.sleep", lambda s: None)
+    src = sshd_server.source("t", "tracs", "t4", port=dead_port, retries=2)
+    with pytest.raises(SourceError, match="failed after 3 attempts"):
+        SftpDrop(src).connect()
+
+
+@CUT_WARNING
+def test_cut_mid_download_is_retried_and_leaves_no_partial(sshd_server, cutting_proxy, tmp_path,
+                                                           monkeypatch):
+    monkeypatch.setattr("ingestion.transport.time.sleep", lambda s: None)
+    data = os.urandom(2_000_000)
+    _drop_with(sshd_server, "t5", {"big.xml": data})
+    proxy = cutting_proxy(cut_after=600_000, cuts=1)
+    src = sshd_server.source("t", "tracs", "t5", port=proxy.port)
+    land = tmp_path / "land"
+    with open_drop(src) as drop:
+        w = drop.fetch("big.xml", lambda: atomic_file(land))
+    assert proxy.cut_done == 1 and proxy.connections >= 2
+    assert w.sha.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert [p.name for p in land.iterdir()] == [w.tmp.name]  # only the complete temporary file
+
+
+@CUT_WARNING
+def test_cut_every_time_fails_cleanly(sshd_server, cutting_proxy, tmp_path, monkeypatch):
+    monkeypatch.setattr("ingestion.transport.time.sleep", lambda s: None)
+    _drop_with(sshd_server, "t6", {"big.xml": os.urandom(2_000_000)})
+    proxy = cutting_proxy(cut_after=600_000, cuts=100)
+    src = sshd_server.source("t", "tracs", "t6", port=proxy.port, retries=1)
+    land = tmp_path / "land"
+    with pytest.raises(SourceError), open_drop(src) as drop:
+        drop.fetch("big.xml", lambda: atomic_file(land))
+    assert list(land.iterdir()) == []
+
+
+def test_fingerprint_format(sshd_server):
+    import base64
+
+    import paramiko
+    kind, b64 = sshd_server.host_key_line.split()
+    key = paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
+    assert fingerprint(key).startswith("SHA256:") and not fingerprint(key).endswith("=")

@@ -1,0 +1,134 @@
+"""Small units of the core: safe names, sidecars, prolog checks, redaction, plan, ids."""
+from __future__ import annotations
+
+import pytest
+
+from adapters.meg_reports import MegAdapter
+from adapters.tracs import TracsAdapter
+from ingestion.batch import quarantine_id
+from ingestion.canonical import LedgerEntry, LedgerSnapshot
+from ingestion.document import redact
+from ingestion.landing import safe_name
+from ingestion.plan import RemoteFile, SourcePlan, classify, split_plan
+from ingestion.sidecar import parse_sidecar
+from ingestion.transport import RemoteEntry
+from ingestion.xmlsafe import check_prolog
+
+
+@pytest.mark.parametrize("remote", [
+    "../../etc/passwd", "/abs/path.xml", "a/../../b.xml", "..", ".", ".hidden", "a\x00b.xml",
+    "tab\tnew\nline.xml", "..\\..\\win.xml", "", "名前.xml", "x" * 1000,
+])
+def test_safe_name_stays_inside_its_directory(remote, tmp_path):
+    name = safe_name(remote)
+    assert name and "/" not in name and "\x00" not in name and not name.startswith(".")
+    assert len(name) <= 150 and all(32 < ord(c) < 127 for c in name)
+    assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+
+
+def test_safe_name_keeps_ordinary_names():
+    assert safe_name("TRACS_IL0849800_20261125T013004_0001.xml.gz") == \
+        "TRACS_IL0849800_20261125T013004_0001.xml.gz"
+
+
+def test_parse_sidecar():
+    d = "ab" * 32
+    assert parse_sidecar(f"{d}  f.xml\n".encode(), "f.xml") == d
+    for bad in (f"{d.upper()}  f.xml\n", f"{d} f.xml\n", f"{d}  g.xml\n", f"{d}  f.xml",
+                f"{d}  f.xml\n{d}  f.xml\n", f"{d[:-1]}  f.xml\n", f"{d} *f.xml\n"):
+        assert parse_sidecar(bad.encode(), "f.xml") is None
+    assert parse_sidecar(None, "f.xml") is None
+
+
+@pytest.mark.parametrize("prolog,code", [
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<R/>', None),
+    (b'<?xml version="1.0" encoding="iso-8859-1"?><R/>', None),
+    (b"\xef\xbb\xbf<R/>", None),
+    (b"<!-- a comment with <!DOCTYPE inside --><R/>", None),
+    (b'<?xml version="1.0" encoding="UTF-16"?><R/>', "F01"),
+    (b"\xff\xfe<\x00R\x00", "F01"),
+    (b'\xef\xbb\xbf<?xml version="1.0" encoding="ISO-8859-1"?><R/>', "F01"),
+    (b"just text", "F01"),
+    (b"<!DOCTYPE R><R/>", "F06"),
+    (b'<?xml version="1.0"?>\n<!ENTITY x "y"><R/>', "F06"),
+])
+def test_check_prolog(prolog, code):
+    found = check_prolog(prolog)
+    assert [f.code for f in found] == ([code] if code else [])
+
+
+def test_redact_withholds_values_in_schema_messages():
+    msgs = [
+        "Element '{urn:x}individualDOB': '1988-02-31' is not a valid value of the atomic type 'xs:date'.",
+        "Element '{urn:x}individualLastName': [facet 'maxLength'] The value 'Smithsonian' has a length of '70'; this exceeds the allowed maximum length of '60'.",
+        "Element '{urn:x}Sex': [facet 'enumeration'] The value 'Q' is not an element of the set {'M', 'F'}.",
+    ]
+    for m in msgs:
+        r = redact(m)
+        assert "(value withheld)" in r and "1988-02-31" not in r and "Smithsonian" not in r
+        assert "'{urn:x}" in r  # the element stays
+
+
+def test_quarantine_id_is_deterministic():
+    a = quarantine_id("s", "FR-1", "ab")
+    assert a == quarantine_id("s", "FR-1", "ab") and a != quarantine_id("s", "FR-1", "ac")
+    assert quarantine_id("s", None, None, "f1") != quarantine_id("s", None, None, "f2")
+
+
+NAME = "TRACS_IL0849800_20261125T013004_0001.xml"
+DIGEST = "ab" * 32
+
+
+def _listing(*entries):
+    return [RemoteEntry(*e) for e in entries]
+
+
+def test_plan_pending_unchanged_and_to_fetch():
+    other = NAME.replace("0001", "0002")
+    listing = _listing((NAME, 10, 100), (NAME + ".sha256", 80, 101), (other, 5, 100),
+                       (other + ".part", 5, 100), ("README", 1, 1))
+    plan = classify(listing, TracsAdapter(), LedgerSnapshot(), "t")
+    assert [f.name for f in plan.to_fetch] == [NAME]
+    assert [f.name for f in plan.pending] == [other] and plan.pending[0].pending
+    assert len(plan.files_seen) == 2
+    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, DIGEST, "loaded")]}, {DIGEST})
+    plan = classify(listing, TracsAdapter(), ledger, "t")
+    assert plan.to_fetch == [] and [f.name for f in plan.unchanged] == [NAME]
+    # same name, new size or mtime: fetched again (a MEG correction)
+    changed = _listing((NAME, 11, 100), (NAME + ".sha256", 80, 101))
+    assert [f.name for f in classify(changed, TracsAdapter(), ledger, "t").to_fetch] == [NAME]
+    # a pending ledger entry is not final
+    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, None, "pending")]})
+    assert len(classify(listing, TracsAdapter(), ledger, "t").to_fetch) == 1
+
+
+def test_plan_refetches_f04_but_not_other_quarantines():
+    listing = _listing((NAME, 10, 100), (NAME + ".sha256", 80, 101))
+    sidecar = f"{DIGEST}  {NAME}\n".encode()
+    read = {NAME + ".sha256": sidecar}.get
+    bad = "cd" * 32  # what the corrupt transfer's bytes hashed to
+    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, bad, "quarantined")]}, {bad})
+    plan = classify(listing, TracsAdapter(), ledger, "t", read_small=read)
+    assert [f.name for f in plan.to_fetch] == [NAME]
+    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, DIGEST, "quarantined")]}, {DIGEST})
+    plan = classify(listing, TracsAdapter(), ledger, "t", read_small=read)
+    assert plan.to_fetch == [] and len(plan.unchanged) == 1
+
+
+def test_plan_meg_marker_older_than_data_is_pending():
+    name = "CaseActivity_SIEG_20270120.xml"
+    listing = _listing((name, 10, 200), (name + ".done", 0, 100))
+    plan = classify(listing, MegAdapter(), LedgerSnapshot(), "m")
+    assert [f.name for f in plan.pending] == [name] and plan.to_fetch == []
+
+
+def test_split_plan_batches_files_not_one_task_each():
+    files = [RemoteFile(f"f{i}", 1, 1) for i in range(7)]
+    plan = SourcePlan("s", files_seen=files, to_fetch=files[:5],
+                      pending=[RemoteFile("p", 1, 1, pending=True)])
+    batches = split_plan(plan, 3)
+    assert [len(b) for b in batches] == [3, 3]
+    assert [f for b in batches for f in b] == files[:5] + plan.pending
+    assert split_plan(SourcePlan("s"), 3) == []
+    with pytest.raises(ValueError):
+        split_plan(plan, 0)
