@@ -1,0 +1,300 @@
+import pytest
+
+from tests.warehouse.helpers import (
+    SHA_A,
+    SHA_B,
+    meg_case,
+    merge,
+    table_counts,
+    tracs_form,
+    write_batch,
+)
+from warehouse import WarehouseError, current_rows, load_batch
+from warehouse.backend import database_errors
+
+
+def current_version(wh, record_id):
+    rows = current_rows(wh, include_withdrawn=True).tracs_field_report
+    return rows.loc[rows.record_id == record_id, "form_version"].tolist()
+
+
+def test_loading_the_same_batch_twice_changes_nothing(wh, tmp_path):
+    bdir = write_batch(tmp_path, "b1", "tracs", merge(tracs_form("FR-26-0000001", 1),
+                                                      tracs_form("FR-26-0000002", 1, line=40)))
+    first = load_batch(wh, bdir)
+    assert not first.skipped
+    assert first.records_loaded == 2
+    assert first.rows_staged["stg_tracs__field_report"] == 2
+    assert first.rows_staged["stg_tracs__individual"] == 2
+    before = table_counts(wh)
+    again = load_batch(wh, bdir)
+    assert again.skipped
+    assert table_counts(wh) == before
+
+
+def test_a_new_batch_with_the_same_records_adds_nothing(wh, tmp_path):
+    rows = tracs_form("FR-26-0000001", 1)
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    before = table_counts(wh, ("staging",))
+    result = load_batch(wh, write_batch(tmp_path, "b2", "tracs", rows))
+    assert result.records_loaded == 0
+    assert table_counts(wh, ("staging",)) == before
+
+
+def test_newer_version_replaces_current_older_and_equal_change_nothing(wh, tmp_path):
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 2)))
+    newer = load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form(
+        "FR-26-0000001", 3, deflections=(("1", "OFFICER_INTERVENTION", "SIEG"),))))
+    assert newer.records_loaded == 1
+    assert current_version(wh, "FR-26-0000001") == [3]
+    # an older version arriving late is kept in history but is not current
+    older = load_batch(wh, write_batch(tmp_path, "b3", "tracs", tracs_form("FR-26-0000001", 1)))
+    assert older.records_loaded == 0
+    assert older.rows_staged["stg_tracs__field_report"] == 1
+    # an equal version with different bytes changes nothing: the first copy wins
+    equal = load_batch(wh, write_batch(tmp_path, "b4", "tracs", tracs_form(
+        "FR-26-0000001", 3, file_sha=SHA_B, deflections=(("1", "SELF_REFERRAL", "DMEG"),))))
+    assert equal.records_loaded == 0 and sum(equal.rows_staged.values()) == 0
+    current = current_rows(wh)
+    assert current_version(wh, "FR-26-0000001") == [3]
+    assert current.tracs_deflection.pathway.tolist() == ["OFFICER_INTERVENTION"]
+    assert current.tracs_deflection.file_sha256.tolist() == [SHA_A]
+    assert wh.scalar("SELECT count(*) FROM staging.stg_tracs__field_report") == 3
+
+
+def test_children_come_from_exactly_the_current_version(wh, tmp_path):
+    v1 = tracs_form("FR-26-0000001", 1, people=(("1", "CD", "k" * 64), ("2", "AR", None)),
+                    deflections=(("1", "SELF_REFERRAL", "SIEG"),), items=(("1", "Y", "HELD"),))
+    v2 = tracs_form("FR-26-0000001", 2, people=(("1", "AR", "k" * 64),), deflections=(),
+                    items=(("1", "Y", "DESTROYED"),))
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", v1))
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs", v2))
+    cur = current_rows(wh)
+    assert cur.tracs_individual[["seq", "disposition"]].values.tolist() == [[1, "AR"]]
+    assert len(cur.tracs_deflection) == 0
+    assert cur.tracs_evidence_item.item_status.tolist() == ["DESTROYED"]
+
+
+def test_two_versions_in_one_batch_count_once(wh, tmp_path):
+    rows = merge(tracs_form("FR-26-0000001", 1), tracs_form("FR-26-0000001", 2, line=50))
+    result = load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    assert result.records_loaded == 1
+    assert current_version(wh, "FR-26-0000001") == [2]
+
+
+def test_same_version_twice_in_one_batch_loads_the_first_copy(wh, tmp_path):
+    rows = merge(
+        tracs_form("FR-26-0000001", 1, file_name="TRACS_b.xml", file_sha=SHA_B),
+        tracs_form("FR-26-0000001", 1, file_name="TRACS_a.xml", file_sha=SHA_A),
+    )
+    result = load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    assert result.rows_staged["stg_tracs__field_report"] == 1
+    assert result.rows_staged["stg_tracs__individual"] == 1
+    assert current_rows(wh).tracs_field_report.file_name.tolist() == ["TRACS_a.xml"]
+
+
+def test_voided_form_stays_in_history_but_not_current(wh, tmp_path):
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+                               tracs_form("FR-26-0000001", 2, status="Voided")))
+    cur = current_rows(wh)
+    assert len(cur.tracs_field_report) == 0 and len(cur.tracs_deflection) == 0
+    assert wh.scalar("SELECT count(*) FROM staging.stg_tracs__deflection") == 2
+    withdrawn = current_rows(wh, include_withdrawn=True).tracs_field_report
+    assert withdrawn[["form_version", "status"]].values.tolist() == [[2, "Voided"]]
+
+
+def test_meg_newest_last_modified_wins_and_void_withdraws(wh, tmp_path):
+    rid = "SIEG/SIEG-2026-0001"
+    load_batch(wh, write_batch(tmp_path, "m1", "meg", meg_case(rid, "2026-10-22T10:00:00")))
+    newer = load_batch(wh, write_batch(tmp_path, "m2", "meg", meg_case(
+        rid, "2026-10-23T09:00:00", evaluations=(("1", "2026-11-01", "ENG"),
+                                                 ("1", "2026-11-20", "TRT")))))
+    assert newer.records_loaded == 1
+    older = load_batch(wh, write_batch(tmp_path, "m3", "meg", meg_case(rid, "2026-10-21T08:00:00")))
+    assert older.records_loaded == 0
+    cur = current_rows(wh)
+    assert cur.meg_case.last_modified.tolist() == ["2026-10-23T09:00:00"]
+    assert len(cur.meg_evaluation) == 2
+    assert cur.meg_deflection.referral_date.map(type).tolist() == [type(cur.meg_deflection.referral_date[0])]
+    load_batch(wh, write_batch(tmp_path, "m4", "meg", meg_case(rid, "2026-10-24T09:00:00",
+                                                               status="VOID")))
+    cur = current_rows(wh)
+    assert len(cur.meg_case) == 0 and len(cur.meg_deflection) == 0
+    assert wh.scalar("SELECT count(*) FROM staging.stg_meg__case") == 4
+
+
+def test_current_rows_hold_plain_python_values(wh, tmp_path):
+    import datetime as dt
+
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    cur = current_rows(wh)
+    form = cur.tracs_field_report.iloc[0]
+    assert form.export_date == dt.date(2026, 10, 25)
+    assert type(form.form_version) is int and form.time_occurred is None
+    people = tracs_form("FR-26-0000002", 1, people=(("1", "CD", None),))
+    people["stg_tracs__individual"][0]["seq"] = None
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs", people))
+    individual = current_rows(wh).tracs_individual.iloc[1]
+    assert individual.seq is None and individual.person_key is None
+    defl = cur.tracs_deflection.iloc[0]
+    assert defl.age_at_referral == 34 and defl.case_manager_contact_date is None
+    assert defl.co_responder_type is None
+
+
+def test_copy_path_is_used_for_every_csv(wh, tmp_path, monkeypatch):
+    calls = []
+    real = type(wh).copy_csv
+
+    def spy(self, table, path, columns):
+        calls.append(path.name)
+        return real(self, table, path, columns)
+
+    monkeypatch.setattr(type(wh), "copy_csv", spy)
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    assert sorted(calls) == sorted([
+        "file_ledger.csv", "finding.csv", "quarantine.csv", "stg_tracs__field_report.csv",
+        "stg_tracs__individual.csv", "stg_tracs__deflection.csv", "stg_tracs__evidence_item.csv",
+    ])
+
+
+def test_a_bad_header_fails_the_batch_and_loads_nothing(wh, tmp_path):
+    bdir = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
+    path = bdir / "stg_tracs__individual.csv"
+    text = path.read_text().replace("person_key", "first_name", 1)
+    path.write_text(text)
+    with pytest.raises(WarehouseError, match="first_name"):
+        load_batch(wh, bdir)
+    assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
+
+
+def test_a_failure_midway_rolls_back_the_whole_batch(wh, tmp_path):
+    rows = tracs_form("FR-26-0000001", 1)
+    rows["stg_tracs__deflection"][0]["referral_date"] = "not-a-date"
+    with pytest.raises(database_errors()):
+        load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
+    # and the batch can be loaded once fixed
+    assert load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+                                      tracs_form("FR-26-0000001", 1))).records_loaded == 1
+
+
+def ledger_row(name, sha, status, run_id="run-1", size=100, mtime=1761300000):
+    return dict(remote_name=name, size=size, mtime=mtime, sha256=sha, status=status,
+                run_id=run_id, handled_at="2026-11-01T03:00:00+00:00")
+
+
+def test_ledger_upsert_and_pending_placeholder(wh, tmp_path):
+    name = "TRACS_IL0849800_20261025T013000_1.xml"
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs",
+                               {"file_ledger": [ledger_row(name, None, "pending")]}))
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+                               {"file_ledger": [ledger_row(name, SHA_A, "quarantined", "run-2")]}))
+    load_batch(wh, write_batch(tmp_path, "b3", "tracs",
+                               {"file_ledger": [ledger_row(name, SHA_A, "loaded", "run-3")]}))
+    rows = wh.query("SELECT remote_name, sha256, status, run_id FROM quality.file_ledger")
+    assert rows == [(name, SHA_A, "loaded", "run-3")]
+
+
+def quarantine_row(qid, record_id, version, rsha, file_sha=SHA_A, file_name="f1.xml"):
+    return dict(quarantine_id=qid, run_id="run-1", file_name=file_name, file_sha256=file_sha,
+                level="record", record_id=record_id, record_version=version,
+                record_sha256=rsha, codes="S01", line=12, raw_path="quarantine/x.xml")
+
+
+def finding_row(record_id, rsha, file_sha=SHA_A, file_name="f1.xml", line=14, code="S01"):
+    return dict(run_id="run-1", file_name=file_name, file_sha256=file_sha, record_id=record_id,
+                record_sha256=rsha, code=code, level="record", line=line, column=7,
+                path="/x:Case/x:OpenedDate", message="not a valid date")
+
+
+def test_same_quarantined_record_again_adds_no_entry_nor_finding(wh, tmp_path):
+    rid = "SIEG/SIEG-2026-0001"
+    first = {"quarantine": [quarantine_row("q1", rid, "2026-10-22T10:00:00", "r" * 64)],
+             "finding": [finding_row(rid, "r" * 64)]}
+    res = load_batch(wh, write_batch(tmp_path, "m1", "meg", first))
+    assert (res.quarantine_added, res.findings_added) == (1, 1)
+    # the cumulative file of the next day carries the same unchanged record on another line
+    again = {"quarantine": [quarantine_row("q2", rid, "2026-10-22T10:00:00", "r" * 64,
+                                           file_sha=SHA_B, file_name="f2.xml")],
+             "finding": [finding_row(rid, "r" * 64, file_sha=SHA_B, file_name="f2.xml", line=90)]}
+    res = load_batch(wh, write_batch(tmp_path, "m2", "meg", again))
+    assert (res.quarantine_added, res.findings_added) == (0, 0)
+    assert wh.scalar("SELECT count(*) FROM quality.quarantine") == 1
+    assert wh.scalar("SELECT count(*) FROM quality.finding") == 1
+
+
+def test_file_level_findings_recorded_once_per_file(wh, tmp_path):
+    row = dict(run_id="run-1", file_name="f.xml", file_sha256=SHA_A, code="F01", level="file",
+               line=3, column=1, message="not well-formed")
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", {"finding": [row]}))
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs", {"finding": [dict(row, run_id="run-2")]}))
+    load_batch(wh, write_batch(tmp_path, "b3", "tracs", {"finding": [dict(row, file_sha256=SHA_B)]}))
+    assert wh.scalar("SELECT count(*) FROM quality.finding") == 2
+    assert wh.query('SELECT "column" FROM quality.finding LIMIT 1') == [(1,)]
+
+
+def test_quarantine_resolved_when_a_later_version_loads(wh, tmp_path):
+    rid = "FR-26-0000001"
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", {
+        "quarantine": [quarantine_row("q1", rid, "2", "r" * 64)]}))
+    # an older valid version does not resolve it
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form(rid, 1)))
+    assert wh.query("SELECT status FROM quality.quarantine") == [("open",)]
+    res = load_batch(wh, write_batch(tmp_path, "b3", "tracs", tracs_form(rid, 3), run_id="run-3"))
+    assert res.quarantine_resolved == 1
+    assert wh.query("SELECT status, resolved_run_id FROM quality.quarantine") == [
+        ("resolved", "run-3")]
+
+
+def test_quarantined_version_that_cannot_be_read_resolves_on_any_later_load(wh, tmp_path):
+    rid = "SIEG/SIEG-2026-0001"
+    load_batch(wh, write_batch(tmp_path, "m1", "meg", {
+        "quarantine": [quarantine_row("q1", rid, "2026-13-45T99:00", "r" * 64)]}))
+    load_batch(wh, write_batch(tmp_path, "m2", "meg",
+                               meg_case(rid, "2026-10-22T10:00:00", file_sha=SHA_B)))
+    assert wh.query("SELECT status FROM quality.quarantine") == [("resolved",)]
+
+
+def test_audit_row_per_batch(wh, tmp_path):
+    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1),
+                               files_seen=3, files_loaded=1, records_extracted=1))
+    load_batch(wh, write_batch(tmp_path, "b2", "tracs", {}))
+    rows = wh.query("SELECT batch_id, load_seq, files_seen, records_loaded, rows_staged "
+                    "FROM meta.load_audit ORDER BY load_seq")
+    assert rows == [("b1", 1, 3, 1, 3), ("b2", 2, None, 0, 0)]
+
+
+def test_stray_table_of_the_other_source_is_refused(wh, tmp_path):
+    bdir = write_batch(tmp_path, "b1", "tracs", meg_case("SIEG/SIEG-2026-0001", "2026-10-22T10:00:00"))
+    with pytest.raises(WarehouseError, match="stg_meg"):
+        load_batch(wh, bdir)
+
+
+def test_header_only_tables_of_the_other_source_are_accepted(wh, tmp_path):
+    # Ingestion writes every canonical table, header-only where its kind has no rows.
+    form = tracs_form("FR-26-0000001", 1)
+    empty_meg = {name: [] for name in meg_case("SIEG/SIEG-2026-0001", "2026-10-22T10:00:00")}
+    result = load_batch(wh, write_batch(tmp_path, "b1", "tracs", merge(form, empty_meg)))
+    assert result.records_loaded == 1
+    assert table_counts(wh)["staging.stg_meg__case"] == 0
+
+
+def test_insert_frame_coerces_pandas_types(wh):
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "deflection_id": ["D1", "D2"],
+        "referral_date": pd.to_datetime(["2026-10-24", None]),
+        "age_at_referral": [34.0, np.nan],
+        "evaluated_within_90_days": np.array([True, False]),
+        "tracs_seq": pd.array([1, None], dtype="Int64"),
+    })
+    wh.insert_frame("marts.fct_deflection", frame, list(frame.columns))
+    assert wh.query("SELECT deflection_id, referral_date, age_at_referral, "
+                    "evaluated_within_90_days, tracs_seq FROM marts.fct_deflection "
+                    "ORDER BY deflection_id") == [
+        ("D1", dt.date(2026, 10, 24), 34, True, 1), ("D2", None, None, False, None)]

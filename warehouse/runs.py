@@ -1,0 +1,91 @@
+"""Run bookkeeping read and written by the pipeline: reporting.load_run and the ledger snapshot."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ingestion.canonical import LedgerEntry, LedgerSnapshot
+from warehouse.backend import Warehouse
+
+_COUNTS = (
+    "files_seen", "files_loaded", "files_pending", "files_quarantined", "files_duplicate",
+    "records_loaded", "records_quarantined",
+)
+
+
+def _instant(value) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else str(value)
+
+
+def record_load_run(
+    wh: Warehouse,
+    *,
+    run_id: str,
+    source: str,
+    started_at,
+    finished_at,
+    as_of: dt.date,
+    status: str,
+    files_seen: int | None = None,
+    files_loaded: int | None = None,
+    files_pending: int | None = None,
+    files_quarantined: int | None = None,
+    files_duplicate: int | None = None,
+    records_loaded: int | None = None,
+    records_quarantined: int | None = None,
+) -> dict:
+    """Write the reporting.load_run row of (run_id, source), replacing an earlier one.
+
+    A count left as None is the sum over the run's loaded batches of that source
+    (meta.load_audit). Returns the row written."""
+    if status not in ("ok", "failed"):
+        raise ValueError(f"status must be 'ok' or 'failed', not {status!r}")
+    given = dict(
+        files_seen=files_seen, files_loaded=files_loaded, files_pending=files_pending,
+        files_quarantined=files_quarantined, files_duplicate=files_duplicate,
+        records_loaded=records_loaded, records_quarantined=records_quarantined,
+    )
+    sums = wh.query_one(
+        "SELECT " + ", ".join(f"COALESCE(sum({c}), 0)" for c in _COUNTS)
+        + " FROM meta.load_audit WHERE run_id = ? AND source = ?",
+        [run_id, source],
+    )
+    counts = {c: int(given[c]) if given[c] is not None else int(s) for c, s in zip(_COUNTS, sums)}
+    row = dict(run_id=run_id, source=source, started_at=_instant(started_at),
+               finished_at=_instant(finished_at), as_of=as_of, **counts, status=status)
+    cols = list(row)
+    with wh.transaction():
+        wh.execute("DELETE FROM meta.load_run WHERE run_id = ? AND source = ?", [run_id, source])
+        wh.execute(
+            f"INSERT INTO meta.load_run ({', '.join(cols)}) VALUES ("
+            + ", ".join(
+                "CAST(? AS timestamp with time zone)" if c in ("started_at", "finished_at")
+                else "?" for c in cols
+            )
+            + ")",
+            [row[c] for c in cols],
+        )
+    return row
+
+
+def ledger_snapshot(wh: Warehouse, source: str) -> LedgerSnapshot:
+    """Every file the source's earlier runs handled, by remote name, and every content digest."""
+    snap = LedgerSnapshot()
+    rows = wh.query(
+        "SELECT remote_name, size, mtime, sha256, status FROM meta.file_ledger "
+        "WHERE source = ? ORDER BY remote_name, handled_at, sha256",
+        [source],
+    )
+    for name, size, mtime, sha256, status in rows:
+        entry = LedgerEntry(
+            remote_name=name,
+            size=None if size is None else int(size),
+            mtime=None if mtime is None else int(mtime),
+            sha256=sha256,
+            status=status,
+        )
+        snap.by_name.setdefault(name, []).append(entry)
+        if sha256:
+            snap.digests.add(sha256)
+    return snap
