@@ -1,0 +1,33 @@
+"""What runs after every load: the expectation suites (checkpoint, results, Data Docs), then the
+validation report that shows them."""
+
+from __future__ import annotations
+
+import logging
+
+from stewardship.report import write_run_report
+
+log = logging.getLogger(__name__)
+
+
+def publish_run(config, run_id: str, expectations: bool = True) -> dict:
+    """Validate the run with GX (unless `expectations` is False), write its report.
+
+    Returns {"report": path of the run's page, "expectations_success": bool | None}. A failure of
+    the suites is logged and reported, never raised: the report is written regardless.
+    """
+    gx_success = None
+    if expectations:
+        from stewardship.expectations import run_expectations
+
+        try:
+            gx_success = run_expectations(config, run_id)["success"]
+        except Exception as exc:  # noqa: BLE001 - the report must still be written
+            log.error(
+                "expectations for run %s could not run: %s: %s",
+                run_id,
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+            )
+    report = write_run_report(config, run_id)
+    return {"report": str(report), "expectations_success": gx_success}
