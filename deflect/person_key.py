@@ -26,7 +26,7 @@ def person_key(secret: bytes, last: str | None, first: str | None, birth_date: s
     last_n, first_n = normalise_name(last), normalise_name(first)
     if not last_n or not first_n or not birth_date:
         return None
-    message = f"{last_n}|{first_n}|{birth_date}".encode("utf-8")
+    message = f"{last_n}|{first_n}|{birth_date}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 

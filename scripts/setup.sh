@@ -19,3 +19,5 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install -q uv
 fi
 uv sync --frozen --quiet
+# Headless Chromium for the validation-report browser test.
+bash scripts/install-chromium.sh
