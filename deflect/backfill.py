@@ -1,0 +1,214 @@
+"""Backfill / replay from the landing archive: offer again every file received in a date range.
+
+The landing area keeps each received file as `landing_dir/<source>/<yyyymmdd>/<name>.<sha12>`
+(the day it was received). A backfill stages those files under their original names, with the
+completion marker their source's protocol expects (TraCS `.sha256` sidecar, MEG `.done`), as one
+`file://` drop per source, and runs the normal pipeline over them. The ledger decides as always:
+on a warehouse that already holds them they are duplicates (nothing changes); on a new or rebuilt
+warehouse they load in full.
+
+Within the range the last copy of a name wins (a corrected MEG re-send supersedes the original
+under the same name, and one drop cannot hold two files of one name); earlier copies are listed
+in the staging manifest as `superseded`.
+
+    python -m deflect.backfill --config FILE --from YYYY-MM-DD --to YYYY-MM-DD
+                               [--source NAME ...] [--as-of YYYY-MM-DD]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from deflect.config import Config, load_config
+
+_LANDED = re.compile(r"^(?P<name>.+)\.(?P<sha>[0-9a-f]{12})$")
+_DAY = re.compile(r"^\d{8}$")
+
+
+class BackfillError(ValueError):
+    """The range or the sources asked for make no sense for this configuration."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LandedFile:
+    day: dt.date
+    path: Path
+    name: str  # the original remote name
+
+
+def _safe(name: str) -> str:
+    # the landing area names source directories with ingestion.landing.safe_name; source
+    # names are plain identifiers, so the import (and its dependencies) is only needed here
+    from ingestion.landing import safe_name
+
+    return safe_name(name)
+
+
+def landed_files(config: Config, source_name: str, start: dt.date, end: dt.date) -> list[LandedFile]:
+    """Every file of one source received from `start` to `end` (inclusive), oldest first."""
+    base = Path(config.landing_dir) / _safe(source_name)
+    found = []
+    if not base.is_dir():
+        return found
+    for day_dir in sorted(p for p in base.iterdir() if p.is_dir() and _DAY.match(p.name)):
+        day = dt.datetime.strptime(day_dir.name, "%Y%m%d").date()
+        if not start <= day <= end:
+            continue
+        for p in sorted(day_dir.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
+            m = _LANDED.match(p.name)
+            if p.is_file() and m and not p.name.startswith("."):
+                found.append(LandedFile(day, p, m.group("name")))
+    return found
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy2(src, dest)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def stage_source(config: Config, source_name: str, start: dt.date, end: dt.date,
+                 stage_dir: Path) -> dict:
+    """Stage one source's landed files as a complete drop in `stage_dir`; returns its manifest."""
+    source = config.source(source_name)
+    stage_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    latest: dict[str, LandedFile] = {}
+    superseded = []
+    for f in landed_files(config, source_name, start, end):
+        if f.name in latest:
+            superseded.append(str(latest[f.name].path))
+        latest[f.name] = f
+    for name, f in sorted(latest.items()):
+        target = stage_dir / name
+        target.unlink(missing_ok=True)
+        _link_or_copy(f.path, target)
+        if source.kind == "tracs":
+            (stage_dir / f"{name}.sha256").write_text(f"{_sha256(target)}  {name}\n", encoding="ascii")
+        else:
+            (stage_dir / f"{name}.done").touch()  # written after the data file, as the protocol says
+    return {"source": source_name, "dir": str(stage_dir), "files": len(latest),
+            "superseded": superseded}
+
+
+def _warehouse_for_yaml(url: str) -> str:
+    # Config holds duckdb://<absolute path>; the file form of an absolute path is duckdb:////path
+    if url.startswith("duckdb://") and url[len("duckdb://"):].startswith("/"):
+        return "duckdb:///" + url[len("duckdb://"):]
+    return url
+
+
+def replay_config_data(config: Config, staged: dict[str, str]) -> dict:
+    """The configuration of a replay: same warehouse, landing, work and report areas, and one
+    file:// source per staged directory (same name, kind and unit, so ledger history applies)."""
+    sources = []
+    for s in config.sources:
+        if s.name in staged:
+            entry = {"name": s.name, "kind": s.kind, "url": "file://" + str(Path(staged[s.name]))}
+            if s.unit:
+                entry["unit"] = s.unit
+            sources.append(entry)
+    data = {
+        "warehouse": _warehouse_for_yaml(config.warehouse),
+        "landing_dir": str(config.landing_dir),
+        "work_dir": str(config.work_dir),
+        "report_dir": str(config.report_dir),
+        "person_key_secret_env": config.person_key_secret_env,
+        "max_file_bytes": config.max_file_bytes,
+        "sources": sources,
+    }
+    if config.reference_units:
+        data["reference_units"] = str(config.reference_units)
+    return data
+
+
+def stage_landing(config: Config, start: dt.date, end: dt.date, label: str,
+                  sources: list[str] | None = None) -> tuple[Path, dict]:
+    """Stage the range for the chosen sources (default: all) and write the replay configuration.
+
+    Returns (path of the replay configuration, staging manifest). `label` names the staging area
+    (`landing_dir/replay/<label>/`); the configuration is written beside it.
+    """
+    if end < start:
+        raise BackfillError(f"the range ends ({end}) before it starts ({start})")
+    names = sources or [s.name for s in config.sources]
+    unknown = sorted(set(names) - {s.name for s in config.sources})
+    if unknown:
+        raise BackfillError(f"no source named {unknown[0]!r} in {config.path}")
+    root = Path(config.landing_dir) / "replay" / label
+    manifest = {"from": start.isoformat(), "to": end.isoformat(), "sources": []}
+    staged = {}
+    for name in names:
+        entry = stage_source(config, name, start, end, root / _safe(name))
+        manifest["sources"].append(entry)
+        staged[name] = entry["dir"]
+    path = root / "deflect.yaml"
+    path.write_text(yaml.safe_dump(replay_config_data(config, staged), sort_keys=False),
+                    encoding="utf-8")
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return path, manifest
+
+
+def backfill(config: Config, start: dt.date, end: dt.date, sources: list[str] | None = None,
+             as_of: dt.date | None = None) -> dict:
+    """Stage the range and run the pipeline over it in-process; returns the run summary."""
+    from deflect import pipeline
+
+    label = "backfill-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path, manifest = stage_landing(config, start, end, label, sources)
+    result = pipeline.run(load_config(path), as_of=as_of)
+    result["staged"] = manifest
+    return result
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="deflect backfill", description=__doc__.splitlines()[0])
+    p.add_argument("--config", required=True)
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first receipt day")
+    p.add_argument("--to", dest="end", type=_date, required=True, help="last receipt day")
+    p.add_argument("--source", action="append", help="a source name (repeatable; default: all)")
+    p.add_argument("--as-of", type=_date, default=None)
+    args = p.parse_args(argv)
+    from deflect.cli import format_summary
+    from deflect.config import ConfigError
+
+    try:
+        config = load_config(args.config)
+        config.person_key_secret()
+        result = backfill(config, args.start, args.end, args.source, args.as_of)
+    except (ConfigError, BackfillError) as exc:
+        print(f"deflect backfill: {exc}", file=sys.stderr)
+        return 2
+    files = sum(s["files"] for s in result["staged"]["sources"])
+    print(f"staged {files} files received {args.start} to {args.end}")
+    print(format_summary(result))
+    return 1 if result["failed_sources"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

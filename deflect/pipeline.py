@@ -1,0 +1,258 @@
+"""The pipeline as plain functions: what `deflect run` calls in-process and what the Airflow DAGs
+call task by task. Tasks exchange only run ids, source names and batch ids; everything else goes
+through files under `work_dir/runs/<run_id>/` and the warehouse.
+
+    start_run ─► plan_source (per source) ─► process_batch (per batch) ─► load_run ─► refresh ─► summary
+
+A source whose planning or processing fails is recorded as failed in `reporting.load_run`; the
+others go on (operations.md: non-zero exit only after the others were processed).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import traceback
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from deflect.config import Config
+
+log = logging.getLogger(__name__)
+CHICAGO = ZoneInfo("America/Chicago")
+DEFAULT_BATCH_SIZE = 50  # files per mapped task: map batches, not files
+
+
+def today_chicago() -> dt.date:
+    return dt.datetime.now(CHICAGO).date()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def new_run_id(as_of: dt.date) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def run_dir(config: Config, run_id: str) -> Path:
+    return config.work_dir / "runs" / run_id
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass
+class SourceRun:
+    """What one source did in one run; written to runs/<run_id>/sources/<name>.json."""
+
+    source: str
+    started_at: str
+    finished_at: str | None = None
+    status: str = "ok"
+    error: str | None = None
+    files_seen: int = 0
+    files_pending: int = 0
+    batch_ids: list[str] = field(default_factory=list)
+
+
+def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None = None) -> str:
+    """Create the run directory and make sure the warehouse is migrated."""
+    from warehouse import connect, migrate
+
+    as_of = as_of or today_chicago()
+    run_id = run_id or new_run_id(as_of)
+    for d in (config.landing_dir, config.work_dir):
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(config.landing_dir, 0o700)
+    _write_json(run_dir(config, run_id) / "run.json",
+                {"run_id": run_id, "as_of": as_of.isoformat(), "started_at": _now()})
+    with connect(config.warehouse) as wh:
+        migrate(wh)
+    return run_id
+
+
+def run_info(config: Config, run_id: str) -> dict:
+    return _read_json(run_dir(config, run_id) / "run.json")
+
+
+def plan_source(config: Config, run_id: str, source_name: str,
+                batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
+    """List one source's drop against the ledger; write one batch spec per group of files to fetch.
+
+    Returns the batch ids. A failure is recorded for the source and yields no batches.
+    """
+    from ingestion import plan_source as ingest_plan
+    from ingestion import split_plan
+    from warehouse import connect, ledger_snapshot
+
+    source = config.source(source_name)
+    record = SourceRun(source=source_name, started_at=_now())
+    try:
+        with connect(config.warehouse, read_only=True) as wh:
+            ledger = ledger_snapshot(wh, source_name)
+        plan = ingest_plan(source, ledger, max_file_bytes=config.max_file_bytes)
+        record.files_seen = len(plan.files_seen)
+        record.files_pending = len(plan.pending)
+        for i, files in enumerate(split_plan(plan, batch_size)):
+            batch_id = f"{run_id}-{source_name}-{i:04d}"
+            _write_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json",
+                        {"batch_id": batch_id, "source": source_name,
+                         "files": [asdict(f) for f in files]})
+            record.batch_ids.append(batch_id)
+    except Exception as exc:  # noqa: BLE001 - one source's failure must not stop the others
+        record.status, record.error = "failed", _describe(exc)
+        log.error("source %s: planning failed: %s", source_name, record.error)
+    _write_json(run_dir(config, run_id) / "sources" / f"{source_name}.json", asdict(record))
+    return record.batch_ids
+
+
+def process_batch(config: Config, run_id: str, batch_id: str) -> str:
+    """Fetch, validate and extract one batch of files into its batch directory. Returns its path."""
+    from ingestion import RemoteFile, process_files
+    from warehouse import connect, ledger_snapshot
+
+    spec = _read_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json")
+    source = config.source(spec["source"])
+    files = [RemoteFile(**f) for f in spec["files"]]
+    with connect(config.warehouse, read_only=True) as wh:
+        ledger = ledger_snapshot(wh, source.name)
+    batch_dir = run_dir(config, run_id) / "batches" / batch_id
+    result = process_files(
+        source, files, config=config, ledger=ledger, run_id=run_id, batch_id=batch_id,
+        batch_dir=batch_dir, secret=config.person_key_secret(),
+    )
+    if result.status != "ok":
+        log.error("source %s: batch %s failed: %s", source.name, batch_id, result.error)
+    return str(batch_dir)
+
+
+def load_run(config: Config, run_id: str) -> dict:
+    """Load every batch directory of the run (idempotent per batch) and write `reporting.load_run`."""
+    from warehouse import connect, load_batch, record_load_run
+
+    rdir = run_dir(config, run_id)
+    info = run_info(config, run_id)
+    totals = {}
+    with connect(config.warehouse) as wh:
+        for source in config.sources:
+            spath = rdir / "sources" / f"{source.name}.json"
+            srun = _read_json(spath) if spath.exists() else asdict(
+                SourceRun(source=source.name, started_at=info["started_at"], status="failed",
+                          error="the source was not planned in this run"))
+            counts = {"files_seen": srun["files_seen"], "files_loaded": 0,
+                      "files_pending": srun["files_pending"], "files_quarantined": 0,
+                      "files_duplicate": 0, "records_loaded": 0, "records_quarantined": 0}
+            status, error = srun["status"], srun.get("error")
+            for batch_id in srun["batch_ids"]:
+                bdir = rdir / "batches" / batch_id
+                if not (bdir / "batch.json").exists():
+                    status, error = "failed", error or f"batch {batch_id} produced no output"
+                    continue
+                batch = _read_json(bdir / "batch.json")
+                if batch.get("status") != "ok":
+                    status, error = "failed", batch.get("error") or error
+                result = load_batch(wh, bdir)
+                for key in ("files_loaded", "files_quarantined", "files_duplicate"):
+                    counts[key] += int(batch.get(key) or 0)
+                counts["records_loaded"] += result.records_loaded
+                counts["records_quarantined"] += int(batch.get("records_quarantined") or 0)
+            record_load_run(wh, run_id=run_id, source=source.name, started_at=srun["started_at"],
+                            finished_at=_now(), as_of=dt.date.fromisoformat(info["as_of"]),
+                            status=status, **counts)
+            totals[source.name] = {**counts, "status": status, "error": error}
+    _write_json(rdir / "load.json", totals)
+    return totals
+
+
+def refresh(config: Config, run_id: str) -> None:
+    """Recompute linking, attribution and follow-up over everything known; refresh `reporting`."""
+    from warehouse import connect
+    from warehouse import refresh as wh_refresh
+
+    info = run_info(config, run_id)
+    with connect(config.warehouse) as wh:
+        wh_refresh(wh, run_id=run_id, as_of=dt.date.fromisoformat(info["as_of"]),
+                   units_path=config.reference_units)
+
+
+def summary(config: Config, run_id: str) -> dict:
+    """The figures a person wants after a run: per-source outcome, III.E.3 counts, follow-up."""
+    from warehouse import connect
+
+    rdir = run_dir(config, run_id)
+    loads = _read_json(rdir / "load.json") if (rdir / "load.json").exists() else {}
+    with connect(config.warehouse, read_only=True) as wh:
+        counts = wh.read_frame(
+            "select approving_unit_code, referral_quarter, sum(deflections) as deflections "
+            "from reporting.deflection_counts group by 1, 2 order by 1, 2")
+        followup = wh.read_frame(
+            "select approving_unit_code, referral_quarter, referrals, due, "
+            "evaluated_within_90_days, overdue, pct_evaluated_within_90_days "
+            "from reporting.followup_compliance order by 1, 2")
+    result = {
+        "run_id": run_id,
+        "as_of": run_info(config, run_id)["as_of"],
+        "sources": loads,
+        "deflection_counts": counts.to_dict(orient="records"),
+        "followup_compliance": followup.to_dict(orient="records"),
+        "failed_sources": sorted(k for k, v in loads.items() if v["status"] != "ok"),
+    }
+    report = config.report_dir / run_id / "index.html"
+    if report.exists():
+        result["report"] = str(report)
+    _write_json(rdir / "summary.json", result)
+    return result
+
+
+def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True) -> dict:
+    """One full run in-process (`deflect run`): every stage of the DAG, in order.
+
+    `publish` runs the expectation suites and writes the validation report (stewardship)."""
+    run_id = start_run(config, as_of)
+    for source in config.sources:
+        batch_ids = plan_source(config, run_id, source.name)
+        for batch_id in batch_ids:
+            try:
+                process_batch(config, run_id, batch_id)
+            except Exception as exc:  # noqa: BLE001 - recorded by load_run as a failed batch
+                log.error("source %s: batch %s failed: %s", source.name, batch_id, _describe(exc))
+        if progress:
+            progress(source.name)
+    load_run(config, run_id)
+    try:
+        refresh(config, run_id)
+    finally:
+        if publish:  # the validation report is written even when the refresh failed
+            from stewardship.publish import publish_run
+
+            publish_run(config, run_id)
+    return summary(config, run_id)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for logs and the run record: the exception, never a traceback with data in it."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    log.debug("".join(traceback.format_exception(exc)))
+    return f"{name}: {text}" if text else name
+
+
+def latest_run_id(config: Config) -> str:
+    """The newest run directory (run ids start with a UTC timestamp, so they sort by time)."""
+    runs = sorted(p.name for p in (config.work_dir / "runs").glob("*") if (p / "run.json").exists())
+    if not runs:
+        raise FileNotFoundError(f"no runs under {config.work_dir / 'runs'}")
+    return runs[-1]
