@@ -1,0 +1,175 @@
+"""What the deflect DAGs share: defaults, assets, where the configuration is, and the ingestion
+chain (plan per source -> process per batch -> load -> summary) over `deflect.pipeline`.
+
+Not a DAG file (listed in .airflowignore). Parse-time cost matters: only the Task SDK is imported
+here; `deflect.*` and everything heavy (pandas, lxml, paramiko, DuckDB, psycopg, GX) is imported
+inside the tasks. Tasks exchange only run ids, source names and batch ids.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+
+from airflow.sdk import Asset, TriggerRule, task
+
+log = logging.getLogger(__name__)
+
+OWNER = "records-integration"
+TAGS = ["deflect", "iii-e-3"]
+CHICAGO = "America/Chicago"
+CONFIG_ENV = "DEFLECT_CONFIG"  # path of the configuration file (operations.md)
+CONFIG_VARIABLE = "deflect_config"  # the same, as an Airflow Variable, when the env is not set
+
+# Emitted by every successful load: the reporting DAG is scheduled on it.
+STAGING = Asset(uri="deflect://warehouse/staging", name="deflect_staging")
+# Emitted by the reporting refresh: for whatever consumes the published figures.
+REPORTING = Asset(uri="deflect://warehouse/reporting", name="deflect_reporting")
+
+# Retries ride out an SFTP server or warehouse blip. The demo and the tests shorten the delay
+# through the environment (a failing task would otherwise hold `airflow dags test` for minutes).
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": int(os.environ.get("DEFLECT_AIRFLOW_RETRIES", "2")),
+    "retry_delay": dt.timedelta(seconds=float(os.environ.get("DEFLECT_AIRFLOW_RETRY_DELAY", "120"))),
+    "retry_exponential_backoff": 2.0,  # 2, 4 min by default (capped below)
+    "max_retry_delay": dt.timedelta(minutes=20),
+    "execution_timeout": dt.timedelta(hours=2),
+}
+
+
+def config_path() -> str:
+    """The configuration file: $DEFLECT_CONFIG, else the Airflow Variable `deflect_config`."""
+    path = os.environ.get(CONFIG_ENV)
+    if not path:
+        from airflow.sdk import Variable
+
+        path = Variable.get(CONFIG_VARIABLE, default=None)
+    if not path:
+        raise RuntimeError(
+            f"no configuration: set the environment variable {CONFIG_ENV} or the Airflow "
+            f"Variable {CONFIG_VARIABLE} to the path of the deflect configuration file")
+    return path
+
+
+def replay_config_file(config, run_id: str):
+    """Where a replay run keeps the configuration of its staged sources."""
+    return config.work_dir / "runs" / run_id / "replay-config.yaml"
+
+
+def load_config(run_id: str | None = None):
+    """The configuration a task works with: the main one, or a replay run's own."""
+    from deflect.config import load_config as load
+
+    config = load(config_path())
+    if run_id:
+        replay = replay_config_file(config, run_id)
+        if replay.exists():
+            return load(replay)
+    return config
+
+
+def new_run_id(dag_id: str, airflow_run_id: str) -> str:
+    """A pipeline run id that sorts by time like `deflect run`'s (so `latest_run_id` and
+    `deflect summary` see DAG runs too) and names the Airflow run it came from."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    tag = hashlib.sha256(f"{dag_id}/{airflow_run_id}".encode()).hexdigest()[:8]
+    return f"{stamp}-{tag}"
+
+
+def as_of_date(context) -> dt.date:
+    """The as-of date of a run: the `as_of` param when given, else the Chicago calendar date of
+    the run's logical date (the scheduled night), else of the moment it was queued."""
+    given = (context.get("params") or {}).get("as_of")
+    if given:
+        return dt.date.fromisoformat(str(given))
+    from zoneinfo import ZoneInfo
+
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return when.astimezone(ZoneInfo(CHICAGO)).date()
+
+
+def record_airflow_run(config, run_id: str, context) -> None:
+    """Lineage: which Airflow run produced this pipeline run."""
+    import json
+
+    from deflect.pipeline import run_dir
+
+    dag_run = context["dag_run"]
+    path = run_dir(config, run_id) / "airflow.json"
+    path.write_text(json.dumps({"dag_id": dag_run.dag_id, "run_id": dag_run.run_id,
+                                "run_type": str(dag_run.run_type)}, indent=2), encoding="utf-8")
+
+
+def ingest_chain(pipeline_run) -> None:
+    """sources -> plan (mapped per source) -> batches -> process (mapped per batch) -> load ->
+    summary, after the DAG's first task, whose output is the pipeline run id.
+
+    A source that fails is recorded as failed by the pipeline; the others go on, and load and
+    summary run whatever happened upstream (trigger rule all_done).
+    """
+
+    @task
+    def sources(pipeline_run: str) -> list[str]:
+        """The run's sources, from the configuration it was started with."""
+        return [s.name for s in load_config(pipeline_run).sources]
+
+    @task(map_index_template="{{ source_name }}")
+    def plan(pipeline_run: str, source_name: str) -> list[str]:
+        from airflow.sdk import get_current_context
+
+        from deflect import pipeline
+
+        get_current_context()["source_name"] = source_name  # names the mapped instance in the UI
+        return pipeline.plan_source(load_config(pipeline_run), pipeline_run, source_name)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def batches(batch_lists) -> list[str]:
+        # a source whose plan task failed outright contributes nothing; the others go on
+        return [b for lst in batch_lists if lst for b in lst]
+
+    @task(map_index_template="{{ batch_id }}")
+    def process(pipeline_run: str, batch_id: str) -> None:
+        from airflow.sdk import get_current_context
+
+        from deflect import pipeline
+
+        get_current_context()["batch_id"] = batch_id
+        pipeline.process_batch(load_config(pipeline_run), pipeline_run, batch_id)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[STAGING])
+    def load(pipeline_run: str, *, outlet_events=None) -> None:
+        from deflect import pipeline
+
+        totals = pipeline.load_run(load_config(pipeline_run), pipeline_run)
+        # the reporting DAG finds its run id here (and the figures in its logs)
+        outlet_events[STAGING].extra = {
+            "run_id": pipeline_run,
+            "files_loaded": sum(int(t["files_loaded"]) for t in totals.values()),
+            "failed_sources": sorted(k for k, t in totals.items() if t["status"] != "ok"),
+        }
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def summary(pipeline_run: str) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from deflect import pipeline
+
+        result = pipeline.summary(load_config(pipeline_run), pipeline_run)
+        for name, s in sorted(result["sources"].items()):
+            log.info("source %s: %s, %s files seen, %s loaded, %s quarantined, %s records loaded%s",
+                     name, s["status"], s["files_seen"], s["files_loaded"], s["files_quarantined"],
+                     s["records_loaded"], f" ({s['error']})" if s.get("error") else "")
+        if not result["sources"]:
+            raise AirflowFailException(f"run {pipeline_run}: nothing was loaded")
+        if result["failed_sources"]:
+            # the run is marked failed so it alerts, after every other source was processed
+            raise AirflowFailException(
+                f"run {pipeline_run}: sources failed: {', '.join(result['failed_sources'])}")
+
+    planned = plan.partial(pipeline_run=pipeline_run).expand(source_name=sources(pipeline_run))
+    processed = process.partial(pipeline_run=pipeline_run).expand(batch_id=batches(planned))
+    loaded = load(pipeline_run)
+    processed >> loaded
+    loaded >> summary(pipeline_run)

@@ -1,0 +1,54 @@
+"""Print what the demo produced: the run's figures (as `deflect summary` does), whether they
+equal the generator's ground truth, and where the validation report is.
+
+    python scripts/demo_result.py CONFIG_YAML MANIFEST_JSON
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from deflect import pipeline
+from deflect.cli import format_summary
+from deflect.config import load_config
+
+
+def counts_by_unit_quarter(rows) -> dict:
+    out = defaultdict(int)
+    for r in rows:
+        out[(r["approving_unit_code"], r["referral_quarter"])] += int(r["deflections"])
+    return dict(out)
+
+
+def followup_key(rows) -> dict:
+    cols = ("referrals", "due", "evaluated_within_90_days", "overdue")
+    return {(r["approving_unit_code"], r["referral_quarter"]): tuple(int(r[c]) for c in cols)
+            for r in rows}
+
+
+def main(argv: list[str]) -> int:
+    config = load_config(argv[0])
+    manifest = json.loads(Path(argv[1]).read_text())
+    run_id = pipeline.latest_run_id(config)
+    result = pipeline.summary(config, run_id)
+    report = Path(config.report_dir) / run_id / "index.html"
+    if report.exists():
+        result["report"] = str(report)
+    print(format_summary(result))
+    truth = manifest["reporting"]
+    same_counts = counts_by_unit_quarter(result["deflection_counts"]) == \
+        counts_by_unit_quarter(truth["deflection_counts"])
+    same_followup = followup_key(result["followup_compliance"]) == \
+        followup_key(truth["followup_compliance"])
+    print()
+    print(f"III.E.3 counts equal the generator's ground truth: {'yes' if same_counts else 'NO'}")
+    print(f"Follow-up figures equal the ground truth:          {'yes' if same_followup else 'NO'}")
+    if not report.exists():
+        print(f"Validation report: not written ({report} is missing)")
+    return 0 if same_counts and same_followup and not result["failed_sources"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
