@@ -85,7 +85,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _keygen(path: Path) -> str:
+def keygen(path: Path) -> str:
     """A new ed25519 key pair (kept when it exists: a restart keeps the pinned host key)."""
     if not path.exists():
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "deflect-local",
@@ -121,7 +121,7 @@ def write_sshd_config(state_dir: Path, port: int, username: str) -> Path:
     return config
 
 
-def _wait_listening(port: int, proc: subprocess.Popen | None, timeout: float) -> None:
+def wait_listening(port: int, proc: subprocess.Popen | None, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -135,7 +135,10 @@ def _wait_listening(port: int, proc: subprocess.Popen | None, timeout: float) ->
     raise LocalSftpError(f"sshd did not listen on {HOST}:{port} within {timeout:.0f} s")
 
 
-def _prepare(root: Path, state_dir: Path, port: int) -> tuple[Path, str, str, int]:
+def prepare(root: Path, state_dir: Path, port: int) -> tuple[Path, str, str, int]:
+    """Keys, authorized_keys and sshd_config in `state_dir` for serving `root`; returns
+    (sshd_config path, pinned host key line, user name, port). The user key is
+    `state_dir/user_ed25519`."""
     if not Path(SSHD).exists():
         raise LocalSftpError(f"{SSHD} not found: install the Debian package openssh-server")
     root = root.resolve()
@@ -143,8 +146,8 @@ def _prepare(root: Path, state_dir: Path, port: int) -> tuple[Path, str, str, in
         raise LocalSftpError(f"{root}: not a directory")
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(state_dir, 0o700)
-    host_key = _keygen(state_dir / "host_ed25519")
-    user_pub = _keygen(state_dir / "user_ed25519")
+    host_key = keygen(state_dir / "host_ed25519")
+    user_pub = keygen(state_dir / "user_ed25519")
     (state_dir / "authorized_keys").write_text(user_pub + "\n")
     username = getpass.getuser()
     port = port or free_port()
@@ -165,18 +168,18 @@ def start(root: str | Path, state_dir: str | Path, port: int = 0, timeout: float
     """Start sshd serving `root`. In the background sshd detaches itself (pid from its PidFile)
     and the returned Popen is None; in the foreground the caller owns the returned process."""
     root, state_dir = Path(root), Path(state_dir)
-    config, host_key, username, port = _prepare(root, state_dir, port)
+    config, host_key, username, port = prepare(root, state_dir, port)
     pid_file = state_dir / "sshd.pid"
     pid_file.unlink(missing_ok=True)
     if foreground:
         proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
-        _wait_listening(port, proc, timeout)
+        wait_listening(port, proc, timeout)
         return _server(root, state_dir, host_key, username, port, proc.pid), proc
     done = subprocess.run([SSHD, "-f", str(config)], check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise LocalSftpError(f"sshd failed ({done.returncode}): {done.stderr.strip()[-1000:]}")
-    _wait_listening(port, None, timeout)
+    wait_listening(port, None, timeout)
     pid = int(pid_file.read_text().strip())
     return _server(root, state_dir, host_key, username, port, pid), None
 

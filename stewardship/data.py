@@ -29,12 +29,8 @@ FINDING_COLUMNS = (
     "path",
     "message",
 )
-LOAD_RUN_COLUMNS = (
-    "run_id",
-    "source",
-    "started_at",
-    "finished_at",
-    "as_of",
+# The per-source counts of a run (reporting.load_run), in the order the report shows them.
+LOAD_RUN_COUNTS = (
     "files_seen",
     "files_loaded",
     "files_pending",
@@ -42,8 +38,9 @@ LOAD_RUN_COLUMNS = (
     "files_duplicate",
     "records_loaded",
     "records_quarantined",
-    "status",
 )
+LOAD_RUN_COLUMNS = ("run_id", "source", "started_at", "finished_at", "as_of",
+                    *LOAD_RUN_COUNTS, "status")
 # ingestion/canonical.py BOOKKEEPING["quarantine"]
 QUARANTINE_COLUMNS = (
     "quarantine_id",

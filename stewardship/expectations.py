@@ -333,18 +333,7 @@ def build_suites(units: list[str]) -> list[Suite]:
                 *not_null("run_id", "source", "status"),
                 unique("run_id", "source"),
                 in_set("status", LOAD_STATUSES),
-                *[
-                    between(c, 0)
-                    for c in (
-                        "files_seen",
-                        "files_loaded",
-                        "files_pending",
-                        "files_quarantined",
-                        "files_duplicate",
-                        "records_loaded",
-                        "records_quarantined",
-                    )
-                ],
+                *[between(c, 0) for c in data.LOAD_RUN_COUNTS],
             ),
             numeric=(
                 "files_seen",

@@ -260,15 +260,7 @@ def section_sources(d: RunData) -> str:
         "started",
         "finished",
     ]
-    keys = [
-        "files_seen",
-        "files_loaded",
-        "files_pending",
-        "files_quarantined",
-        "files_duplicate",
-        "records_loaded",
-        "records_quarantined",
-    ]
+    keys = list(data.LOAD_RUN_COUNTS)
     rows, classes = [], []
     for r in d.load_runs.to_dict(orient="records"):
         ok = r["status"] == "ok"

@@ -8,28 +8,12 @@ unless asked for: its deflections stop counting while staging keeps its history.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
-import pandas as pd
 
 from ingestion.canonical import TABLES
+from transforms.current import CurrentRows  # the one contract between warehouse and rules
 from warehouse.backend import Warehouse, quote_ident
 
 WITHDRAWN = {"stg_tracs__field_report": "Voided", "stg_meg__case": "VOID"}
-
-
-@dataclass
-class CurrentRows:
-    """DataFrames of the current versions, canonical columns, plain Python values."""
-
-    tracs_field_report: pd.DataFrame
-    tracs_individual: pd.DataFrame
-    tracs_deflection: pd.DataFrame
-    tracs_evidence_item: pd.DataFrame
-    meg_case: pd.DataFrame
-    meg_subject: pd.DataFrame
-    meg_deflection: pd.DataFrame
-    meg_evaluation: pd.DataFrame
 
 
 _SPEC = {
