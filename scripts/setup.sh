@@ -19,5 +19,7 @@ if ! command -v uv >/dev/null 2>&1; then
   python3 -m pip install -q uv
 fi
 uv sync --frozen --quiet
+# Airflow's constraint files are out of reach here: the lock is the pin, and this checks it holds.
+uv pip check --quiet
 # Headless Chromium for the validation-report browser test.
 bash scripts/install-chromium.sh
