@@ -1,0 +1,209 @@
+"""`python -m bench`: measure the pipeline side by side with its floor, a naive baseline, OpenSSH's
+sftp client and a bare COPY, on generated workloads; print the table, write the JSON and the
+Markdown.
+
+    uv run --frozen python -m bench                                   # nightly set, 1x 3x 10x
+    uv run --frozen python -m bench --workload bigfile --big-file-gb 1   # peak memory, one file
+    uv run --frozen python -m bench --workload backfill               # 1,000,000 forms, a year
+
+Needs /usr/sbin/sshd and the `sftp` client (OpenSSH), and PostgreSQL (--pg-url). Generated drops
+are kept under --data-dir and reused by the next run; run directories are removed as soon as they
+are measured.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from bench import report, workloads
+from bench.machine import describe
+from bench.runner import REPO, BenchError, Databases, run_stage, use_bytecode_cache
+from bench.suite import Suite
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+WORKLOADS = ("nightly", "bigfile", "backfill")
+STAGE_PROCESSES = ("plan", "ingest", "load", "refresh", "publish")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--workload", default="nightly",
+                   help=f"comma-separated, of {', '.join(WORKLOADS)} (default: nightly)")
+    p.add_argument("--forms", type=int, default=5000, help="TraCS forms a night (nightly set)")
+    p.add_argument("--attachment-kb", type=int, default=100,
+                   help="mean attachment size of the nightly set")
+    p.add_argument("--scales", default="1,3,10",
+                   help="growth curve: multiples of the nightly set (nights), first must be 1")
+    p.add_argument("--big-file-gb", type=float, default=None,
+                   help="size of the single-file workload; implies --workload ...,bigfile")
+    p.add_argument("--backfill-forms", type=int, default=1_000_000)
+    p.add_argument("--naive-nights", type=int, default=7,
+                   help="backfill only: nights the naive baseline runs on (it is extrapolated "
+                        "per record to the whole backfill)")
+    p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument("--no-profile", action="store_true", help="skip profiling the slowest stage")
+    p.add_argument("--pg-url", default=DEFAULT_PG, help="a maintenance database URL")
+    p.add_argument("--data-dir", type=Path, default=REPO / "var" / "bench",
+                   help="generated drops (kept), run directories (removed)")
+    p.add_argument("--results", type=Path, default=REPO / "bench" / "results" / "latest.json")
+    p.add_argument("--doc", type=Path, default=REPO / "docs" / "performance.md",
+                   help="Markdown to update ('-' for none)")
+    p.add_argument("--keep-runs", action="store_true", help="keep landing/work directories")
+    return p
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _profile(suite: Suite, w, staged_rows, results_dir: Path, name: str) -> dict:
+    """Profile the stage process that took longest, in a run of its own (cProfile's overhead
+    must not leak into the figures above)."""
+    by_process: dict[str, float] = {}
+    for r in staged_rows:
+        if r.process in STAGE_PROCESSES:
+            by_process[r.process] = by_process.get(r.process, 0.0) + r.seconds
+    stage = max(by_process, key=by_process.get)
+    path = results_dir / f"profile-{name}-{stage}.txt"
+    _log(f"profiling stage {stage} of {w.name}...")
+    row = suite.staged(w, profile_stage=stage, profile_path=path)[0]
+    return {"stage": stage, "file": str(path.relative_to(REPO)) if path.is_relative_to(REPO)
+            else str(path), "seconds_under_profile": row.seconds,
+            "top": report.profile_top(path.read_text())}
+
+
+def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
+    scales = [int(x) for x in args.scales.split(",")]
+    if scales[0] != 1:
+        raise BenchError("--scales must start with 1")
+    spec = workloads.nightly_spec(args.forms, args.attachment_kb, nights=max(scales))
+    drop = workloads.generate(spec, data_dir, _log)
+    views = {k: workloads.view(spec, drop, k, data_dir, f"x{k}") for k in scales}
+    x1 = views[1]
+    notes = [
+        ("Every process reads files already in the page cache (the drop was just generated or "
+        "read); a cold disk would add the same read time to every row."),
+        ("Fetch, validation and extraction run in one process (the ingest task, as in `deflect "
+        "run`); their seconds are that process's time split by function, and share its peak "
+        "memory."),
+    ]
+    _log(f"nightly x1: {x1.describe()['mb']} MB, {x1.forms} TraCS forms, {len(x1.files)} files")
+    suite.floor(x1)
+    staged = suite.staged(x1)
+    suite.end_to_end(x1)
+    if not args.no_naive:
+        suite.naive(x1)
+    profile = None if args.no_profile else _profile(
+        suite, x1, staged, args.results.parent, "nightly")
+    for k in scales[1:]:
+        _log(f"nightly x{k}: {views[k].describe()['mb']} MB, {views[k].forms} TraCS forms")
+        suite.floor(views[k])
+        suite.end_to_end(views[k])
+    rows = {r.key: r.as_dict() for r in suite.rows}
+    gs = report.goals(rows, scales)
+    for g in gs:
+        if g["met"] is None and "1 GB" in g["goal"]:
+            g["measure"] = (f"ingest peak RSS on the nightly set (largest file "
+                            f"{x1.describe()['largest_file_mb']} MB); a 1 GB file is workload "
+                            "`bigfile` (--big-file-gb 1)")
+    return {"inputs": {f"x{k}": v.describe() for k, v in views.items()}, "goals": gs,
+            "profile": profile}, notes
+
+
+def run_bigfile(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
+    gb = args.big_file_gb or 1.0
+    spec = workloads.bigfile_spec(gb)
+    drop = workloads.generate(spec, data_dir, _log)
+    w = workloads.largest_file_view(spec, drop, data_dir, "bigfile")
+    _log(f"single file: {w.describe()['mb']} MB, {w.forms} TraCS forms")
+    suite.single_file(w)
+    rows = {r.key: r.as_dict() for r in suite.rows}
+    return {"inputs": {"bigfile": w.describe()}, "goals": report.goals(rows, [1])}, []
+
+
+def run_backfill(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
+    spec = workloads.backfill_spec(args.backfill_forms)
+    drop = workloads.generate(spec, data_dir, _log)
+    w = workloads.view(spec, drop, spec.nights, data_dir, "backfill")
+    _log(f"backfill: {w.describe()['mb']} MB, {w.forms} TraCS forms, {len(w.files)} files")
+    suite.floor(w)
+    suite.staged(w)
+    suite.end_to_end(w)
+    notes = []
+    if not args.no_naive:
+        part = workloads.view(spec, drop, args.naive_nights, data_dir, "backfill-naive")
+        row = suite.naive(part, label="backfill-naive-part")
+        factor = w.records / part.records
+        row.detail["extrapolated_seconds"] = round(row.seconds * factor, 1)
+        notes.append(f"The naive baseline ran on the first {part.nights} nights only "
+                     f"({part.records:,} of {w.records:,} records); its time for the whole "
+                     f"backfill is extrapolated per record: {row.seconds * factor:,.0f} s.")
+    return {"inputs": {"backfill": w.describe()}, "goals": []}, notes
+
+
+RUNNERS = {"nightly": run_nightly, "bigfile": run_bigfile, "backfill": run_backfill}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    chosen = [w.strip() for w in args.workload.split(",") if w.strip()]
+    if args.big_file_gb and "bigfile" not in chosen:
+        chosen.append("bigfile")
+    unknown = [w for w in chosen if w not in WORKLOADS]
+    if unknown:
+        parser().error(f"unknown workload {unknown[0]!r}")
+    from deflect.local_sftp import LocalSftpError, serve
+
+    data_dir = args.data_dir.resolve()
+    (data_dir / "drops").mkdir(parents=True, exist_ok=True)
+    dbs = Databases(args.pg_url)
+    command = "uv run --frozen python -m bench " + shlex.join(argv if argv is not None
+                                                               else sys.argv[1:])
+    try:
+        dbs.check()
+        machine = describe(args.pg_url)
+        use_bytecode_cache(data_dir / "pycache")
+        run_stage("warmup", {}, data_dir / "scratch")
+        # one sshd serves every drop: views and drops live under data_dir
+        with serve(data_dir) as server:
+            for name in chosen:
+                started = time.monotonic()
+                suite = Suite(data_dir, server, dbs, args.keep_runs, _log)
+                section, notes = RUNNERS[name](suite, args, data_dir)
+                section |= {
+                    "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "command": command.strip(), "elapsed_s": round(time.monotonic() - started, 1),
+                    "machine": machine, "rows": [r.as_dict() for r in suite.rows],
+                    "notes": notes,
+                }
+                results = report.save(args.results, name, section)
+                print(f"\n== {name} ==")
+                print(report.plain(report.rows_table(section["rows"])))
+                if section.get("goals"):
+                    print()
+                    print(report.plain(report.goals_table(section["goals"])))
+                if str(args.doc) != "-":
+                    report.write_doc(args.doc, results, SKELETON)
+    except (BenchError, LocalSftpError) as exc:
+        _log(f"bench: {exc}")
+        return 1
+    finally:
+        dbs.drop_all()
+    return 0
+
+
+SKELETON = """# Performance
+
+How fast the pipeline is against what it must do anyway (parse and validate every file), against a
+first attempt with the usual tools, and against the standard tools for its two I/O stages; and
+how it scales. The tables between the markers are written by `uv run --frozen python -m bench`
+(figures also in `bench/results/latest.json`).
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The figures as a table, as JSON (bench/results/latest.json) and as Markdown in
+docs/performance.md, between markers, so the hand-written analysis around them is kept."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+BEGIN = "<!-- bench:begin (written by `python -m bench`; edit outside the markers) -->"
+END = "<!-- bench:end -->"
+PEAK_LIMIT_MB = 500
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
+    """The issue's goals, each as a ratio of two rows measured in the same invocation."""
+
+    def sec(key):
+        return rows[key]["seconds"] if key in rows else None
+
+    out = []
+    e2e, floor = sec("x1.e2e"), sec("x1.floor")
+    if e2e and floor:
+        out.append({"goal": "end to end within 2x the floor", "measure": "e2e s / floor s",
+                    "value": _ratio(e2e, floor), "target": "<= 2", "met": e2e / floor <= 2})
+    naive = sec("x1.naive")
+    if naive and e2e:
+        out.append({"goal": "at least 10x faster than the naive baseline",
+                    "measure": "naive s / e2e s", "value": _ratio(naive, e2e), "target": ">= 10",
+                    "met": naive / e2e >= 10})
+    fetch, ssh = sec("x1.stage.fetch"), sec("x1.openssh_sftp")
+    if fetch and ssh:
+        out.append({"goal": "SFTP fetch at least 0.8x OpenSSH's client",
+                    "measure": "sftp s / pipeline fetch s", "value": _ratio(ssh, fetch),
+                    "target": ">= 0.8", "met": ssh / fetch >= 0.8})
+    load, copy = sec("x1.stage.load"), sec("x1.bare_copy")
+    if load and copy:
+        out.append({"goal": "load at least 0.5x bare COPY", "measure": "COPY s / load s",
+                    "value": _ratio(copy, load), "target": ">= 0.5", "met": copy / load >= 0.5})
+    if "bigfile.ingest" in rows:
+        r = rows["bigfile.ingest"]
+        out.append({"goal": "peak memory under 500 MB for a single 1 GB export file",
+                    "measure": f"ingest peak RSS, one {r['mb']:.0f} MB file",
+                    "value": r["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB",
+                    "met": r["maxrss_mb"] < PEAK_LIMIT_MB})
+    elif "x1.stage.fetch" in rows:
+        r = rows["x1.stage.fetch"]
+        out.append({"goal": "peak memory under 500 MB for a single 1 GB export file",
+                    "measure": "ingest peak RSS on the nightly set; 1 GB file not run",
+                    "value": r["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB", "met": None})
+    first = sec("x1.e2e")
+    for k in scales[1:]:
+        t = sec(f"x{k}.e2e")
+        if t and first:
+            limit = 1.1 * k
+            out.append({"goal": f"{k}x the input costs at most {limit:g}x the time",
+                        "measure": f"e2e x{k} s / e2e x1 s", "value": _ratio(t, first),
+                        "target": f"<= {limit:g}", "met": t / first <= limit})
+    return out
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+def _fmt(v, nd=1) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def rows_table(rows: list[dict]) -> list[list[str]]:
+    head = ["measurement", "what", "seconds", "MB", "MB/s", "records/s", "peak RSS MB", "process"]
+    body = [[r["key"], r["what"], _fmt(r["seconds"], 2), _fmt(r["mb"]), _fmt(r["mb_s"]),
+             _fmt(r["records_s"]), _fmt(r["maxrss_mb"], 0), r.get("process") or ""]
+            for r in rows]
+    return [head, *body]
+
+
+def goals_table(gs: list[dict]) -> list[list[str]]:
+    head = ["goal", "measure", "value", "target", "met"]
+    met = {True: "yes", False: "**no**", None: "n/a"}
+    return [head, *[[g["goal"], g["measure"], _fmt(g["value"], 2), g["target"], met[g["met"]]]
+                    for g in gs]]
+
+
+def plain(table: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(table: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in table[1:]]
+    return "\n".join(lines)
+
+
+# -- JSON -----------------------------------------------------------------------------------------
+
+def save(path: Path, name: str, section: dict) -> dict:
+    """Replace workload `name` in the results file, keep the others; the whole document."""
+    doc = {"format": 1, "workloads": {}}
+    if path.exists():
+        try:
+            doc = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            pass
+    doc.setdefault("workloads", {})[name] = section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+    return doc
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+
+def _machine(m: dict) -> str:
+    table = [["CPU", "cores", "RAM", "OS", "Python", "lxml (libxml2)", "xmlschema", "pandas",
+              "paramiko", "OpenSSH", "PostgreSQL", "DuckDB", "load average at start"],
+             [m["cpu"], str(m["cores"]), f"{m['ram_gb']} GB", m["os"], m["python"],
+              f"{m['lxml']} ({m['libxml2']})", m["xmlschema"], m["pandas"], m["paramiko"],
+              (m.get("openssh") or "").split(",")[0], m.get("postgresql") or "", m["duckdb"],
+              " / ".join(str(x) for x in m["load_average_at_start"])]]
+    # one column per line reads better than a 13-column row
+    return markdown([["", "value"], *[[h, v] for h, v in zip(table[0], table[1])]])
+
+
+def _inputs(inputs: dict) -> str:
+    table = [["view", "nights", "files", "MB", "TraCS forms", "MEG cases", "largest file MB"]]
+    for name, i in inputs.items():
+        table.append([name, str(i["nights"]), str(i["files"]), _fmt(i["mb"]),
+                      _fmt(i["tracs_forms"]), _fmt(i["meg_cases"]), _fmt(i["largest_file_mb"])])
+    return markdown(table)
+
+
+def section_markdown(name: str, s: dict) -> str:
+    parts = [f"### Workload `{name}`", "",
+             (f"Measured {s['measured_at']} with `{s['command']}` "
+             f"({s['elapsed_s'] / 60:.1f} min including generation)."), "",
+             _machine(s["machine"]), "", _inputs(s["inputs"]), ""]
+    if s.get("goals"):
+        parts += [markdown(goals_table(s["goals"])), ""]
+    parts += [markdown(rows_table(s["rows"])), ""]
+    for note in s.get("notes", []):
+        parts += [f"- {note}"]
+    if s.get("notes"):
+        parts.append("")
+    prof = s.get("profile")
+    if prof and prof.get("top"):
+        parts += [(f"Profile of the slowest stage (`{prof['stage']}`, cProfile, "
+                  f"top by own time; full text in `{prof['file']}`):"), "", "```",
+                  prof["top"].rstrip(), "```", ""]
+    return "\n".join(parts)
+
+
+def write_doc(path: Path, results: dict, skeleton: str) -> None:
+    order = ["nightly", "bigfile", "backfill"]
+    names = sorted(results["workloads"], key=lambda n: order.index(n) if n in order else 99)
+    generated = "\n".join(section_markdown(n, results["workloads"][n]) for n in names)
+    block = f"{BEGIN}\n\n{generated}\n{END}"
+    text = path.read_text() if path.exists() else skeleton
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def profile_top(text: str, lines: int = 28) -> str:
+    """The head of the tottime listing: the header line and the top functions."""
+    out = text.split("\n\n\n")[0] if "\n\n\n" in text else text
+    keep = [line for line in out.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(keep) if line.lstrip().startswith("ncalls")), 0)
+    header = [line.strip() for line in keep[:start] if "function calls" in line]
+    return "\n".join(header + keep[start:start + lines])

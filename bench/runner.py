@@ -1,0 +1,139 @@
+"""Running measured processes (bench.child, one stage each) with their wall time and peak
+memory, and the scratch PostgreSQL databases each measurement starts from."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.child import RESULT_PREFIX
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class BenchError(RuntimeError):
+    """A measured process failed: the bench stops rather than print a wrong figure."""
+
+
+@dataclass
+class ProcResult:
+    wall: float  # seconds from exec to exit, interpreter start and imports included
+    maxrss_mb: float  # the process's peak resident set, as the child reports it (VmHWM)
+    returncode: int
+    result: dict = field(default_factory=dict)  # a stage child's BENCH-RESULT
+    stdout: str = ""
+    stderr: str = ""
+
+
+def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO) -> ProcResult:
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        code = subprocess.run(cmd, stdout=out, stderr=err, cwd=cwd, env=env,
+                              stdin=subprocess.DEVNULL, check=False).returncode
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return ProcResult(wall, 0.0, code, {}, out.read(), err.read())
+
+
+# Bytecode for the measured processes, outside the source tree. An installed pipeline imports
+# compiled modules (the production image sets UV_COMPILE_BYTECODE=1); without them every process
+# would spend seconds compiling Airflow, Great Expectations and pandas, a cost of the
+# environment rather than of the pipeline.
+PYCACHE_ENV = "PYTHONPYCACHEPREFIX"
+_pycache: Path | None = None
+
+
+def use_bytecode_cache(directory: Path) -> None:
+    global _pycache
+    _pycache = directory
+
+
+def child_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("DEFLECT_PERSON_KEY", "bench-person-key")
+    if _pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env[PYCACHE_ENV] = str(_pycache)
+    return env
+
+
+def run_stage(stage: str, spec: dict, scratch: Path) -> ProcResult:
+    """One bench.child stage in a new interpreter; raises BenchError when it fails."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec_path = scratch / f"spec-{stage}-{uuid.uuid4().hex[:8]}.json"
+    spec_path.write_text(json.dumps(spec, default=str))
+    res = run_measured([sys.executable, "-m", "bench.child", stage, str(spec_path)],
+                       env=child_env())
+    spec_path.unlink(missing_ok=True)
+    lines = [line for line in res.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if res.returncode != 0 or not lines:
+        raise BenchError(f"stage {stage} failed ({res.returncode}): {res.stderr.strip()[-3000:]}")
+    res.result = json.loads(lines[-1][len(RESULT_PREFIX):])
+    res.maxrss_mb = res.result["maxrss_mb"]
+    return res
+
+
+# -- scratch databases ------------------------------------------------------------------------------
+
+def with_database(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+class Databases:
+    """Fresh PostgreSQL databases `bench_<pid>_<n>`, every one dropped by `drop_all`."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def check(self) -> None:
+        import psycopg
+
+        try:
+            psycopg.connect(self.admin_url, connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            raise BenchError(f"PostgreSQL is not reachable at {self.admin_url}: {exc}") from None
+
+    def create(self) -> str:
+        import psycopg
+        from psycopg import sql
+
+        name = f"bench_{os.getpid()}_{len(self.created)}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.created.append(name)
+        return with_database(self.admin_url, name)
+
+    def drop(self, url: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        name = urlsplit(url).path.lstrip("/")
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            try:
+                self.drop(with_database(self.admin_url, name))
+            except Exception as exc:  # noqa: BLE001 - keep dropping the others
+                print(f"bench: could not drop database {name}: {exc}", file=sys.stderr)
+        self.created = []
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same PostgreSQL URL for SQLAlchemy's psycopg 3 dialect."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg://{rest}" if scheme in ("postgresql", "postgres") else url

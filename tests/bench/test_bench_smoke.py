@@ -1,0 +1,43 @@
+"""The bench's machinery on a tiny workload, so the script cannot rot: every measured row and
+every goal appears in the JSON, and the Markdown is written. No timing is asserted."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.__main__ import main
+from bench.report import BEGIN, END
+
+pytestmark = [pytest.mark.slow, pytest.mark.sshd, pytest.mark.postgres]
+
+STAGES = ("plan", "fetch", "validation", "extraction", "bookkeeping", "load", "refresh", "publish")
+
+
+def test_bench_writes_every_row(tmp_path, pg_server_url):
+    results, doc = tmp_path / "latest.json", tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\nhand-written text\n\n{BEGIN}\nSTALE-TABLE\n{END}\n\nafter\n")
+    code = main(["--forms", "20", "--attachment-kb", "2", "--scales", "1,2",
+                 "--data-dir", str(tmp_path / "data"), "--results", str(results),
+                 "--doc", str(doc), "--pg-url", pg_server_url])
+    assert code == 0
+
+    section = json.loads(results.read_text())["workloads"]["nightly"]
+    keys = {r["key"] for r in section["rows"]}
+    expected = {"x1.floor", "x1.naive", "x1.e2e", "x1.openssh_sftp", "x1.bare_copy",
+                "x1.staged.total", "x2.floor", "x2.e2e"} | {f"x1.stage.{s}" for s in STAGES}
+    assert expected <= keys
+    for row in section["rows"]:
+        assert row["seconds"] >= 0 and row["maxrss_mb"] > 0, row
+    goals = {g["goal"] for g in section["goals"]}
+    assert len(goals) == 6, goals
+    assert section["profile"]["stage"] in ("plan", "ingest", "load", "refresh", "publish")
+    assert section["profile"]["top"]
+    assert {"cpu", "cores", "ram_gb", "python", "lxml"} <= set(section["machine"])
+    assert section["inputs"]["x2"]["tracs_forms"] > section["inputs"]["x1"]["tracs_forms"]
+
+    text = doc.read_text()
+    assert "hand-written text" in text and "after" in text and "STALE-TABLE" not in text
+    assert "x1.e2e" in text
+    # scratch databases and run directories are gone
+    assert not list((tmp_path / "data" / "runs").glob("*/landing"))
