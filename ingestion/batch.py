@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 from pathlib import Path
 
 from ingestion.canonical import BATCH_KEYS, BOOKKEEPING, TABLES
@@ -19,6 +20,8 @@ from ingestion.findings import Finding
 from ingestion.landing import DIR_MODE, FILE_MODE, ensure_dir, write_bytes_atomic
 
 ALL_TABLES = {**TABLES, **BOOKKEEPING}
+# Rows of one file kept in memory per table before they spill to disk (FileSpool).
+SPOOL_BYTES = 4 * 1024 * 1024
 
 
 def _csv_value(v):
@@ -134,16 +137,18 @@ class FileSpool:
 
     def __init__(self, writer: BatchWriter, file_name: str, file_sha256: str):
         self.writer, self.file_name, self.file_sha256 = writer, file_name, file_sha256
-        self.dir = writer.tmp / ".spool"
-        self.dir.mkdir(mode=DIR_MODE, exist_ok=True)
+        self.dir = writer.tmp / ".spool"  # quarantined records' raw XML, made when first needed
         self._files = {}
         self._quarantine: list[tuple[dict, list[dict], Path]] = []
         self.counts: dict[str, int] = {}
 
     def row(self, table: str, row: dict) -> None:
         if table not in self._files:
-            fd = os.open(self.dir / f"{table}.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-            fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            # In memory while small (most files are), an unnamed file in the batch's own
+            # directory beyond SPOOL_BYTES: memory stays bounded whatever the file's size, and
+            # a night of thousands of small files costs no file creation per file and table.
+            fh = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by commit() or discard()
+                max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="", dir=self.writer.tmp)
             self._files[table] = (fh, csv.writer(fh, lineterminator="\n"))
         cols = ALL_TABLES[table]
         self._files[table][1].writerow([_csv_value(row.get(c)) for c in cols])
@@ -152,6 +157,7 @@ class FileSpool:
     def quarantine_record(self, record_id, version, record_sha256, findings: list[Finding],
                           line, raw: bytes) -> None:
         w = self.writer
+        self.dir.mkdir(mode=DIR_MODE, exist_ok=True)
         raw_tmp = self.dir / f"raw-{len(self._quarantine)}.xml"
         fd = os.open(raw_tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
@@ -170,11 +176,9 @@ class FileSpool:
 
     def commit(self) -> None:
         for table, (fh, _) in self._files.items():
+            fh.seek(0)
+            shutil.copyfileobj(fh, self.writer._files[table][0], 1024 * 1024)
             fh.close()
-            main_fh = self.writer._files[table][0]
-            main_fh.flush()
-            with open(self.dir / f"{table}.csv", encoding="utf-8", newline="") as src:
-                shutil.copyfileobj(src, main_fh, 1024 * 1024)
             self.writer.rows_written[table] += self.counts[table]
         for row, frows, raw_tmp in self._quarantine:
             self.writer.quarantine(row, frows, raw_tmp)
@@ -188,4 +192,5 @@ class FileSpool:
     def _cleanup(self) -> None:
         self._files = {}
         self._quarantine = []
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.dir.exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
