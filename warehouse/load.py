@@ -239,7 +239,9 @@ def _load_findings(wh: Warehouse, batch_id: str) -> int:
                   "path", "message")
     )
     # A record version's findings are recorded from the first file that carried it; the same
-    # unchanged record in a later (cumulative) file adds nothing.
+    # unchanged record in a later (cumulative) file adds nothing. Every finding names the file
+    # it came from (file_sha256 is never NULL), so the plain equalities on source and file come
+    # first: they use the finding_file index where IS NOT DISTINCT FROM cannot.
     return wh.execute(
         f"""INSERT INTO meta.finding ({names}, batch_id)
         SELECT {names}, ? FROM (
@@ -248,7 +250,8 @@ def _load_findings(wh: Warehouse, batch_id: str) -> int:
                        PARTITION BY l.source, l.record_id, l.record_sha256
                        ORDER BY l.file_name, l.file_sha256) AS file_rank
             FROM {_LOAD_PREFIX}finding l) r
-        WHERE NOT EXISTS (SELECT 1 FROM meta.finding f WHERE {same})
+        WHERE NOT EXISTS (SELECT 1 FROM meta.finding f
+                          WHERE f.source = r.source AND f.file_sha256 = r.file_sha256 AND {same})
           AND NOT (r.level = 'record' AND (r.file_rank > 1 OR EXISTS (
                 SELECT 1 FROM meta.finding f WHERE f.level = 'record' AND f.source = r.source
                   AND f.record_id = r.record_id AND f.record_sha256 = r.record_sha256
