@@ -214,12 +214,17 @@ def serve(root: str | Path, state_dir: str | Path | None = None, port: int = 0):
         try:
             yield server
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            terminate(proc)
+
+
+def terminate(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Stop a foreground sshd: TERM, then KILL if it has not gone within `timeout`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def write_state(server: SftpServer, path: Path) -> None:

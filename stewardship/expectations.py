@@ -335,15 +335,7 @@ def build_suites(units: list[str]) -> list[Suite]:
                 in_set("status", LOAD_STATUSES),
                 *[between(c, 0) for c in data.LOAD_RUN_COUNTS],
             ),
-            numeric=(
-                "files_seen",
-                "files_loaded",
-                "files_pending",
-                "files_quarantined",
-                "files_duplicate",
-                "records_loaded",
-                "records_quarantined",
-            ),
+            numeric=data.LOAD_RUN_COUNTS,
             filter_run=True,
         ),
     ]
