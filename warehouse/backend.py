@@ -92,6 +92,8 @@ class Warehouse:
         self.dialect = dialect
         self._conn = conn
         self._in_tx = False
+        # (schema, table) -> {column: type}, filled by warehouse.load.column_types
+        self.column_types: dict[tuple[str, str], dict[str, str]] = {}
         # Spy-friendly counter: how many CSV files went through the bulk path.
         self.copy_calls = 0
 

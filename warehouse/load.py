@@ -79,23 +79,43 @@ def _sql_type(data_type: str) -> str:
 
 
 def column_types(wh: Warehouse, schema: str, table: str) -> dict[str, str]:
-    rows = wh.query(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, table],
-    )
-    return {name: _sql_type(dtype) for name, dtype in rows}
+    """A table's column types, asked of information_schema once per connection (on PostgreSQL
+    that query costs more than most of a small batch's statements)."""
+    key = (schema, table)
+    if key not in wh.column_types:
+        rows = wh.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, table],
+        )
+        wh.column_types[key] = {name: _sql_type(dtype) for name, dtype in rows}
+    return wh.column_types[key]
+
+
+def _temp_table(wh: Warehouse, name: str, body: str) -> None:
+    """A temporary table that lives until the load's transaction ends: PostgreSQL drops it at
+    commit by itself; DuckDB (no ON COMMIT DROP) has it dropped by `_drop_temps`."""
+    if wh.dialect == "postgresql" and body.startswith("("):  # column definitions
+        wh.execute(f"CREATE TEMP TABLE {name} {body} ON COMMIT DROP")
+    elif wh.dialect == "postgresql":  # AS query
+        wh.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP {body}")
+    else:
+        wh.execute(f"CREATE TEMP TABLE {name} {body}")
+
+
+def _drop_temps(wh: Warehouse, names) -> None:
+    if wh.dialect != "postgresql":
+        for name in names:
+            wh.execute(f"DROP TABLE {name}")
 
 
 def _stage_csv(wh: Warehouse, batch_dir: Path, name: str, columns: tuple[str, ...]) -> str:
-    """Bulk-load `<name>.csv` (if present) into a fresh all-text temp table; its name."""
+    """Bulk-load `<name>.csv` into a fresh all-text temp table; its name. A missing or
+    header-only file leaves the table empty without a COPY."""
     tmp = _LOAD_PREFIX + name
-    wh.execute(f"DROP TABLE IF EXISTS {tmp}")
-    wh.execute(
-        f"CREATE TEMP TABLE {tmp} (" + ", ".join(f"{quote_ident(c)} text" for c in columns) + ")"
-    )
+    _temp_table(wh, tmp, "(" + ", ".join(f"{quote_ident(c)} text" for c in columns) + ")")
     path = batch_dir / f"{name}.csv"
-    if path.exists():
+    if _has_rows(path):
         header = csv_header(path)
         if set(header) != set(columns) or len(header) != len(columns):
             extra = sorted(set(header) - set(columns))
@@ -114,14 +134,16 @@ def _typed(columns, types: dict[str, str], alias: str = "l") -> str:
     )
 
 
-def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result: LoadResult):
+def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result: LoadResult,
+                  staged: set[str]):
+    """`staged`: the canonical tables this batch holds rows of."""
     parent, vcol, vtype, children = KINDS[kind]
     ptypes = column_types(wh, "staging", parent)
     pcols = TABLES[parent]
     # Candidates: the first copy (by file name, then line) of each version not yet staged.
-    wh.execute("DROP TABLE IF EXISTS cand_parent")
-    wh.execute(
-        f"""CREATE TEMP TABLE cand_parent AS
+    _temp_table(
+        wh, "cand_parent",
+        f"""AS
         SELECT {_typed(pcols, ptypes, 'r')},
                (SELECT max(s.{vcol}) FROM staging.{parent} s WHERE s.record_id = r.record_id)
                    AS prev_version
@@ -131,7 +153,7 @@ def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result
               FROM {_LOAD_PREFIX}{parent} l) r
         WHERE r.rn = 1 AND NOT EXISTS (
             SELECT 1 FROM staging.{parent} s
-            WHERE s.record_id = r.record_id AND s.{vcol} = CAST(r.{vcol} AS {vtype}))"""
+            WHERE s.record_id = r.record_id AND s.{vcol} = CAST(r.{vcol} AS {vtype}))""",
     )
     result.records_loaded = int(
         wh.scalar(
@@ -148,6 +170,9 @@ def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result
         [batch_id, load_seq],
     )
     for child in children:
+        if child not in staged:
+            result.rows_staged[child] = 0  # no rows of this table in the batch
+            continue
         ctypes = column_types(wh, "staging", child)
         ccols = TABLES[child]
         names = ", ".join(quote_ident(c) for c in ccols)
@@ -159,21 +184,21 @@ def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result
                   AND p.{vcol} = CAST(l.{vcol} AS {vtype}))""",
             [batch_id, load_seq],
         )
-    wh.execute("DROP TABLE cand_parent")
+    _drop_temps(wh, ["cand_parent"])
 
 
 def _load_ledger(wh: Warehouse, batch_id: str) -> int:
     cols = BOOKKEEPING["file_ledger"]
     types = column_types(wh, "meta", "file_ledger")
-    wh.execute("DROP TABLE IF EXISTS cand_ledger")
-    wh.execute(
-        f"""CREATE TEMP TABLE cand_ledger AS
+    _temp_table(
+        wh, "cand_ledger",
+        f"""AS
         SELECT {_typed(cols, types, 'r')} FROM (
             SELECT l.*, ROW_NUMBER() OVER (
                 PARTITION BY l.source, l.remote_name, COALESCE(l.sha256, '')
                 ORDER BY l.handled_at DESC) AS rn
             FROM {_LOAD_PREFIX}file_ledger l) r
-        WHERE r.rn = 1"""
+        WHERE r.rn = 1""",
     )
     key = (
         "t.source = c.source AND t.remote_name = c.remote_name "
@@ -201,7 +226,7 @@ def _load_ledger(wh: Warehouse, batch_id: str) -> int:
             AND c.remote_name = meta.file_ledger.remote_name AND c.sha256 IS NOT NULL)"""
     )
     n = int(wh.scalar("SELECT count(*) FROM cand_ledger"))
-    wh.execute("DROP TABLE cand_ledger")
+    _drop_temps(wh, ["cand_ledger"])
     return n
 
 
@@ -260,13 +285,16 @@ def _load_findings(wh: Warehouse, batch_id: str) -> int:
     )
 
 
-def resolve_quarantine(wh: Warehouse, run_id: str | None, load_seq: int) -> int:
+def resolve_quarantine(wh: Warehouse, run_id: str | None, load_seq: int,
+                       kinds=tuple(KINDS)) -> int:
     """Mark open record entries resolved once a later version of the same record is staged.
 
     A version that could not be read (S01 on the version itself) is resolved by any version that
-    loads from another file at or after the quarantine."""
+    loads from another file at or after the quarantine. `kinds`: the source kinds whose staging or
+    quarantine changed (the others cannot have anything new to resolve)."""
     total = 0
-    for kind, (parent, vcol, _vtype, _children) in KINDS.items():
+    for kind in kinds:
+        parent, vcol, _vtype, _children = KINDS[kind]
         try_cast = "meta.try_int" if vcol == "form_version" else "meta.try_timestamp"
         total += wh.execute(
             f"""UPDATE meta.quarantine SET status = 'resolved', resolved_run_id = ?,
@@ -314,7 +342,10 @@ def _has_rows(path: Path) -> bool:
 
 
 def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
-    """Load one batch directory in one transaction; a batch loaded before changes nothing."""
+    """Load one batch directory in one transaction; a batch loaded before changes nothing.
+
+    Statements whose input table is empty in this batch are not sent: on PostgreSQL each costs a
+    round trip and a plan whatever it finds, and most batches hold no quarantine or findings."""
     batch_dir = Path(batch_dir)
     meta = read_batch_meta(batch_dir)
     batch_id, kind = str(meta["batch_id"]), meta.get("kind")
@@ -325,27 +356,41 @@ def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
         if wh.dialect == "postgresql":
             # One load at a time: load_seq and "newer than current" assume a serial history.
             wh.execute("LOCK TABLE meta.load_audit IN SHARE ROW EXCLUSIVE MODE")
-        if wh.scalar("SELECT count(*) FROM meta.load_audit WHERE batch_id = ?", [batch_id]):
+        loaded, last_seq = wh.query_one(
+            "SELECT count(CASE WHEN batch_id = ? THEN 1 END), COALESCE(max(load_seq), 0) "
+            "FROM meta.load_audit", [batch_id])
+        if loaded:
             result.skipped = True
             return result
-        load_seq = int(wh.scalar("SELECT COALESCE(max(load_seq), 0) + 1 FROM meta.load_audit"))
+        load_seq = int(last_seq) + 1
         result.load_seq = load_seq
-        temps = [_stage_csv(wh, batch_dir, n, c) for n, c in BOOKKEEPING.items()]
+        tables = dict(BOOKKEEPING)
         if kind is not None:
             parent, _v, _t, children = KINDS[kind]
-            temps += [_stage_csv(wh, batch_dir, n, TABLES[n]) for n in (parent, *children)]
+            tables.update({n: TABLES[n] for n in (parent, *children)})
             other = {n for k, spec in KINDS.items() if k != kind for n in (spec[0], *spec[3])}
             # Ingestion writes every canonical table, header-only where a kind has no rows;
             # only a stray file with rows would mean the batch mixes source kinds.
             stray = sorted(n for n in other if _has_rows(batch_dir / f"{n}.csv"))
             if stray:
                 raise WarehouseError(f"{batch_dir}: {kind} batch holds {stray[0]}.csv")
-            _load_staging(wh, kind, batch_id, load_seq, result)
-        result.ledger_rows = _load_ledger(wh, batch_id)
-        result.quarantine_added = _load_quarantine(wh, kind, batch_id, load_seq)
-        result.findings_added = _load_findings(wh, batch_id)
-        result.quarantine_resolved = resolve_quarantine(wh, result.run_id, load_seq)
+        staged = {n for n in tables if _has_rows(batch_dir / f"{n}.csv")}
+        # a table without rows gets no temp table: every statement that would read it is skipped
+        temps = [_stage_csv(wh, batch_dir, n, c) for n, c in tables.items() if n in staged]
+        if kind is not None and KINDS[kind][0] in staged:
+            _load_staging(wh, kind, batch_id, load_seq, result, staged)
+        elif kind is not None:
+            result.rows_staged = dict.fromkeys((KINDS[kind][0], *KINDS[kind][3]), 0)
+        if "file_ledger" in staged:
+            result.ledger_rows = _load_ledger(wh, batch_id)
+        if "quarantine" in staged:
+            result.quarantine_added = _load_quarantine(wh, kind, batch_id, load_seq)
+        if "finding" in staged:
+            result.findings_added = _load_findings(wh, batch_id)
+        # Only record entries resolve, and only by staging of their own kind; a batch that
+        # staged nothing and quarantined nothing cannot resolve anything new.
+        if kind is not None and (sum(result.rows_staged.values()) or result.quarantine_added):
+            result.quarantine_resolved = resolve_quarantine(wh, result.run_id, load_seq, [kind])
         _audit(wh, meta, load_seq, result)
-        for tmp in temps:
-            wh.execute(f"DROP TABLE {tmp}")
+        _drop_temps(wh, temps)
     return result
