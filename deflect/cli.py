@@ -75,7 +75,7 @@ def cmd_run(args) -> int:
         done.append(source_name)
         print(f"[{len(done)}/{len(config.sources)}] {source_name}", file=sys.stderr, flush=True)
 
-    result = pipeline.run(config, as_of=args.as_of, progress=progress)
+    result = pipeline.run(config, as_of=args.as_of, progress=progress, workers=args.workers)
     print(format_summary(result))
     return 1 if result["failed_sources"] else 0
 
@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--as-of", type=_date, default=None,
                    help="date follow-up figures are computed for (default: today, America/Chicago)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="batches processed at once (default: one per core, at most 4; "
+                        "1 processes them in this process)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("summary", help="print the summary of a run (default: the latest)")

@@ -16,7 +16,7 @@ import yaml
 TOP_LEVEL_KEYS = {
     "warehouse", "landing_dir", "person_key_secret_env", "max_file_bytes", "sources",
     # additions of this project (operations.md allows new options)
-    "work_dir", "report_dir", "reference_units",
+    "work_dir", "report_dir", "reference_units", "file_shards",
 }
 SOURCE_KEYS = {"name", "kind", "unit", "url", "host_key", "key_file", "connect_timeout", "retries"}
 KINDS = ("tracs", "meg")
@@ -68,6 +68,8 @@ class Config:
     person_key_secret_env: str
     sources: tuple[SourceConfig, ...]
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # processes that check one large file together (ingestion/shards.py); 0: one per core
+    file_shards: int = 0
     work_dir: Path = field(default=None)  # type: ignore[assignment]
     report_dir: Path = field(default=None)  # type: ignore[assignment]
     reference_units: Path | None = None
@@ -111,6 +113,12 @@ def _resolve_warehouse(base: Path, url: str) -> str:
             raw = raw[1:]  # duckdb:///relative -> relative; duckdb:////abs -> /abs
         return "duckdb://" + str(_resolve(base, raw))
     return url
+
+
+def _non_negative(path: Path, key: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{path}: {key} must be a whole number, 0 or more, not {value!r}")
+    return value
 
 
 def _check_keys(where: str, data: dict, allowed: set[str]) -> None:
@@ -170,6 +178,7 @@ def parse_config(data: dict, path: Path) -> Config:
         person_key_secret_env=str(data["person_key_secret_env"]),
         sources=tuple(sources),
         max_file_bytes=int(data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
+        file_shards=_non_negative(path, "file_shards", data.get("file_shards", 0)),
         work_dir=_resolve(base, data["work_dir"]) if data.get("work_dir") else landing.parent / "work",
         report_dir=(
             _resolve(base, data["report_dir"]) if data.get("report_dir") else landing.parent / "reports"

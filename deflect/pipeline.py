@@ -217,20 +217,100 @@ def summary(config: Config, run_id: str) -> dict:
     return result
 
 
-def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True) -> dict:
+def default_workers() -> int:
+    """Batches processed at once by `deflect run`: one per core, at most four (each holds one
+    SFTP connection to its source)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def batch_bytes(config: Config, run_id: str, batch_id: str) -> int:
+    spec = _read_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json")
+    return sum(int(f.get("size") or 0) for f in spec["files"])
+
+
+def largest_first(config: Config, run_id: str, batches: list[tuple[str, str]]):
+    """Batches by the bytes they fetch, largest first: with several workers, the one big TraCS
+    export must not start last and leave the other workers idle at the end."""
+    return sorted(batches, key=lambda b: -batch_bytes(config, run_id, b[1]))
+
+
+def _process_one(config: Config, run_id: str, batch_id: str) -> str | None:
+    """process_batch, its failure as one line (logged by the caller, in the parent process)."""
+    try:
+        process_batch(config, run_id, batch_id)
+    except Exception as exc:  # noqa: BLE001 - recorded by load_run as a failed batch
+        return _describe(exc)
+    return None
+
+
+def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
+                    workers: int = 1, progress=None, while_waiting=None) -> None:
+    """Process (source, batch id) pairs, `workers` at a time, largest batch first.
+
+    With more than one worker each batch runs in a forked process of its own (a batch is a
+    file-to-file step: nothing but its batch directory comes back) and `while_waiting` runs in
+    this process meanwhile. `progress(source)` is called once a source's last batch is done.
+    """
+    left: dict[str, int] = {}
+    for source, _ in batches:
+        left[source] = left.get(source, 0) + 1
+
+    def done(source: str) -> None:
+        left[source] -= 1
+        if left[source] == 0 and progress:
+            progress(source)
+
+    if workers <= 1 or len(batches) <= 1:
+        for source, batch_id in batches:
+            error = _process_one(config, run_id, batch_id)
+            if error:
+                log.error("source %s: batch %s failed: %s", source, batch_id, error)
+            done(source)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    order = largest_first(config, run_id, batches)
+    # fork: workers start at once with what this process has imported; it holds no open
+    # connection or running thread here (planning closed them).
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=ctx) as pool:
+        futures = {pool.submit(_process_one, config, run_id, b): (s, b) for s, b in order}
+        if while_waiting:
+            try:
+                while_waiting()
+            except Exception as exc:  # noqa: BLE001 - only a head start: never fails the run
+                log.warning("while waiting for the batches: %s", _describe(exc))
+        for future in as_completed(futures):
+            source, batch_id = futures[future]
+            try:
+                error = future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker that died; load_run records it
+                error = _describe(exc)
+            if error:
+                log.error("source %s: batch %s failed: %s", source, batch_id, error)
+            done(source)
+
+
+def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True,
+        workers: int | None = None) -> dict:
     """One full run in-process (`deflect run`): every stage of the DAG, in order.
 
-    `publish` runs the expectation suites and writes the validation report (stewardship)."""
+    Batches of every source are processed `workers` at a time (default: `default_workers()`),
+    as the DAG's mapped tasks are. `publish` runs the expectation suites and writes the
+    validation report (stewardship); its libraries are imported while the batches run."""
     run_id = start_run(config, as_of)
+    batches = []
     for source in config.sources:
         batch_ids = plan_source(config, run_id, source.name)
-        for batch_id in batch_ids:
-            try:
-                process_batch(config, run_id, batch_id)
-            except Exception as exc:  # noqa: BLE001 - recorded by load_run as a failed batch
-                log.error("source %s: batch %s failed: %s", source.name, batch_id, _describe(exc))
-        if progress:
+        if not batch_ids and progress:
             progress(source.name)
+        batches += [(source.name, b) for b in batch_ids]
+    warm_up = None
+    if publish:
+        from stewardship.expectations import warm_up
+    process_batches(config, run_id, batches, default_workers() if workers is None else workers,
+                    progress, while_waiting=warm_up)
     load_run(config, run_id)
     try:
         refresh(config, run_id)

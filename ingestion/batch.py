@@ -174,6 +174,38 @@ class FileSpool:
                  for f in findings]
         self._quarantine.append((row, frows, raw_tmp))
 
+    def dump(self, out: Path) -> None:
+        """Write what this spool holds to `out` (a shard's hand-over to the parent process):
+        one headerless CSV per table and the quarantined records; their raw XML is already
+        there when `self.dir` is under `out`."""
+        out.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        for table, (fh, _) in self._files.items():
+            fh.seek(0)
+            fd = os.open(out / f"{table}.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as dest:
+                shutil.copyfileobj(fh, dest, 1024 * 1024)
+            fh.close()
+        self._files = {}
+        state = {"counts": self.counts,
+                 "quarantine": [(row, frows, str(raw)) for row, frows, raw in self._quarantine]}
+        (out / "spool.json").write_text(json.dumps(state), encoding="utf-8")
+
+    def absorb(self, out: Path) -> None:
+        """Take over what a shard's spool dumped to `out` (see `dump`)."""
+        state = json.loads((out / "spool.json").read_text(encoding="utf-8"))
+        for table, n in state["counts"].items():
+            if table not in self._files:
+                fh = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - as in row()
+                    max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="",
+                    dir=self.writer.tmp)
+                self._files[table] = (fh, csv.writer(fh, lineterminator="\n"))
+            with open(out / f"{table}.csv", encoding="utf-8", newline="") as src:
+                shutil.copyfileobj(src, self._files[table][0], 1024 * 1024)
+            self.counts[table] = self.counts.get(table, 0) + n
+        self._quarantine += [(row, frows, Path(raw)) for row, frows, raw in state["quarantine"]]
+        # the first occurrence in the file keeps the entry (BatchWriter.quarantine), as unsharded
+        self._quarantine.sort(key=lambda q: int(q[0]["line"] or 0))
+
     def commit(self) -> None:
         for table, (fh, _) in self._files.items():
             fh.seek(0)

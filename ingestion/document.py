@@ -182,6 +182,10 @@ class DocumentProcessor:
     def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int):
         self.path, self.adapter, self.ctx, self.sink = path, adapter, ctx, sink
         self.max_bytes = max_bytes
+        # (k, n): validate and extract only the records whose index in the file is k modulo n;
+        # everything structural is still checked (ingestion/shards.py runs the n shards)
+        self.shard = (0, 1)
+        self.record_index = 0
         self.compressed = ctx.file_name.endswith(".gz")
         self.result = DocumentResult()
         self.schema: _Schema | None = None
@@ -196,9 +200,21 @@ class DocumentProcessor:
     # -- driver -----------------------------------------------------------------------------
     def run(self) -> DocumentResult:
         try:
-            self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
-                                                 self.compressed)
-            self._root(root)
+            self.prepare()
+            self._pass2()
+        except FileRejected as rej:
+            self.result.file_findings.append(rej.finding)
+        return self.result
+
+    def prepare(self) -> None:
+        """Pass 1 and the root checks. Raises FileRejected."""
+        self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
+                                             self.compressed)
+        self._root(root)
+
+    def pass2(self) -> DocumentResult:
+        """Pass 2 alone (after `prepare`), for this processor's shard of the records."""
+        try:
             self._pass2()
         except FileRejected as rej:
             self.result.file_findings.append(rej.finding)
@@ -304,6 +320,11 @@ class DocumentProcessor:
         a, ctx = self.adapter, self.ctx
         parent.records += 1
         parent.children[el.tag] += 1
+        index, (k, n) = self.record_index, self.shard
+        self.record_index += 1
+        if index % n != k:  # another shard's record: only its place in the structure counts
+            el.getparent().remove(el)
+            return
         line = el.sourceline
         rec_path = f"{parent.path}/{a.record}[{parent.children[el.tag]}]"
         rid = a.record_id(el.attrib, ctx.root_attrib) or ""

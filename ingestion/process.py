@@ -21,6 +21,7 @@ from ingestion.document import DocumentProcessor
 from ingestion.findings import F04, F07, Finding
 from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
 from ingestion.plan import RemoteFile, SourcePlan, plan_source
+from ingestion.shards import SHARD_MIN_BYTES, ShardFailed, default_shards, run_sharded
 from ingestion.sidecar import parse_sidecar
 from ingestion.transport import SourceError, open_drop
 
@@ -104,15 +105,33 @@ class _Batch:
             finding = F07.finding(f"{f.size} bytes, over the size limit of "
                                   f"{self.config.max_file_bytes}")
             return self._quarantine_file(out, f, [finding], landed)
-        ctx = FileContext(self.source, f.name, sha, {}, self.secret)
-        spool = self.writer.spool(f.name, sha)
-        result = DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes).run()
+        result = self._check(landed, f, sha)
+        spool = self._spool
         if result.file_findings:
             spool.discard()
             return self._quarantine_file(out, f, result.file_findings, landed)
         spool.commit()
         out.records_loaded, out.records_quarantined = result.records_loaded, result.records_quarantined
         return self._record(out, f)
+
+    def _check(self, landed: Path, f: RemoteFile, sha: str):
+        """Both passes over a landed file into a fresh spool (self._spool); a large file on
+        several cores (ingestion/shards.py), falling back to one process if a shard fails."""
+        def processor():
+            ctx = FileContext(self.source, f.name, sha, {}, self.secret)
+            self._spool = self.writer.spool(f.name, sha)
+            return DocumentProcessor(landed, self.adapter, ctx, self._spool,
+                                     self.config.max_file_bytes)
+
+        shards = self.config.file_shards or default_shards()
+        if shards > 1 and f.size >= SHARD_MIN_BYTES:
+            try:
+                return run_sharded(processor(), shards)
+            except ShardFailed as exc:
+                log.warning("source %s: %s; checking it again in one process",
+                            self.source.name, exc)
+                self._spool.discard()
+        return processor().run()
 
     def _ledger_name(self, sha: str) -> str | None:
         if sha not in self.ledger.digests:

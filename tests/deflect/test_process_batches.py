@@ -1,0 +1,102 @@
+"""`deflect run`'s batch scheduling: every batch processed once, in worker processes when asked,
+one failure recorded without stopping the others, progress once per source after its last batch."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from deflect import pipeline
+
+BATCHES = [("tracs", "r-tracs-0000"), ("meg-a", "r-meg-a-0000"), ("meg-a", "r-meg-a-0001"),
+           ("meg-b", "r-meg-b-0000"), ("meg-c", "r-meg-c-0000")]
+SIZES = {"r-tracs-0000": 700, "r-meg-a-0000": 5, "r-meg-a-0001": 9, "r-meg-b-0000": 3,
+         "r-meg-c-0000": 1}
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    config = SimpleNamespace(work_dir=tmp_path / "work")
+    bdir = pipeline.run_dir(config, "r") / "batches"
+    bdir.mkdir(parents=True)
+    for _, batch_id in BATCHES:
+        (bdir / f"{batch_id}.json").write_text(json.dumps(
+            {"batch_id": batch_id, "files": [{"name": "x", "size": SIZES[batch_id]}]}))
+    marks = tmp_path / "done"
+    marks.mkdir()
+
+    def fake_process(config, run_id, batch_id):
+        if batch_id == "r-meg-b-0000":
+            raise RuntimeError("the source went away")
+        (marks / batch_id).write_text(str(os.getpid()))
+        return "ok"
+
+    # fork: the workers see this patch as the parent does
+    monkeypatch.setattr(pipeline, "process_batch", fake_process)
+    config.marks = marks
+    return config
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_batch_once_failure_logged_progress_per_source(config, workers, caplog):
+    seen = []
+    caplog.set_level(logging.ERROR, logger="deflect.pipeline")
+
+    def progress(source):
+        # a source is reported only when every one of its batches has finished
+        finished = {p.name for p in config.marks.iterdir()}
+        ok = [b for s, b in BATCHES if s == source and b != "r-meg-b-0000"]
+        assert set(ok) <= finished
+        seen.append(source)
+
+    waited = []
+    pipeline.process_batches(config, "r", BATCHES, workers=workers, progress=progress,
+                             while_waiting=lambda: waited.append(True))
+    assert sorted(p.name for p in config.marks.iterdir()) == sorted(
+        b for _, b in BATCHES if b != "r-meg-b-0000")
+    assert sorted(seen) == ["meg-a", "meg-b", "meg-c", "tracs"]
+    assert any("r-meg-b-0000 failed: RuntimeError: the source went away" in r.getMessage()
+               for r in caplog.records)
+    pids = {int(p.read_text()) for p in config.marks.iterdir()}
+    if workers == 1:
+        assert pids == {os.getpid()} and waited == []
+    else:
+        assert os.getpid() not in pids and waited == [True]
+
+
+def test_a_failing_head_start_does_not_fail_the_batches(config, caplog):
+    def broken():
+        raise ImportError("no GX here")
+
+    pipeline.process_batches(config, "r", BATCHES, workers=2, while_waiting=broken)
+    assert len(list(config.marks.iterdir())) == 4
+    assert any("no GX here" in r.getMessage() for r in caplog.records)
+
+
+def test_largest_batch_first(config):
+    order = pipeline.largest_first(config, "r", BATCHES)
+    assert [b for _, b in order] == ["r-tracs-0000", "r-meg-a-0001", "r-meg-a-0000",
+                                      "r-meg-b-0000", "r-meg-c-0000"]
+
+
+def test_default_workers_is_bounded():
+    assert 1 <= pipeline.default_workers() <= 4
+
+
+def test_a_worker_that_dies_fails_its_batches_not_the_run(config, monkeypatch, caplog):
+    caplog.set_level(logging.ERROR, logger="deflect.pipeline")
+
+    def dies(config, run_id, batch_id):
+        os._exit(3)  # killed mid-batch (out of memory, say)
+
+    monkeypatch.setattr(pipeline, "process_batch", dies)
+    seen = []
+    pipeline.process_batches(config, "r", BATCHES, workers=2, progress=seen.append)
+    # no batch directory: load_run then records each of these sources as failed
+    failed = {r.getMessage().split(": batch ")[1].split(" ")[0] for r in caplog.records
+              if "failed" in r.getMessage()}
+    assert failed == {b for _, b in BATCHES}
+    assert sorted(seen) == ["meg-a", "meg-b", "meg-c", "tracs"]
