@@ -408,7 +408,7 @@ def warm_up() -> None:
     """Import GX ahead of need: it takes seconds, which `deflect run` spends while its batches are
     processed in worker processes rather than after the refresh."""
     _quiet_gx()
-    import great_expectations  # noqa: F401
+    import great_expectations
     import great_expectations.expectations  # noqa: F401
 
 
