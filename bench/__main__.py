@@ -89,12 +89,16 @@ def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
         "read); a cold disk would add the same read time to every row."),
         ("Fetch, validation and extraction run in one process (the ingest task, as in `deflect "
         "run`); their seconds are that process's time split by function, and share its peak "
-        "memory."),
+        "memory. The stages run one file at a time in one process (file_shards 1)."),
+        ("`e2e` is `deflect run` as installed: batches in parallel worker processes, a large "
+         "file checked by one shard per core, Great Expectations imported meanwhile. "
+         "`e2e_serial` is the same run in one process, one file at a time, for comparison."),
     ]
     _log(f"nightly x1: {x1.describe()['mb']} MB, {x1.forms} TraCS forms, {len(x1.files)} files")
     suite.floor(x1)
     staged = suite.staged(x1)
     suite.end_to_end(x1)
+    suite.end_to_end(x1, serial=True)
     if not args.no_naive:
         suite.naive(x1)
     profile = None if args.no_profile else _profile(

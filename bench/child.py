@@ -335,7 +335,10 @@ def stage_e2e(spec: dict) -> dict:
     """`deflect run` in this process: the console script's own entry point and arguments."""
     from deflect.cli import main as deflect_main
 
-    code = deflect_main(["run", "--config", spec["config"], "--as-of", spec["as_of"]])
+    argv = ["run", "--config", spec["config"], "--as-of", spec["as_of"]]
+    if spec.get("workers"):
+        argv += ["--workers", str(spec["workers"])]
+    code = deflect_main(argv)
     # It processes batches in forked workers: its peak is the largest of its processes (a forked
     # child's ru_maxrss starts at its parent's size at the fork, so this is an upper bound).
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

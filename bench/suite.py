@@ -192,13 +192,21 @@ class Suite:
                             res.result["seconds"], **self._io(w), maxrss_mb=res.maxrss_mb,
                             process="openssh", detail=res.result))
 
-    def end_to_end(self, w: Workload) -> Row:
-        """`deflect run` as an operator runs it: SFTP sources, PostgreSQL, a fresh warehouse."""
-        d = self.run_dir(f"{w.name}-e2e")
+    def end_to_end(self, w: Workload, serial: bool = False) -> Row:
+        """`deflect run` as an operator runs it: SFTP sources, PostgreSQL, a fresh warehouse.
+
+        `serial`: one process, one file at a time (`--workers 1`, `file_shards: 1`), the
+        pipeline without its use of the other cores, for comparison in the same run."""
+        label = "e2e_serial" if serial else "e2e"
+        d = self.run_dir(f"{w.name}-{label}")
         db = self.dbs.create()
         try:
             config = self.write_config(w, d, db)
-            res = run_stage("e2e", {"config": str(config), "as_of": w.as_of}, self.scratch)
+            if serial:
+                data = yaml.safe_load(config.read_text())
+                config.write_text(yaml.safe_dump({**data, "file_shards": 1}, sort_keys=False))
+            spec = {"config": str(config), "as_of": w.as_of, "workers": 1 if serial else None}
+            res = run_stage("e2e", spec, self.scratch)
             if res.result["exit_status"] != 0:
                 raise BenchError(f"deflect run exited with {res.result['exit_status']}: "
                                  f"{res.stdout[-2000:]}")
@@ -214,7 +222,9 @@ class Suite:
         finally:
             self.dbs.drop(db)
             self.done_with(d)
-        return self.add(Row(f"{w.name}.e2e", w.name, "end to end: `deflect run`", res.wall,
+        what = ("end to end, one process: `deflect run --workers 1`, file_shards 1" if serial
+                else "end to end: `deflect run`")
+        return self.add(Row(f"{w.name}.{label}", w.name, what, res.wall,
                             **self._io(w), maxrss_mb=res.maxrss_mb, process="deflect run",
                             detail=detail))
 
