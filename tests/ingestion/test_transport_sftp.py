@@ -103,3 +103,26 @@ def test_fingerprint_format(sshd_server):
     kind, b64 = sshd_server.host_key_line.split()
     key = paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
     assert fingerprint(key).startswith("SHA256:") and not fingerprint(key).endswith("=")
+
+
+def test_download_asks_for_one_window_at_a_time(sshd_server, tmp_path, monkeypatch):
+    """Never more than FETCH_WINDOW requested ahead of the writer, whatever the file's size."""
+    import paramiko.sftp_file
+
+    from ingestion.transport import FETCH_WINDOW
+
+    data = os.urandom(2 * FETCH_WINDOW + 12345)
+    _drop_with(sshd_server, "windows", {"big.xml": data})
+    asked = []
+    real = paramiko.sftp_file.SFTPFile.readv
+
+    def spy(self, chunks, *args, **kwargs):
+        asked.append(sum(length for _, length in chunks))
+        return real(self, chunks, *args, **kwargs)
+
+    monkeypatch.setattr(paramiko.sftp_file.SFTPFile, "readv", spy)
+    src = sshd_server.source("t", "tracs", "windows")
+    with open_drop(src) as drop:
+        w = drop.fetch("big.xml", lambda: atomic_file(tmp_path / "land"))
+    assert w.tmp.read_bytes() == data and w.size == len(data)
+    assert asked == [FETCH_WINDOW, FETCH_WINDOW, 12345]
