@@ -105,8 +105,7 @@ class _Batch:
             finding = F07.finding(f"{f.size} bytes, over the size limit of "
                                   f"{self.config.max_file_bytes}")
             return self._quarantine_file(out, f, [finding], landed)
-        result = self._check(landed, f, sha)
-        spool = self._spool
+        result, spool = self._check(landed, f, sha)
         if result.file_findings:
             spool.discard()
             return self._quarantine_file(out, f, result.file_findings, landed)
@@ -115,23 +114,24 @@ class _Batch:
         return self._record(out, f)
 
     def _check(self, landed: Path, f: RemoteFile, sha: str):
-        """Both passes over a landed file into a fresh spool (self._spool); a large file on
-        several cores (ingestion/shards.py), falling back to one process if a shard fails."""
+        """Both passes over a landed file into a fresh spool: (result, spool). A large file on
+        several cores (ingestion/shards.py), again in one process if a shard fails."""
         def processor():
             ctx = FileContext(self.source, f.name, sha, {}, self.secret)
-            self._spool = self.writer.spool(f.name, sha)
-            return DocumentProcessor(landed, self.adapter, ctx, self._spool,
-                                     self.config.max_file_bytes)
+            spool = self.writer.spool(f.name, sha)
+            return DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes)
 
         shards = self.config.file_shards or default_shards()
         if shards > 1 and f.size >= SHARD_MIN_BYTES:
+            proc = processor()
             try:
-                return run_sharded(processor(), shards)
+                return run_sharded(proc, shards), proc.sink
             except ShardFailed as exc:
                 log.warning("source %s: %s; checking it again in one process",
                             self.source.name, exc)
-                self._spool.discard()
-        return processor().run()
+                proc.sink.discard()
+        proc = processor()
+        return proc.run(), proc.sink
 
     def _ledger_name(self, sha: str) -> str | None:
         if sha not in self.ledger.digests:

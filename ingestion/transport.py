@@ -303,7 +303,7 @@ class SftpDrop:
 # A download asks for at most this much ahead of what the writer has taken. paramiko's own
 # getfo(prefetch=True) asks for the whole file at once; on a busy machine (the other batch, the
 # shards and sshd on the same cores) the answers piled up in memory faster than they were
-# written: the worker fetching a 700 MB export reached 780 MB and the download slowed down.
+# written: the worker fetching a 700 MB export reached 780 MB.
 FETCH_WINDOW = 8 * 1024 * 1024
 _REQUEST = 32 * 1024  # paramiko's (and OpenSSH's) read request size
 
