@@ -126,3 +126,27 @@ def test_download_asks_for_one_window_at_a_time(sshd_server, tmp_path, monkeypat
         w = drop.fetch("big.xml", lambda: atomic_file(tmp_path / "land"))
     assert w.tmp.read_bytes() == data and w.size == len(data)
     assert asked == [FETCH_WINDOW, FETCH_WINDOW, 12345]
+
+
+def test_reads_as_much_as_the_server_allows_per_request(sshd_server, tmp_path, monkeypatch):
+    """OpenSSH's sftp-server announces 255 KB reads (limits@openssh.com): a download asks for that
+    much per request, not paramiko's 32 KB, and still gets the file byte for byte."""
+    import paramiko.sftp_file
+
+    from ingestion.transport import MAX_READ_REQUEST
+
+    data = os.urandom(3_000_001)
+    _drop_with(sshd_server, "sizes", {"big.xml": data})
+    sizes = []
+    real = paramiko.sftp_file.SFTPFile.readv
+
+    def spy(self, chunks, *args, **kwargs):
+        sizes.extend(length for _, length in chunks)
+        return real(self, chunks, *args, **kwargs)
+
+    monkeypatch.setattr(paramiko.sftp_file.SFTPFile, "readv", spy)
+    with open_drop(sshd_server.source("t", "tracs", "sizes")) as drop:
+        assert 32 * 1024 < drop.read_size <= MAX_READ_REQUEST
+        w = drop.fetch("big.xml", lambda: atomic_file(tmp_path / "land"))
+    assert w.tmp.read_bytes() == data
+    assert max(sizes) == drop.read_size and len(sizes) == -(-len(data) // drop.read_size)
