@@ -7,9 +7,9 @@ Two kinds of suite:
 
 They check completeness (not null), value sets from the pick lists (deflect.vocab), formats and
 ranges, uniqueness of identities, and referential integrity of the approving unit to the unit
-reference. A file data context lives under report_dir/gx/ (suites, validation definitions,
-checkpoints and every validation result, kept as JSON); the Data Docs site is built to
-report_dir/data_docs/ and linked from the report. A summary for the report is written to
+reference. Every validation result is kept as JSON under report_dir/gx/uncommitted/validations/
+(the suites, validation definitions and checkpoints are built from this module at every run and
+live in memory); the Data Docs site is built to report_dir/data_docs/ and linked from the report. A summary for the report is written to
 report_dir/gx/results/<run_id>.json.
 
 Nothing personal reaches GX: only coded columns, identities, dates and ages are handed over, and
@@ -41,6 +41,9 @@ SITE_NAME = "deflect"
 DATASOURCE = "deflect"
 DATA_DOCS_DIR = "data_docs"  # under report_dir
 RESULTS_DIR = "gx/results"  # under report_dir
+# every validation result GX keeps, as JSON (where a GX file context keeps them, so the results
+# of runs before the context became ephemeral stay listed in the Data Docs index)
+VALIDATIONS_DIR = "gx/uncommitted/validations"  # under report_dir
 UNEXPECTED_ROWS_SHOWN = 20
 PERSON_KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -412,21 +415,36 @@ def warm_up() -> None:
     import great_expectations.expectations  # noqa: F401
 
 
+def _store(class_name: str, directory: Path | None = None) -> dict:
+    backend = ({"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory)}
+               if directory else {"class_name": "InMemoryStoreBackend"})
+    return {"class_name": class_name, "store_backend": backend}
+
+
 def _context(report_dir: Path):
+    """An ephemeral GX context whose validation results and Data Docs are files under report_dir.
+
+    The suites, validation definitions and checkpoints are built from code at every run, so they
+    are kept in memory: a file context saved each to JSON, compared it with the stored copy at
+    every add_or_update and re-read its YAML configuration at every variable lookup, which
+    together took a third of the publish step (docs/performance.md)."""
     _quiet_gx()
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
 
-    ctx = gx.get_context(mode="file", project_root_dir=str(report_dir))
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    ctx.variables.save()
-    sites = ctx.get_site_names()
-    if "local_site" in sites:  # the default site under gx/uncommitted: not the one we publish
-        ctx.delete_data_docs_site("local_site")
-    if SITE_NAME not in sites:
-        ctx.add_data_docs_site(
-            site_name=SITE_NAME,
-            site_config={
+    config = DataContextConfig(
+        stores={
+            "expectations_store": _store("ExpectationsStore"),
+            "validation_definition_store": _store("ValidationDefinitionStore"),
+            "checkpoint_store": _store("CheckpointStore"),
+            "validation_results_store": _store("ValidationResultsStore",
+                                               report_dir / VALIDATIONS_DIR),
+        },
+        expectations_store_name="expectations_store",
+        validation_results_store_name="validation_results_store",
+        checkpoint_store_name="checkpoint_store",
+        data_docs_sites={
+            SITE_NAME: {
                 "class_name": "SiteBuilder",
                 "show_how_to_buttons": False,
                 "store_backend": {
@@ -435,8 +453,11 @@ def _context(report_dir: Path):
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
-        )
-    return ctx
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
 
 
 def _gx_suite(gx, suite: Suite):
@@ -510,7 +531,8 @@ def run_expectations(
         ExpectationSuiteIdentifier,
     )
 
-    datasource = ctx.data_sources.add_or_update_pandas(DATASOURCE)
+    # a fresh context: everything below is added, never compared with an earlier run's copy
+    datasource = ctx.data_sources.add_pandas(DATASOURCE)
     run_time = dt.datetime.now(dt.UTC)
     summary = {
         "run_id": run_id,
@@ -526,19 +548,13 @@ def run_expectations(
         frame = frames.get(suite.name)
         if frame is None:
             continue  # nothing of this table in this run
-        try:
-            asset = datasource.get_asset(suite.name)
-        except LookupError:
-            asset = datasource.add_dataframe_asset(suite.name)
-        try:
-            batch_def = asset.get_batch_definition("whole")
-        except (KeyError, LookupError, ValueError):
-            batch_def = asset.add_batch_definition_whole_dataframe("whole")
-        gx_suite = ctx.suites.add_or_update(_gx_suite(gx, suite))
-        vd = ctx.validation_definitions.add_or_update(
+        asset = datasource.add_dataframe_asset(suite.name)
+        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        gx_suite = ctx.suites.add(_gx_suite(gx, suite))
+        vd = ctx.validation_definitions.add(
             gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
         )
-        checkpoint = ctx.checkpoints.add_or_update(
+        checkpoint = ctx.checkpoints.add(
             gx.Checkpoint(
                 name=f"deflect_load_{suite.name}",
                 validation_definitions=[vd],

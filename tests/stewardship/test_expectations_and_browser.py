@@ -87,6 +87,18 @@ def test_results_are_kept_and_data_docs_are_built_and_linked(published):
     assert fixtures.BAD_DEFLECTION in section and "NOPE" in section
 
 
+def test_a_later_run_keeps_the_earlier_results_in_the_data_docs_index(tmp_path):
+    """The suites live in memory for one run; the results and their pages stay on disk."""
+    env = fixtures.build(tmp_path)
+    for run_id in (fixtures.RUN1, fixtures.RUN2):
+        publish_run(env.config, run_id)
+    kept = {p.relative_to(env.report_dir / "gx" / "uncommitted" / "validations").parts[1]
+            for p in (env.report_dir / "gx" / "uncommitted" / "validations").rglob("*.json")}
+    assert kept == {fixtures.RUN1, fixtures.RUN2}
+    index = (env.report_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert fixtures.RUN1 in index and fixtures.RUN2 in index
+
+
 def test_no_personal_data_in_report_data_docs_or_gx_store(published):
     env, _, _ = published
     checked = 0
