@@ -94,6 +94,8 @@ class Warehouse:
         self._in_tx = False
         # (schema, table) -> {column: type}, filled by warehouse.load.column_types
         self.column_types: dict[tuple[str, str], dict[str, str]] = {}
+        # temporary tables this connection keeps between loads (warehouse.load.temp_table)
+        self.temp_tables: set[str] = set()
         # Spy-friendly counter: how many CSV files went through the bulk path.
         self.copy_calls = 0
 
@@ -138,6 +140,10 @@ class Warehouse:
         rows = cur.fetchall()
         # dtype=object keeps None as None (inference would turn it into NaN)
         return pd.DataFrame(rows, columns=columns, dtype=object)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_tx
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Warehouse]:

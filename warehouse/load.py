@@ -92,39 +92,44 @@ def column_types(wh: Warehouse, schema: str, table: str) -> dict[str, str]:
     return wh.column_types[key]
 
 
-def _temp_table(wh: Warehouse, name: str, body: str) -> None:
-    """A temporary table that lives until the load's transaction ends: PostgreSQL drops it at
-    commit by itself; DuckDB (no ON COMMIT DROP) has it dropped by `_drop_temps`."""
-    if wh.dialect == "postgresql" and body.startswith("("):  # column definitions
-        wh.execute(f"CREATE TEMP TABLE {name} {body} ON COMMIT DROP")
-    elif wh.dialect == "postgresql":  # AS query
-        wh.execute(f"CREATE TEMP TABLE {name} ON COMMIT DROP {body}")
-    else:
-        wh.execute(f"CREATE TEMP TABLE {name} {body}")
+def temp_table(wh: Warehouse, name: str, columns: str, created: list[str]) -> str:
+    """A temporary table kept by this connection from one load to the next, empty at the start
+    of every load; its name. `columns` are its column definitions.
+
+    Created once (a CREATE and its DROP cost PostgreSQL more than most of a small batch's
+    statements): PostgreSQL empties it at every commit (ON COMMIT DELETE ROWS), DuckDB, which
+    has no such option, by `_empty_temps` at the end of the load. Names created in a load are
+    appended to `created`, and kept by `wh` only once that load has committed (a rolled-back
+    CREATE is gone)."""
+    if name not in wh.temp_tables and name not in created:
+        suffix = " ON COMMIT DELETE ROWS" if wh.dialect == "postgresql" else ""
+        # IF NOT EXISTS: DuckDB may keep a table whose creating load rolled back
+        wh.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}){suffix}")
+        created.append(name)
+    return name
 
 
-def _drop_temps(wh: Warehouse, names) -> None:
+def _empty_temps(wh: Warehouse, names) -> None:
     if wh.dialect != "postgresql":
         for name in names:
-            wh.execute(f"DROP TABLE {name}")
+            wh.execute(f"DELETE FROM {name}")
 
 
-def _stage_csv(wh: Warehouse, batch_dir: Path, name: str, columns: tuple[str, ...]) -> str:
-    """Bulk-load `<name>.csv` into a fresh all-text temp table; its name. A missing or
-    header-only file leaves the table empty without a COPY."""
-    tmp = _LOAD_PREFIX + name
-    _temp_table(wh, tmp, "(" + ", ".join(f"{quote_ident(c)} text" for c in columns) + ")")
+def _stage_csv(wh: Warehouse, batch_dir: Path, name: str, columns: tuple[str, ...],
+               created: list[str]) -> str:
+    """Bulk-load `<name>.csv` (it has rows) into an all-text temp table; the table's name."""
+    tmp = temp_table(wh, _LOAD_PREFIX + name,
+                     ", ".join(f"{quote_ident(c)} text" for c in columns), created)
     path = batch_dir / f"{name}.csv"
-    if _has_rows(path):
-        header = csv_header(path)
-        if set(header) != set(columns) or len(header) != len(columns):
-            extra = sorted(set(header) - set(columns))
-            missing = sorted(set(columns) - set(header))
-            raise WarehouseError(
-                f"{path}: header does not match the canonical columns "
-                f"(unexpected {extra}, missing {missing})"
-            )
-        wh.copy_csv(tmp, path, header)
+    header = csv_header(path)
+    if set(header) != set(columns) or len(header) != len(columns):
+        extra = sorted(set(header) - set(columns))
+        missing = sorted(set(columns) - set(header))
+        raise WarehouseError(
+            f"{path}: header does not match the canonical columns "
+            f"(unexpected {extra}, missing {missing})"
+        )
+    wh.copy_csv(tmp, path, header)
     return tmp
 
 
@@ -135,15 +140,18 @@ def _typed(columns, types: dict[str, str], alias: str = "l") -> str:
 
 
 def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result: LoadResult,
-                  staged: set[str]):
+                  staged: set[str], created: list[str]):
     """`staged`: the canonical tables this batch holds rows of."""
     parent, vcol, vtype, children = KINDS[kind]
     ptypes = column_types(wh, "staging", parent)
     pcols = TABLES[parent]
+    cand = temp_table(
+        wh, f"cand_{parent}",
+        ", ".join(f"{quote_ident(c)} {ptypes[c]}" for c in pcols) + f", prev_version {vtype}",
+        created)
     # Candidates: the first copy (by file name, then line) of each version not yet staged.
-    _temp_table(
-        wh, "cand_parent",
-        f"""AS
+    wh.execute(
+        f"""INSERT INTO {cand}
         SELECT {_typed(pcols, ptypes, 'r')},
                (SELECT max(s.{vcol}) FROM staging.{parent} s WHERE s.record_id = r.record_id)
                    AS prev_version
@@ -159,14 +167,14 @@ def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result
         wh.scalar(
             f"""SELECT count(*) FROM (
                 SELECT record_id, max({vcol}) AS newest, max(prev_version) AS prev
-                FROM cand_parent GROUP BY record_id) c
+                FROM {cand} GROUP BY record_id) c
             WHERE c.prev IS NULL OR c.newest > c.prev"""
         )
     )
     cols = ", ".join(quote_ident(c) for c in pcols)
     result.rows_staged[parent] = wh.execute(
         f"INSERT INTO staging.{parent} ({cols}, batch_id, load_seq) "
-        f"SELECT {cols}, ?, ? FROM cand_parent",
+        f"SELECT {cols}, ?, ? FROM {cand}",
         [batch_id, load_seq],
     )
     for child in children:
@@ -179,20 +187,20 @@ def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result
         result.rows_staged[child] = wh.execute(
             f"""INSERT INTO staging.{child} ({names}, batch_id, load_seq)
             SELECT {_typed(ccols, ctypes)}, ?, ? FROM {_LOAD_PREFIX}{child} l
-            WHERE EXISTS (SELECT 1 FROM cand_parent p
+            WHERE EXISTS (SELECT 1 FROM {cand} p
                 WHERE p.record_id = l.record_id AND p.file_sha256 = l.file_sha256
                   AND p.{vcol} = CAST(l.{vcol} AS {vtype}))""",
             [batch_id, load_seq],
         )
-    _drop_temps(wh, ["cand_parent"])
 
 
-def _load_ledger(wh: Warehouse, batch_id: str) -> int:
+def _load_ledger(wh: Warehouse, batch_id: str, created: list[str]) -> int:
     cols = BOOKKEEPING["file_ledger"]
     types = column_types(wh, "meta", "file_ledger")
-    _temp_table(
-        wh, "cand_ledger",
-        f"""AS
+    cand = temp_table(wh, "cand_file_ledger",
+                      ", ".join(f"{quote_ident(c)} {types[c]}" for c in cols), created)
+    n = wh.execute(
+        f"""INSERT INTO {cand}
         SELECT {_typed(cols, types, 'r')} FROM (
             SELECT l.*, ROW_NUMBER() OVER (
                 PARTITION BY l.source, l.remote_name, COALESCE(l.sha256, '')
@@ -209,24 +217,22 @@ def _load_ledger(wh: Warehouse, batch_id: str) -> int:
         for c in cols if c not in ("source", "remote_name", "sha256")
     )
     wh.execute(
-        f"UPDATE meta.file_ledger AS t SET {sets}, batch_id = ? FROM cand_ledger AS c WHERE {key}",
+        f"UPDATE meta.file_ledger AS t SET {sets}, batch_id = ? FROM {cand} AS c WHERE {key}",
         [batch_id],
     )
     names = ", ".join(quote_ident(c) for c in cols)
     wh.execute(
         f"""INSERT INTO meta.file_ledger ({names}, batch_id)
-        SELECT {names}, ? FROM cand_ledger c
+        SELECT {names}, ? FROM {cand} c
         WHERE NOT EXISTS (SELECT 1 FROM meta.file_ledger t WHERE {key})""",
         [batch_id],
     )
     # A file once listed as pending and now downloaded: its placeholder row has done its job.
     wh.execute(
-        """DELETE FROM meta.file_ledger WHERE sha256 IS NULL AND status = 'pending'
-        AND EXISTS (SELECT 1 FROM cand_ledger c WHERE c.source = meta.file_ledger.source
+        f"""DELETE FROM meta.file_ledger WHERE sha256 IS NULL AND status = 'pending'
+        AND EXISTS (SELECT 1 FROM {cand} c WHERE c.source = meta.file_ledger.source
             AND c.remote_name = meta.file_ledger.remote_name AND c.sha256 IS NOT NULL)"""
     )
-    n = int(wh.scalar("SELECT count(*) FROM cand_ledger"))
-    _drop_temps(wh, ["cand_ledger"])
     return n
 
 
@@ -352,6 +358,8 @@ def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
     result = LoadResult(batch_id, meta.get("run_id"), meta.get("source"), kind, skipped=False)
     if kind is not None and kind not in KINDS:
         raise WarehouseError(f"{batch_dir}/batch.json: unknown kind {kind!r}")
+    created: list[str] = []  # temp tables created by this load (kept once it commits)
+    own_transaction = not wh.in_transaction
     with wh.transaction():
         if wh.dialect == "postgresql":
             # One load at a time: load_seq and "newer than current" assume a serial history.
@@ -375,14 +383,16 @@ def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
             if stray:
                 raise WarehouseError(f"{batch_dir}: {kind} batch holds {stray[0]}.csv")
         staged = {n for n in tables if _has_rows(batch_dir / f"{n}.csv")}
-        # a table without rows gets no temp table: every statement that would read it is skipped
-        temps = [_stage_csv(wh, batch_dir, n, c) for n, c in tables.items() if n in staged]
+        # a table without rows is not copied: every statement that would read it is skipped
+        for n, c in tables.items():
+            if n in staged:
+                _stage_csv(wh, batch_dir, n, c, created)
         if kind is not None and KINDS[kind][0] in staged:
-            _load_staging(wh, kind, batch_id, load_seq, result, staged)
+            _load_staging(wh, kind, batch_id, load_seq, result, staged, created)
         elif kind is not None:
             result.rows_staged = dict.fromkeys((KINDS[kind][0], *KINDS[kind][3]), 0)
         if "file_ledger" in staged:
-            result.ledger_rows = _load_ledger(wh, batch_id)
+            result.ledger_rows = _load_ledger(wh, batch_id, created)
         if "quarantine" in staged:
             result.quarantine_added = _load_quarantine(wh, kind, batch_id, load_seq)
         if "finding" in staged:
@@ -392,5 +402,7 @@ def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
         if kind is not None and (sum(result.rows_staged.values()) or result.quarantine_added):
             result.quarantine_resolved = resolve_quarantine(wh, result.run_id, load_seq, [kind])
         _audit(wh, meta, load_seq, result)
-        _drop_temps(wh, temps)
+        _empty_temps(wh, wh.temp_tables | set(created))
+    if own_transaction:  # committed: they exist for the next load
+        wh.temp_tables.update(created)
     return result

@@ -160,6 +160,26 @@ def test_copy_path_is_used_for_every_csv(wh, tmp_path, monkeypatch):
     ])
 
 
+def test_temp_tables_are_created_once_per_connection_and_start_empty(wh, tmp_path, monkeypatch):
+    created = []
+    real = type(wh).execute
+
+    def spy(self, sql, params=None):
+        if sql.startswith("CREATE TEMP TABLE"):
+            created.append(sql.split()[6])  # CREATE TEMP TABLE IF NOT EXISTS <name>
+        return real(self, sql, params)
+
+    monkeypatch.setattr(type(wh), "execute", spy)
+    first = load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    assert len(created) == len(set(created)) == 4  # three CSV tables and the candidates
+    second = load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1)))
+    assert len(created) == 4  # the same tables again, no new statement
+    # the second load saw only its own rows: nothing of b1 was staged twice
+    assert first.rows_staged == second.rows_staged
+    assert sorted(current_rows(wh).tracs_field_report.record_id) == [
+        "FR-26-0000001", "FR-26-0000002"]
+
+
 def test_a_bad_header_fails_the_batch_and_loads_nothing(wh, tmp_path):
     bdir = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
     path = bdir / "stg_tracs__individual.csv"
