@@ -119,6 +119,26 @@ def plan_source(config: Config, run_id: str, source_name: str,
     return record.batch_ids
 
 
+# Sources listed at once by `deflect run`: each listing is mostly waiting (a new SSH session,
+# sshd starting a process for it, the listing's round trips), so several overlap well.
+PLAN_THREADS = 8
+
+
+def plan_sources(config: Config, run_id: str) -> list[list[str]]:
+    """plan_source of every source, several at a time (threads); batch ids in source order.
+
+    Every thread has finished, and closed its connections, when this returns: the worker
+    processes that follow are forked from this process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [s.name for s in config.sources]
+    if len(names) <= 1:
+        return [plan_source(config, run_id, n) for n in names]
+    with ThreadPoolExecutor(max_workers=min(PLAN_THREADS, len(names)),
+                            thread_name_prefix="plan") as pool:
+        return list(pool.map(lambda n: plan_source(config, run_id, n), names))
+
+
 def process_batch(config: Config, run_id: str, batch_id: str) -> str:
     """Fetch, validate and extract one batch of files into its batch directory. Returns its path."""
     from ingestion import RemoteFile, process_files
@@ -301,8 +321,7 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
     validation report (stewardship); its libraries are imported while the batches run."""
     run_id = start_run(config, as_of)
     batches = []
-    for source in config.sources:
-        batch_ids = plan_source(config, run_id, source.name)
+    for source, batch_ids in zip(config.sources, plan_sources(config, run_id), strict=True):
         if not batch_ids and progress:
             progress(source.name)
         batches += [(source.name, b) for b in batch_ids]

@@ -100,3 +100,31 @@ def test_a_worker_that_dies_fails_its_batches_not_the_run(config, monkeypatch, c
               if "failed" in r.getMessage()}
     assert failed == {b for _, b in BATCHES}
     assert sorted(seen) == ["meg-a", "meg-b", "meg-c", "tracs"]
+
+
+def test_sources_are_planned_at_once_in_source_order_and_no_thread_is_left(monkeypatch):
+    """`deflect run` lists its sources in threads; the batch ids come back in source order and
+    every thread has ended before the worker processes are forked."""
+    import threading
+    import time
+
+    names = [f"s{i}" for i in range(12)]
+    config = SimpleNamespace(sources=[SimpleNamespace(name=n) for n in names])
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def fake_plan(config, run_id, source_name):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05 if source_name == "s0" else 0.01)  # the first finishes last
+        with lock:
+            running[0] -= 1
+        return [] if source_name == "s3" else [f"{run_id}-{source_name}-0000"]
+
+    monkeypatch.setattr(pipeline, "plan_source", fake_plan)
+    before = threading.active_count()
+    planned = pipeline.plan_sources(config, "r")
+    assert planned == [[] if n == "s3" else [f"r-{n}-0000"] for n in names]
+    assert 1 < most[0] <= pipeline.PLAN_THREADS
+    assert threading.active_count() == before
