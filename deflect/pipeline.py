@@ -330,14 +330,25 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
         from stewardship.expectations import warm_up
     process_batches(config, run_id, batches, default_workers() if workers is None else workers,
                     progress, while_waiting=warm_up)
-    load_run(config, run_id)
+    canonical = None
+    if publish:
+        # the canonical suites read only the batch files: checked while the warehouse loads
+        from stewardship.expectations import start_canonical
+
+        canonical = start_canonical(config, run_id)
+    try:
+        load_run(config, run_id)
+    except BaseException:
+        if canonical is not None:
+            canonical.discard()
+        raise
     try:
         refresh(config, run_id)
     finally:
         if publish:  # the validation report is written even when the refresh failed
             from stewardship.publish import publish_run
 
-            publish_run(config, run_id)
+            publish_run(config, run_id, canonical=canonical)
     return summary(config, run_id)
 
 

@@ -385,6 +385,8 @@ def frames_for_run(config, run_id: str, suites: list[Suite]) -> dict[str, pd.Dat
             f = canonical_frame(rdir, s.table)
             if f is not None:
                 frames[s.name] = prepare(s, f)
+    if not any(s.origin == "reporting" for s in suites):
+        return frames  # the warehouse is not opened at all
     with data.open_warehouse(config) as wh:
         for s in suites:
             if s.origin != "reporting":
@@ -509,45 +511,20 @@ def _docs_page(ctx, key, report_dir: Path) -> str | None:
     return None
 
 
-def run_expectations(
-    config,
-    run_id: str,
-    suites: list[Suite] | None = None,
-    frames: dict[str, pd.DataFrame] | None = None,
-) -> dict:
-    """Validate this run's canonical rows and the reporting views; keep results; build Data Docs.
-
-    Returns the summary written to report_dir/gx/results/<run_id>.json (the report reads it).
-    """
-    report_dir = Path(config.report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    if suites is None:
-        suites = build_suites(unit_codes(load_units(config.reference_units)))
-    if frames is None:
-        frames = frames_for_run(config, run_id, suites)
-    ctx = _context(report_dir)
+def _validate(ctx, suites: list[Suite], frames: dict[str, pd.DataFrame], run_id: str,
+              run_time: dt.datetime) -> list[dict]:
+    """Each suite with rows in `frames` through its checkpoint: one summary entry per result,
+    GX's key of the result under "result_key"."""
     import great_expectations as gx
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
 
-    # a fresh context: everything below is added, never compared with an earlier run's copy
-    datasource = ctx.data_sources.add_pandas(DATASOURCE)
-    run_time = dt.datetime.now(dt.UTC)
-    summary = {
-        "run_id": run_id,
-        "checkpoint": "deflect_load",
-        "suites": [],
-        "evaluated": 0,
-        "failed": 0,
-        "success": True,
-        "validated_at": run_time.isoformat(timespec="seconds"),
-    }
-    identifiers = []
+    datasource = (ctx.data_sources.all().get(DATASOURCE)
+                  or ctx.data_sources.add_pandas(DATASOURCE))
+    entries = []
     for suite in suites:
         frame = frames.get(suite.name)
         if frame is None:
             continue  # nothing of this table in this run
+        # a fresh context: everything is added, never compared with an earlier run's copy
         asset = datasource.add_dataframe_asset(suite.name)
         batch_def = asset.add_batch_definition_whole_dataframe("whole")
         gx_suite = ctx.suites.add(_gx_suite(gx, suite))
@@ -570,7 +547,6 @@ def run_expectations(
             run_id=gx.RunIdentifier(run_name=run_id, run_time=run_time),
         )
         for key, vr in result.run_results.items():
-            identifiers += [key, ExpectationSuiteIdentifier(name=suite.name)]
             entry = {
                 "suite": suite.name,
                 "result_key": key,
@@ -586,8 +562,8 @@ def run_expectations(
                         "expectation": r.expectation_config.type,
                         "columns": x.columns,
                         "success": bool(r.success),
-                        "unexpected_count": res.get("unexpected_count"),
-                        "element_count": res.get("element_count", len(frame)),
+                        "unexpected_count": _plain(res.get("unexpected_count")),
+                        "element_count": _plain(res.get("element_count", len(frame))),
                         "unexpected_rows": []
                         if r.success
                         else _unexpected_rows(suite, x, frame, res),
@@ -597,10 +573,140 @@ def run_expectations(
                         else None,
                     }
                 )
-            summary["suites"].append(entry)
-            summary["evaluated"] += len(entry["expectations"])
-            summary["failed"] += sum(1 for x in entry["expectations"] if not x["success"])
-            summary["success"] = summary["success"] and entry["success"]
+            entries.append(entry)
+    return entries
+
+
+def _plain(value):
+    """A number from GX (numpy or Python) as a plain Python value, so it survives JSON."""
+    return value.item() if hasattr(value, "item") else value
+
+
+@dataclass
+class InBackground:
+    """The canonical suites validating in a forked process (`start_canonical`)."""
+
+    pid: int
+    out: Path  # the entries, as JSON, once the process has succeeded
+    run_time: dt.datetime
+    suites: tuple[str, ...]
+    status: int | None = None  # the process's exit code, once waited for
+
+    def _wait(self) -> int:
+        if self.status is None:
+            self.status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.status
+
+    def entries(self) -> list[dict] | None:
+        """Wait for the process; its summary entries, or None when it did not succeed."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ValidationResultIdentifier,
+        )
+
+        try:
+            if self._wait() != 0 or not self.out.exists():
+                return None
+            entries = json.loads(self.out.read_text(encoding="utf-8"))
+        finally:
+            self.out.unlink(missing_ok=True)
+        for entry in entries:
+            entry["result_key"] = ValidationResultIdentifier.from_tuple(tuple(entry["result_key"]))
+        return entries
+
+    def discard(self) -> None:
+        """Wait for the process (once) and drop what it wrote, if nobody took it."""
+        self._wait()
+        self.out.unlink(missing_ok=True)
+
+
+def start_canonical(config, run_id: str) -> InBackground:
+    """Validate the canonical suites in a forked process and return at once.
+
+    They read only the run's batch files, so `deflect run` has them checked while it loads and
+    refreshes the warehouse; run_expectations(..., canonical=) takes their results. The process
+    writes its results to the validation store and its entries to a file, and never opens the
+    warehouse (a DuckDB file being written to cannot be opened)."""
+    from deflect.pipeline import run_dir
+
+    suites = [s for s in build_suites(unit_codes(load_units(config.reference_units)))
+              if s.origin == "canonical"]
+    run_time = dt.datetime.now(dt.UTC)
+    out = run_dir(config, run_id) / "expectations-canonical.json"
+    out.unlink(missing_ok=True)
+    pid = os.fork()
+    if pid == 0:  # the child: validate, write, leave without running the parent's cleanup
+        code = 1
+        try:
+            frames = frames_for_run(config, run_id, suites)
+            entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id,
+                                run_time)
+            for entry in entries:
+                entry["result_key"] = list(entry["result_key"].to_tuple())
+            tmp = out.with_suffix(".tmp")
+            tmp.write_text(json.dumps(entries), encoding="utf-8")
+            tmp.replace(out)
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - the parent validates them itself
+            log.warning("canonical suites in the background: %s: %s", type(exc).__name__,
+                        str(exc).splitlines()[0] if str(exc) else "")
+        finally:
+            os._exit(code)
+    return InBackground(pid, out, run_time, tuple(s.name for s in suites))
+
+
+def run_expectations(
+    config,
+    run_id: str,
+    suites: list[Suite] | None = None,
+    frames: dict[str, pd.DataFrame] | None = None,
+    canonical: InBackground | None = None,
+) -> dict:
+    """Validate this run's canonical rows and the reporting views; keep results; build Data Docs.
+
+    `canonical`: suites already validating in the background (start_canonical); their results
+    are taken from there, or the suites are validated here when that process failed.
+    Returns the summary written to report_dir/gx/results/<run_id>.json (the report reads it).
+    """
+    report_dir = Path(config.report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    if suites is None:
+        suites = build_suites(unit_codes(load_units(config.reference_units)))
+    elsewhere = set(canonical.suites) if canonical is not None else set()
+    here = [s for s in suites if s.name not in elsewhere]
+    if frames is None:
+        frames = frames_for_run(config, run_id, here)
+    ctx = _context(report_dir)
+    import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    run_time = canonical.run_time if canonical is not None else dt.datetime.now(dt.UTC)
+    entries = _validate(ctx, here, frames, run_id, run_time)
+    if canonical is not None:
+        rest = [s for s in suites if s.name in elsewhere]
+        done = canonical.entries()
+        if done is None:
+            log.warning("the canonical suites did not finish in the background: run here")
+            entries += _validate(ctx, rest, frames_for_run(config, run_id, rest), run_id,
+                                 run_time)
+        else:
+            for suite in rest:  # their Data Docs pages are rendered from this context
+                ctx.suites.add(_gx_suite(gx, suite))
+            entries += done
+    position = {s.name: i for i, s in enumerate(suites)}
+    entries.sort(key=lambda e: position[e["suite"]])
+    summary = {
+        "run_id": run_id,
+        "checkpoint": "deflect_load",
+        "suites": entries,
+        "evaluated": sum(len(e["expectations"]) for e in entries),
+        "failed": sum(1 for e in entries for x in e["expectations"] if not x["success"]),
+        "success": all(e["success"] for e in entries),
+        "validated_at": run_time.isoformat(timespec="seconds"),
+    }
+    identifiers = [k for e in entries
+                   for k in (e["result_key"], ExpectationSuiteIdentifier(name=e["suite"]))]
     # only this run's pages (the index still lists every kept result): a nightly build must not
     # grow with the history
     ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)

@@ -10,8 +10,11 @@ from stewardship.report import write_run_report
 log = logging.getLogger(__name__)
 
 
-def publish_run(config, run_id: str, expectations: bool = True) -> dict:
+def publish_run(config, run_id: str, expectations: bool = True, canonical=None) -> dict:
     """Validate the run with GX (unless `expectations` is False), write its report.
+
+    `canonical`: the canonical suites already validating in the background
+    (stewardship.expectations.start_canonical), as `deflect run` starts them before its load.
 
     Returns {"report": path of the run's page, "expectations_success": bool | None}. A failure of
     the suites is logged and reported, never raised: the report is written regardless.
@@ -21,7 +24,7 @@ def publish_run(config, run_id: str, expectations: bool = True) -> dict:
         from stewardship.expectations import run_expectations
 
         try:
-            gx_success = run_expectations(config, run_id)["success"]
+            gx_success = run_expectations(config, run_id, canonical=canonical)["success"]
         except Exception as exc:  # noqa: BLE001 - the report must still be written
             log.error(
                 "expectations for run %s could not run: %s: %s",
@@ -29,5 +32,7 @@ def publish_run(config, run_id: str, expectations: bool = True) -> dict:
                 type(exc).__name__,
                 str(exc).splitlines()[0] if str(exc) else "",
             )
+    if canonical is not None:
+        canonical.discard()  # reaped even when the suites above failed or never ran
     report = write_run_report(config, run_id)
     return {"report": str(report), "expectations_success": gx_success}
