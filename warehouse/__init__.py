@@ -5,7 +5,7 @@ Embedded default DuckDB (`duckdb:///path/file.duckdb`), production PostgreSQL
 """
 from warehouse.backend import Warehouse, WarehouseError, connect
 from warehouse.current import CurrentRows, current_rows
-from warehouse.load import LoadResult, load_batch
+from warehouse.load import LoadResult, load_batch, load_batches
 from warehouse.migrate import migrate
 from warehouse.refresh import RefreshResult, last_as_of, refresh
 from warehouse.runs import ledger_snapshot, record_load_run
@@ -13,6 +13,6 @@ from warehouse.scan import find_strings
 
 __all__ = [
     "CurrentRows", "LoadResult", "RefreshResult", "Warehouse", "WarehouseError", "connect",
-    "current_rows", "find_strings", "last_as_of", "ledger_snapshot", "load_batch", "migrate",
-    "record_load_run", "refresh",
+    "current_rows", "find_strings", "last_as_of", "ledger_snapshot", "load_batch", "load_batches",
+    "migrate", "record_load_run", "refresh",
 ]

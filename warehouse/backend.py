@@ -141,6 +141,22 @@ class Warehouse:
         # dtype=object keeps None as None (inference would turn it into NaN)
         return pd.DataFrame(rows, columns=columns, dtype=object)
 
+    # --- a per-transaction integer a column DEFAULT can read -------------------------------
+    # COPY takes only the file's columns; a column that is the same on every row of one file
+    # (warehouse.load's batch_ord) takes its value from here.
+    def session_int_sql(self, name: str) -> str:
+        _check_table(name)
+        if self.dialect == "postgresql":
+            return f"CAST(current_setting('deflect.{name}') AS integer)"
+        return f"CAST(getvariable('{name}') AS integer)"
+
+    def set_session_int(self, name: str, value: int) -> None:
+        _check_table(name)
+        if self.dialect == "postgresql":  # local: until the transaction ends
+            self.execute("SELECT set_config(?, ?, true)", [f"deflect.{name}", str(int(value))])
+        else:
+            self._conn.execute(f"SET VARIABLE {name} = {int(value)}")
+
     @property
     def in_transaction(self) -> bool:
         return self._in_tx

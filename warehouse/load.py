@@ -1,15 +1,21 @@
-"""Loading one batch directory (ingestion/canonical.py) into the warehouse, all or nothing.
+"""Loading batch directories (ingestion/canonical.py) into the warehouse, all or nothing.
 
-Every CSV is bulk-loaded (COPY / read_csv) into a temporary all-text table, then set-based
-statements move it on:
+`load_batches` loads any number of batches in one transaction with exactly the result of loading
+them one after another (`load_batch` is the one-batch case): every CSV is bulk-loaded (COPY /
+read_csv) into a temporary all-text table whose batch_ord column tells the batches apart, then a
+few set-based statements move every batch on at once:
 - staging history: a record version is inserted once, keyed by (record_id, form_version) for TraCS
   and (record_id, last_modified) for MEG; an equal version already present changes nothing, even
-  when its bytes differ (the first valid copy wins). Child rows go in with their parent copy.
-- file ledger: upserted by (source, remote_name, sha256).
+  when its bytes differ (the first valid copy wins, earlier batches first). Child rows go in with
+  their parent copy.
+- file ledger: upserted by (source, remote_name, sha256); the last batch's row wins.
 - quarantine: one entry per identity, (source, record_id, record_sha256) for a record, (source,
   file_sha256) for a file; open until a later version of the record loads.
 - findings: once per file and once per record version.
 - meta.load_audit: one row per batch; a batch already there is skipped whole.
+
+A statement costs PostgreSQL a round trip, a plan and its catalog lookups whatever it finds: a
+run of 21 batches took about 500 statements one batch at a time and takes about 40 together.
 """
 from __future__ import annotations
 
@@ -116,20 +122,14 @@ def _empty_temps(wh: Warehouse, names) -> None:
 
 
 def _stage_csv(wh: Warehouse, batch_dir: Path, name: str, columns: tuple[str, ...],
-               created: list[str]) -> str:
-    """Bulk-load `<name>.csv` (it has rows) into an all-text temp table; the table's name."""
+               ordinal: str, created: list[str]) -> str:
+    """Bulk-load `<name>.csv` (it has rows; its header was checked) into an all-text temp table;
+    the table's name. Its batch_ord column takes `ordinal`, the batch being copied."""
     tmp = temp_table(wh, _LOAD_PREFIX + name,
-                     ", ".join(f"{quote_ident(c)} text" for c in columns), created)
+                     ", ".join(f"{quote_ident(c)} text" for c in columns)
+                     + f", batch_ord integer DEFAULT {ordinal}", created)
     path = batch_dir / f"{name}.csv"
-    header = csv_header(path)
-    if set(header) != set(columns) or len(header) != len(columns):
-        extra = sorted(set(header) - set(columns))
-        missing = sorted(set(columns) - set(header))
-        raise WarehouseError(
-            f"{path}: header does not match the canonical columns "
-            f"(unexpected {extra}, missing {missing})"
-        )
-    wh.copy_csv(tmp, path, header)
+    wh.copy_csv(tmp, path, csv_header(path))
     return tmp
 
 
@@ -139,75 +139,165 @@ def _typed(columns, types: dict[str, str], alias: str = "l") -> str:
     )
 
 
-def _load_staging(wh: Warehouse, kind: str, batch_id: str, load_seq: int, result: LoadResult,
-                  staged: set[str], created: list[str]):
-    """`staged`: the canonical tables this batch holds rows of."""
+_IDENT = (
+    "CASE WHEN {a}.level = 'file' THEN 'F:' || COALESCE({a}.file_sha256, '') "
+    "ELSE 'R:' || COALESCE({a}.record_id, '') || ':' || COALESCE({a}.record_sha256, '') END"
+)
+
+
+@dataclass
+class _Batch:
+    """One batch of a load: its directory, batch.json, result and the tables it has rows of."""
+
+    dir: Path
+    meta: dict
+    result: LoadResult
+    tables: dict[str, tuple[str, ...]]
+    staged: set[str]
+    ord: int = -1  # its position among the batches this load writes (batch_ord in SQL)
+
+    @property
+    def kind(self) -> str | None:
+        return self.meta.get("kind")
+
+
+def _inspect(batch_dir: Path) -> _Batch:
+    """Read and check a batch directory before anything is written. Raises WarehouseError."""
+    meta = read_batch_meta(batch_dir)
+    kind = meta.get("kind")
+    result = LoadResult(str(meta["batch_id"]), meta.get("run_id"), meta.get("source"), kind,
+                        skipped=False)
+    if kind is not None and kind not in KINDS:
+        raise WarehouseError(f"{batch_dir}/batch.json: unknown kind {kind!r}")
+    tables = dict(BOOKKEEPING)
+    if kind is not None:
+        parent, _v, _t, children = KINDS[kind]
+        tables.update({n: TABLES[n] for n in (parent, *children)})
+        other = {n for k, spec in KINDS.items() if k != kind for n in (spec[0], *spec[3])}
+        # Ingestion writes every canonical table, header-only where a kind has no rows;
+        # only a stray file with rows would mean the batch mixes source kinds.
+        stray = sorted(n for n in other if _has_rows(batch_dir / f"{n}.csv"))
+        if stray:
+            raise WarehouseError(f"{batch_dir}: {kind} batch holds {stray[0]}.csv")
+    staged = {n for n in tables if _has_rows(batch_dir / f"{n}.csv")}
+    for name in staged:
+        _check_header(batch_dir / f"{name}.csv", tables[name])
+    if kind is not None:
+        parent, _v, _t, children = KINDS[kind]
+        result.rows_staged = dict.fromkeys((parent, *children), 0)
+    return _Batch(batch_dir, meta, result, tables, staged)
+
+
+def _check_header(path: Path, columns: tuple[str, ...]) -> None:
+    header = csv_header(path)
+    if set(header) != set(columns) or len(header) != len(columns):
+        extra = sorted(set(header) - set(columns))
+        missing = sorted(set(columns) - set(header))
+        raise WarehouseError(
+            f"{path}: header does not match the canonical columns "
+            f"(unexpected {extra}, missing {missing})"
+        )
+
+
+def _per_batch(rows) -> dict[int, int]:
+    """{batch_ord: count} from (batch_ord, count) rows."""
+    return {int(o): int(n or 0) for o, n in rows}
+
+
+def _load_staging(wh: Warehouse, kind: str, batches: list[_Batch], created: list[str]) -> None:
+    """Staging rows of every batch of `kind` in this load, as if loaded one batch after another:
+    the first copy of each version not staged before wins, earlier batches first."""
     parent, vcol, vtype, children = KINDS[kind]
     ptypes = column_types(wh, "staging", parent)
     pcols = TABLES[parent]
     cand = temp_table(
         wh, f"cand_{parent}",
-        ", ".join(f"{quote_ident(c)} {ptypes[c]}" for c in pcols) + f", prev_version {vtype}",
-        created)
-    # Candidates: the first copy (by file name, then line) of each version not yet staged.
+        ", ".join(f"{quote_ident(c)} {ptypes[c]}" for c in pcols)
+        + f", prev_version {vtype}, batch_ord integer", created)
+    # Candidates: the first copy (by batch, file name, then line) of each version not yet
+    # staged; prev_version is the newest version staged before this load.
     wh.execute(
         f"""INSERT INTO {cand}
         SELECT {_typed(pcols, ptypes, 'r')},
-               (SELECT max(s.{vcol}) FROM staging.{parent} s WHERE s.record_id = r.record_id)
-                   AS prev_version
+               (SELECT max(s.{vcol}) FROM staging.{parent} s WHERE s.record_id = r.record_id),
+               r.batch_ord
         FROM (SELECT l.*, ROW_NUMBER() OVER (
                   PARTITION BY l.record_id, CAST(l.{vcol} AS {vtype})
-                  ORDER BY l.file_name, CAST(l.line AS integer), l.file_sha256) AS rn
+                  ORDER BY l.batch_ord, l.file_name, CAST(l.line AS integer), l.file_sha256) AS rn
               FROM {_LOAD_PREFIX}{parent} l) r
         WHERE r.rn = 1 AND NOT EXISTS (
             SELECT 1 FROM staging.{parent} s
             WHERE s.record_id = r.record_id AND s.{vcol} = CAST(r.{vcol} AS {vtype}))""",
     )
-    result.records_loaded = int(
-        wh.scalar(
-            f"""SELECT count(*) FROM (
-                SELECT record_id, max({vcol}) AS newest, max(prev_version) AS prev
-                FROM {cand} GROUP BY record_id) c
-            WHERE c.prev IS NULL OR c.newest > c.prev"""
-        )
+    # A record became current with a batch when its newest version there is newer than every
+    # version staged before that batch: before this load (prev) or by an earlier batch (prev_run).
+    counts = wh.query(
+        f"""SELECT batch_ord, sum(n), sum(CASE WHEN (prev IS NULL OR newest > prev)
+                AND (prev_run IS NULL OR newest > prev_run) THEN 1 ELSE 0 END)
+        FROM (SELECT batch_ord, n, newest, prev, max(newest) OVER (
+                  PARTITION BY record_id ORDER BY batch_ord
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_run
+              FROM (SELECT record_id, batch_ord, count(*) AS n, max({vcol}) AS newest,
+                           max(prev_version) AS prev
+                    FROM {cand} GROUP BY record_id, batch_ord) g) w
+        GROUP BY batch_ord"""
     )
+    by_ord = {b.ord: b for b in batches}
+    for o, n, loaded in counts:
+        by_ord[int(o)].result.rows_staged[parent] = int(n)
+        by_ord[int(o)].result.records_loaded = int(loaded)
     cols = ", ".join(quote_ident(c) for c in pcols)
-    result.rows_staged[parent] = wh.execute(
-        f"INSERT INTO staging.{parent} ({cols}, batch_id, load_seq) "
-        f"SELECT {cols}, ?, ? FROM {cand}",
-        [batch_id, load_seq],
+    wh.execute(
+        f"""INSERT INTO staging.{parent} ({cols}, batch_id, load_seq)
+        SELECT {", ".join(f"c.{quote_ident(c)}" for c in pcols)}, m.batch_id, m.load_seq
+        FROM {cand} c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord""",
     )
-    for child in children:
-        if child not in staged:
-            result.rows_staged[child] = 0  # no rows of this table in the batch
-            continue
+    present = [c for c in children if any(c in b.staged for b in batches)]
+    matches = (f"EXISTS (SELECT 1 FROM {cand} p WHERE p.batch_ord = l.batch_ord "
+               f"AND p.record_id = l.record_id AND p.file_sha256 = l.file_sha256 "
+               f"AND p.{vcol} = CAST(l.{vcol} AS {vtype}))")
+    for child in present:
         ctypes = column_types(wh, "staging", child)
         ccols = TABLES[child]
         names = ", ".join(quote_ident(c) for c in ccols)
-        result.rows_staged[child] = wh.execute(
+        wh.execute(
             f"""INSERT INTO staging.{child} ({names}, batch_id, load_seq)
-            SELECT {_typed(ccols, ctypes)}, ?, ? FROM {_LOAD_PREFIX}{child} l
-            WHERE EXISTS (SELECT 1 FROM {cand} p
-                WHERE p.record_id = l.record_id AND p.file_sha256 = l.file_sha256
-                  AND p.{vcol} = CAST(l.{vcol} AS {vtype}))""",
-            [batch_id, load_seq],
+            SELECT {_typed(ccols, ctypes)}, m.batch_id, m.load_seq
+            FROM {_LOAD_PREFIX}{child} l JOIN {_LOAD_PREFIX}batch_map m
+                ON m.batch_ord = l.batch_ord
+            WHERE {matches}""",
         )
+    if present:  # the children staged by each batch, counted on this load's own rows
+        union = " UNION ALL ".join(
+            f"SELECT l.batch_ord, '{child}' AS child FROM {_LOAD_PREFIX}{child} l WHERE {matches}"
+            for child in present)
+        for o, child, n in wh.query(
+                f"SELECT batch_ord, child, count(*) FROM ({union}) c GROUP BY batch_ord, child"):
+            by_ord[int(o)].result.rows_staged[child] = int(n)
 
 
-def _load_ledger(wh: Warehouse, batch_id: str, created: list[str]) -> int:
+def _load_ledger(wh: Warehouse, batches: list[_Batch], created: list[str]) -> None:
+    """Upsert by (source, remote_name, sha256): the row of the last batch holding it wins."""
     cols = BOOKKEEPING["file_ledger"]
     types = column_types(wh, "meta", "file_ledger")
     cand = temp_table(wh, "cand_file_ledger",
-                      ", ".join(f"{quote_ident(c)} {types[c]}" for c in cols), created)
-    n = wh.execute(
+                      ", ".join(f"{quote_ident(c)} {types[c]}" for c in cols)
+                      + ", batch_ord integer", created)
+    wh.execute(
         f"""INSERT INTO {cand}
-        SELECT {_typed(cols, types, 'r')} FROM (
+        SELECT {_typed(cols, types, 'r')}, r.batch_ord FROM (
             SELECT l.*, ROW_NUMBER() OVER (
                 PARTITION BY l.source, l.remote_name, COALESCE(l.sha256, '')
-                ORDER BY l.handled_at DESC) AS rn
+                ORDER BY l.batch_ord DESC, l.handled_at DESC) AS rn
             FROM {_LOAD_PREFIX}file_ledger l) r
         WHERE r.rn = 1""",
     )
+    by_ord = {b.ord: b for b in batches}
+    for o, n in wh.query(
+            f"""SELECT batch_ord, count(*) FROM (
+                SELECT DISTINCT batch_ord, source, remote_name, COALESCE(sha256, '') AS sha
+                FROM {_LOAD_PREFIX}file_ledger) d GROUP BY batch_ord"""):
+        by_ord[int(o)].result.ledger_rows = int(n)
     key = (
         "t.source = c.source AND t.remote_name = c.remote_name "
         "AND COALESCE(t.sha256, '') = COALESCE(c.sha256, '')"
@@ -217,124 +307,199 @@ def _load_ledger(wh: Warehouse, batch_id: str, created: list[str]) -> int:
         for c in cols if c not in ("source", "remote_name", "sha256")
     )
     wh.execute(
-        f"UPDATE meta.file_ledger AS t SET {sets}, batch_id = ? FROM {cand} AS c WHERE {key}",
-        [batch_id],
+        f"""UPDATE meta.file_ledger AS t SET {sets}, batch_id = m.batch_id
+        FROM {cand} AS c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord
+        WHERE {key}""",
     )
     names = ", ".join(quote_ident(c) for c in cols)
     wh.execute(
         f"""INSERT INTO meta.file_ledger ({names}, batch_id)
-        SELECT {names}, ? FROM {cand} c
+        SELECT {", ".join(f"c.{quote_ident(c)}" for c in cols)}, m.batch_id
+        FROM {cand} c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord
         WHERE NOT EXISTS (SELECT 1 FROM meta.file_ledger t WHERE {key})""",
-        [batch_id],
     )
-    # A file once listed as pending and now downloaded: its placeholder row has done its job.
+    # A file once listed as pending and now downloaded: its placeholder row has done its job,
+    # unless a later batch than the download listed it as pending again.
     wh.execute(
         f"""DELETE FROM meta.file_ledger WHERE sha256 IS NULL AND status = 'pending'
         AND EXISTS (SELECT 1 FROM {cand} c WHERE c.source = meta.file_ledger.source
-            AND c.remote_name = meta.file_ledger.remote_name AND c.sha256 IS NOT NULL)"""
+            AND c.remote_name = meta.file_ledger.remote_name AND c.sha256 IS NOT NULL
+            AND c.batch_ord >= COALESCE((SELECT max(p.batch_ord) FROM {cand} p
+                WHERE p.source = meta.file_ledger.source
+                  AND p.remote_name = meta.file_ledger.remote_name AND p.sha256 IS NULL), -1))"""
     )
-    return n
 
 
-def _load_quarantine(wh: Warehouse, kind: str | None, batch_id: str, load_seq: int) -> int:
+def _load_quarantine(wh: Warehouse, batches: list[_Batch], created: list[str]) -> None:
+    """One entry per identity, the first copy (by batch, file, line) of an identity not known."""
     cols = BOOKKEEPING["quarantine"]
     types = column_types(wh, "meta", "quarantine")
     names = ", ".join(quote_ident(c) for c in cols)
-    # identity of an entry: a record version's bytes, or a file's bytes
-    ident = (
-        "CASE WHEN {a}.level = 'file' THEN 'F:' || COALESCE({a}.file_sha256, '') "
-        "ELSE 'R:' || COALESCE({a}.record_id, '') || ':' || COALESCE({a}.record_sha256, '') END"
-    )
-    return wh.execute(
-        f"""INSERT INTO meta.quarantine ({names}, kind, batch_id, load_seq, status)
-        SELECT {_typed(cols, types, 'r')}, ?, ?, ?, 'open' FROM (
-            SELECT l.*, ROW_NUMBER() OVER (
-                PARTITION BY l.source, {ident.format(a='l')}
-                ORDER BY l.file_name, CAST(l.line AS integer), l.quarantine_id) AS rn
+    cand = temp_table(wh, "cand_quarantine",
+                      ", ".join(f"{quote_ident(c)} {types[c]}" for c in cols)
+                      + ", batch_ord integer", created)
+    order = "ORDER BY l.batch_ord, l.file_name, CAST(l.line AS integer), l.quarantine_id"
+    wh.execute(
+        f"""INSERT INTO {cand}
+        SELECT {_typed(cols, types, 'r')}, r.batch_ord FROM (
+            SELECT l.*,
+                   ROW_NUMBER() OVER (PARTITION BY l.source, {_IDENT.format(a='l')} {order}) AS rn,
+                   ROW_NUMBER() OVER (PARTITION BY l.quarantine_id {order}) AS rn_id
             FROM {_LOAD_PREFIX}quarantine l) r
-        WHERE r.rn = 1
+        WHERE r.rn = 1 AND r.rn_id = 1
           AND NOT EXISTS (SELECT 1 FROM meta.quarantine q WHERE q.quarantine_id = r.quarantine_id)
           AND NOT EXISTS (SELECT 1 FROM meta.quarantine q WHERE q.source = r.source
-                          AND {ident.format(a='q')} = {ident.format(a='r')})""",
-        [kind, batch_id, load_seq],
+                          AND {_IDENT.format(a='q')} = {_IDENT.format(a='r')})""",
     )
+    wh.execute(
+        f"""INSERT INTO meta.quarantine ({names}, kind, batch_id, load_seq, status)
+        SELECT {", ".join(f"c.{quote_ident(c)}" for c in cols)}, m.kind, m.batch_id, m.load_seq,
+               'open'
+        FROM {cand} c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord""",
+    )
+    by_ord = {b.ord: b for b in batches}
+    for o, n in wh.query(f"SELECT batch_ord, count(*) FROM {cand} GROUP BY batch_ord"):
+        by_ord[int(o)].result.quarantine_added = int(n)
 
 
-def _load_findings(wh: Warehouse, batch_id: str) -> int:
+_FINDING_SAME = ("source", "code", "file_sha256", "record_id", "record_sha256", "line",
+                 "column", "path", "message")
+
+
+def _load_findings(wh: Warehouse, batches: list[_Batch], created: list[str]) -> None:
+    """Findings once per file and once per record version, as one batch after another would:
+
+    - a finding equal to one already recorded (same source, file, code, record, place and
+      message) adds nothing; equal findings of one batch all go in;
+    - a record version's findings come from the first file that carried it: the first by name
+      within a batch, and no other file once one file's findings of that version are recorded."""
     cols = BOOKKEEPING["finding"]
     types = column_types(wh, "meta", "finding")
     names = ", ".join(quote_ident(c) for c in cols)
-    same = " AND ".join(
-        f"f.{quote_ident(c)} IS NOT DISTINCT FROM r.{quote_ident(c)}"
-        for c in ("source", "code", "file_sha256", "record_id", "record_sha256", "line", "column",
-                  "path", "message")
+    cand = temp_table(wh, "cand_finding",
+                      ", ".join(f"{quote_ident(c)} {types[c]}" for c in cols)
+                      + ", batch_ord integer", created)
+    same = " AND ".join(f"f.{quote_ident(c)} IS NOT DISTINCT FROM p.{quote_ident(c)}"
+                        for c in _FINDING_SAME)
+    keyed = "r.source IS NOT NULL AND r.record_id IS NOT NULL AND r.record_sha256 IS NOT NULL"
+    # passes: what the record-version rule lets through (file findings always pass):
+    #   the batch's first file of the version, and, when findings of the version were recorded
+    #   before this load, only their file, or else the file of the first batch that has any.
+    wh.execute(
+        f"""INSERT INTO {cand}
+        SELECT {", ".join(f"p.{quote_ident(c)}" for c in cols)}, p.batch_ord FROM (
+            SELECT e.*, MIN(e.batch_ord) OVER (
+                       PARTITION BY {", ".join(f"e.{quote_ident(c)}" for c in _FINDING_SAME)})
+                       AS first_ord
+            FROM (
+                SELECT r.*, CASE
+                    WHEN r.level <> 'record' THEN TRUE
+                    WHEN r.file_rank > 1 THEN FALSE
+                    WHEN NOT ({keyed}) THEN TRUE
+                    WHEN EXISTS (SELECT 1 FROM meta.finding f WHERE f.level = 'record'
+                            AND f.source = r.source AND f.record_id = r.record_id
+                            AND f.record_sha256 = r.record_sha256
+                            AND f.file_sha256 IS DISTINCT FROM r.file_sha256) THEN FALSE
+                    WHEN EXISTS (SELECT 1 FROM meta.finding f WHERE f.level = 'record'
+                            AND f.source = r.source AND f.record_id = r.record_id
+                            AND f.record_sha256 = r.record_sha256) THEN TRUE
+                    ELSE r.file_sha256 IS NOT DISTINCT FROM r.first_file END AS passes
+                FROM (
+                    SELECT {_typed(cols, types, 'l')}, l.batch_ord,
+                           DENSE_RANK() OVER (
+                               PARTITION BY l.source, l.record_id, l.record_sha256, l.batch_ord
+                               ORDER BY l.file_name, l.file_sha256) AS file_rank,
+                           FIRST_VALUE(l.file_sha256) OVER (
+                               PARTITION BY l.source, l.record_id, l.record_sha256,
+                                            CASE WHEN l.level = 'record' THEN 1 ELSE 0 END
+                               ORDER BY l.batch_ord, l.file_name, l.file_sha256
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                               AS first_file
+                    FROM {_LOAD_PREFIX}finding l) r) e
+            WHERE e.passes) p
+        WHERE (p.batch_ord = p.first_ord OR p.source IS NULL OR p.file_sha256 IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM meta.finding f
+                          WHERE f.source = p.source AND f.file_sha256 = p.file_sha256
+                            AND {same})""",
     )
-    # A record version's findings are recorded from the first file that carried it; the same
-    # unchanged record in a later (cumulative) file adds nothing. Every finding names the file
-    # it came from (file_sha256 is never NULL), so the plain equalities on source and file come
-    # first: they use the finding_file index where IS NOT DISTINCT FROM cannot.
-    return wh.execute(
+    wh.execute(
         f"""INSERT INTO meta.finding ({names}, batch_id)
-        SELECT {names}, ? FROM (
-            SELECT {_typed(cols, types, 'l')},
-                   DENSE_RANK() OVER (
-                       PARTITION BY l.source, l.record_id, l.record_sha256
-                       ORDER BY l.file_name, l.file_sha256) AS file_rank
-            FROM {_LOAD_PREFIX}finding l) r
-        WHERE NOT EXISTS (SELECT 1 FROM meta.finding f
-                          WHERE f.source = r.source AND f.file_sha256 = r.file_sha256 AND {same})
-          AND NOT (r.level = 'record' AND (r.file_rank > 1 OR EXISTS (
-                SELECT 1 FROM meta.finding f WHERE f.level = 'record' AND f.source = r.source
-                  AND f.record_id = r.record_id AND f.record_sha256 = r.record_sha256
-                  AND f.file_sha256 IS DISTINCT FROM r.file_sha256)))""",
-        [batch_id],
+        SELECT {", ".join(f"c.{quote_ident(c)}" for c in cols)}, m.batch_id
+        FROM {cand} c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord""",
     )
+    by_ord = {b.ord: b for b in batches}
+    for o, n in wh.query(f"SELECT batch_ord, count(*) FROM {cand} GROUP BY batch_ord"):
+        by_ord[int(o)].result.findings_added = int(n)
 
 
-def resolve_quarantine(wh: Warehouse, run_id: str | None, load_seq: int,
-                       kinds=tuple(KINDS)) -> int:
+def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch]) -> None:
     """Mark open record entries resolved once a later version of the same record is staged.
 
     A version that could not be read (S01 on the version itself) is resolved by any version that
-    loads from another file at or after the quarantine. `kinds`: the source kinds whose staging or
-    quarantine changed (the others cannot have anything new to resolve)."""
-    total = 0
-    for kind in kinds:
-        parent, vcol, _vtype, _children = KINDS[kind]
-        try_cast = "meta.try_int" if vcol == "form_version" else "meta.try_timestamp"
-        total += wh.execute(
-            f"""UPDATE meta.quarantine SET status = 'resolved', resolved_run_id = ?,
-                resolved_load_seq = ?
-            WHERE status = 'open' AND level = 'record' AND kind = ?
-              AND EXISTS (SELECT 1 FROM staging.{parent} s
-                WHERE s.record_id = meta.quarantine.record_id AND (
-                    s.{vcol} > {try_cast}(meta.quarantine.record_version)
-                    OR ({try_cast}(meta.quarantine.record_version) IS NULL
-                        AND s.load_seq >= meta.quarantine.load_seq
-                        AND s.file_sha256 IS DISTINCT FROM meta.quarantine.file_sha256)))""",
-            [run_id, load_seq, kind],
-        )
-    return total
-
-
-def _audit(wh: Warehouse, meta: dict, load_seq: int, result: LoadResult) -> None:
-    cols = [
-        "batch_id", "load_seq", "run_id", "source", "kind", "started_at", "finished_at", "status",
-        "error", "files_seen", "files_loaded", "files_pending", "files_quarantined",
-        "files_duplicate", "records_extracted", "records_quarantined", "records_loaded",
-        "rows_staged", "findings_added", "quarantine_added", "quarantine_resolved",
-    ]
-    values = {k: meta.get(k) for k in BATCH_KEYS}
-    values.update(
-        load_seq=load_seq, records_loaded=result.records_loaded,
-        rows_staged=sum(result.rows_staged.values()), findings_added=result.findings_added,
-        quarantine_added=result.quarantine_added, quarantine_resolved=result.quarantine_resolved,
-    )
-    for k in ("started_at", "finished_at"):
-        values[k] = None if values[k] is None else str(values[k])
+    loads from another file at or after the quarantine. As one batch after another would: an
+    entry is resolved by the first batch of its kind, among those that staged or quarantined
+    something (the others cannot resolve anything new), at or after both the entry and the
+    staged row that resolves it."""
+    active = [b.result.load_seq for b in batches if b.kind == kind
+              and (sum(b.result.rows_staged.values()) or b.result.quarantine_added)]
+    if not active:
+        return
+    parent, vcol, _vtype, _children = KINDS[kind]
+    try_cast = "meta.try_int" if vcol == "form_version" else "meta.try_timestamp"
+    marks = ", ".join("?" * len(active))
+    due = f"""SELECT d.quarantine_id, min(m.load_seq) AS load_seq FROM (
+            SELECT q.quarantine_id,
+                   min(CASE WHEN s.load_seq > q.load_seq THEN s.load_seq ELSE q.load_seq END)
+                       AS after_seq
+            FROM meta.quarantine q JOIN staging.{parent} s ON s.record_id = q.record_id
+            WHERE q.status = 'open' AND q.level = 'record' AND q.kind = ?
+              AND (s.{vcol} > {try_cast}(q.record_version)
+                   OR ({try_cast}(q.record_version) IS NULL AND s.load_seq >= q.load_seq
+                       AND s.file_sha256 IS DISTINCT FROM q.file_sha256))
+            GROUP BY q.quarantine_id) d
+        JOIN {_LOAD_PREFIX}batch_map m ON m.load_seq >= d.after_seq AND m.load_seq IN ({marks})
+        GROUP BY d.quarantine_id"""
     wh.execute(
-        f"INSERT INTO meta.load_audit ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        [values.get(c) for c in cols],
+        f"""UPDATE meta.quarantine SET status = 'resolved', resolved_load_seq = r.load_seq,
+            resolved_run_id = m.run_id
+        FROM ({due}) r JOIN {_LOAD_PREFIX}batch_map m ON m.load_seq = r.load_seq
+        WHERE meta.quarantine.quarantine_id = r.quarantine_id""",
+        [kind, *active],
+    )
+    by_seq = {b.result.load_seq: b for b in batches}
+    for seq, n in wh.query(
+            "SELECT resolved_load_seq, count(*) FROM meta.quarantine "
+            f"WHERE resolved_load_seq IN ({marks}) GROUP BY resolved_load_seq", active):
+        by_seq[int(seq)].result.quarantine_resolved = int(n)
+
+
+_AUDIT_COLUMNS = (
+    "batch_id", "load_seq", "run_id", "source", "kind", "started_at", "finished_at", "status",
+    "error", "files_seen", "files_loaded", "files_pending", "files_quarantined",
+    "files_duplicate", "records_extracted", "records_quarantined", "records_loaded",
+    "rows_staged", "findings_added", "quarantine_added", "quarantine_resolved",
+)
+
+
+def _audit(wh: Warehouse, batches: list[_Batch]) -> None:
+    """One meta.load_audit row per batch loaded, all in one statement."""
+    params = []
+    for b in batches:
+        r = b.result
+        values = {k: b.meta.get(k) for k in BATCH_KEYS}
+        values.update(
+            load_seq=r.load_seq, records_loaded=r.records_loaded,
+            rows_staged=sum(r.rows_staged.values()), findings_added=r.findings_added,
+            quarantine_added=r.quarantine_added, quarantine_resolved=r.quarantine_resolved,
+        )
+        for k in ("started_at", "finished_at"):
+            values[k] = None if values[k] is None else str(values[k])
+        params += [values.get(c) for c in _AUDIT_COLUMNS]
+    row = "(" + ", ".join("?" * len(_AUDIT_COLUMNS)) + ")"
+    wh.execute(
+        f"INSERT INTO meta.load_audit ({', '.join(_AUDIT_COLUMNS)}) VALUES "
+        + ", ".join([row] * len(batches)),
+        params,
     )
 
 
@@ -348,61 +513,78 @@ def _has_rows(path: Path) -> bool:
 
 
 def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
-    """Load one batch directory in one transaction; a batch loaded before changes nothing.
+    """Load one batch directory in one transaction; a batch loaded before changes nothing."""
+    return load_batches(wh, [batch_dir])[0]
 
-    Statements whose input table is empty in this batch are not sent: on PostgreSQL each costs a
+
+def load_batches(wh: Warehouse, batch_dirs) -> list[LoadResult]:
+    """Load batch directories in one transaction, with the result of loading them one after
+    another in the order given; a batch loaded before (or twice in the list) changes nothing.
+
+    Every batch is read and checked first: a bad one fails the load before anything is written.
+    Each statement covers every batch at once (a column batch_ord tells them apart), and a
+    statement whose input table is empty in every batch is not sent: on PostgreSQL each costs a
     round trip and a plan whatever it finds, and most batches hold no quarantine or findings."""
-    batch_dir = Path(batch_dir)
-    meta = read_batch_meta(batch_dir)
-    batch_id, kind = str(meta["batch_id"]), meta.get("kind")
-    result = LoadResult(batch_id, meta.get("run_id"), meta.get("source"), kind, skipped=False)
-    if kind is not None and kind not in KINDS:
-        raise WarehouseError(f"{batch_dir}/batch.json: unknown kind {kind!r}")
+    batches = [_inspect(Path(d)) for d in batch_dirs]
+    if not batches:
+        return []
     created: list[str] = []  # temp tables created by this load (kept once it commits)
     own_transaction = not wh.in_transaction
     with wh.transaction():
         if wh.dialect == "postgresql":
             # One load at a time: load_seq and "newer than current" assume a serial history.
             wh.execute("LOCK TABLE meta.load_audit IN SHARE ROW EXCLUSIVE MODE")
-        loaded, last_seq = wh.query_one(
-            "SELECT count(CASE WHEN batch_id = ? THEN 1 END), COALESCE(max(load_seq), 0) "
-            "FROM meta.load_audit", [batch_id])
-        if loaded:
-            result.skipped = True
-            return result
-        load_seq = int(last_seq) + 1
-        result.load_seq = load_seq
-        tables = dict(BOOKKEEPING)
-        if kind is not None:
-            parent, _v, _t, children = KINDS[kind]
-            tables.update({n: TABLES[n] for n in (parent, *children)})
-            other = {n for k, spec in KINDS.items() if k != kind for n in (spec[0], *spec[3])}
-            # Ingestion writes every canonical table, header-only where a kind has no rows;
-            # only a stray file with rows would mean the batch mixes source kinds.
-            stray = sorted(n for n in other if _has_rows(batch_dir / f"{n}.csv"))
-            if stray:
-                raise WarehouseError(f"{batch_dir}: {kind} batch holds {stray[0]}.csv")
-        staged = {n for n in tables if _has_rows(batch_dir / f"{n}.csv")}
-        # a table without rows is not copied: every statement that would read it is skipped
-        for n, c in tables.items():
-            if n in staged:
-                _stage_csv(wh, batch_dir, n, c, created)
-        if kind is not None and KINDS[kind][0] in staged:
-            _load_staging(wh, kind, batch_id, load_seq, result, staged, created)
-        elif kind is not None:
-            result.rows_staged = dict.fromkeys((KINDS[kind][0], *KINDS[kind][3]), 0)
-        if "file_ledger" in staged:
-            result.ledger_rows = _load_ledger(wh, batch_id, created)
-        if "quarantine" in staged:
-            result.quarantine_added = _load_quarantine(wh, kind, batch_id, load_seq)
-        if "finding" in staged:
-            result.findings_added = _load_findings(wh, batch_id)
-        # Only record entries resolve, and only by staging of their own kind; a batch that
-        # staged nothing and quarantined nothing cannot resolve anything new.
-        if kind is not None and (sum(result.rows_staged.values()) or result.quarantine_added):
-            result.quarantine_resolved = resolve_quarantine(wh, result.run_id, load_seq, [kind])
-        _audit(wh, meta, load_seq, result)
-        _empty_temps(wh, wh.temp_tables | set(created))
+        ids = sorted({b.result.batch_id for b in batches})
+        loaded = {r[0] for r in wh.query(
+            f"SELECT batch_id FROM meta.load_audit WHERE batch_id IN "
+            f"({', '.join('?' * len(ids))})", ids)}
+        last_seq = int(wh.scalar("SELECT COALESCE(max(load_seq), 0) FROM meta.load_audit"))
+        todo: list[_Batch] = []
+        for b in batches:
+            if b.result.batch_id in loaded:
+                b.result.skipped = True
+                continue
+            loaded.add(b.result.batch_id)
+            b.ord, b.result.load_seq = len(todo), last_seq + len(todo) + 1
+            todo.append(b)
+        if todo:
+            _load_all(wh, todo, created)
     if own_transaction:  # committed: they exist for the next load
         wh.temp_tables.update(created)
-    return result
+    return [b.result for b in batches]
+
+
+def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
+    ordinal = wh.session_int_sql("load_batch_ord")
+    bmap = temp_table(wh, _LOAD_PREFIX + "batch_map",
+                      "batch_ord integer, batch_id text, load_seq integer, run_id text, "
+                      "kind text", created)
+    wh.execute(
+        f"INSERT INTO {bmap} VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(todo)),
+        [v for b in todo for v in (b.ord, b.result.batch_id, b.result.load_seq,
+                                   b.result.run_id, b.kind)],
+    )
+    staged: set[str] = set()
+    for b in todo:
+        if not b.staged:
+            continue
+        wh.set_session_int("load_batch_ord", b.ord)  # the batch_ord of every row copied now
+        for name, columns in b.tables.items():  # a table without rows is not copied
+            if name in b.staged:
+                _stage_csv(wh, b.dir, name, columns, ordinal, created)
+        staged |= b.staged
+    for kind, (parent, *_rest) in KINDS.items():
+        of_kind = [b for b in todo if b.kind == kind]
+        if any(parent in b.staged for b in of_kind):
+            _load_staging(wh, kind, of_kind, created)
+    if "file_ledger" in staged:
+        _load_ledger(wh, todo, created)
+    if "quarantine" in staged:
+        _load_quarantine(wh, todo, created)
+    if "finding" in staged:
+        _load_findings(wh, todo, created)
+    # Only record entries resolve, and only by staging of their own kind.
+    for kind in KINDS:
+        _resolve_quarantine(wh, kind, todo)
+    _audit(wh, todo)
+    _empty_temps(wh, wh.temp_tables | set(created))

@@ -171,9 +171,10 @@ def test_temp_tables_are_created_once_per_connection_and_start_empty(wh, tmp_pat
 
     monkeypatch.setattr(type(wh), "execute", spy)
     first = load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
-    assert len(created) == len(set(created)) == 4  # three CSV tables and the candidates
+    # three CSV tables, the candidates and the map of the batches
+    assert len(created) == len(set(created)) == 5
     second = load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1)))
-    assert len(created) == 4  # the same tables again, no new statement
+    assert len(created) == 5  # the same tables again, no new statement
     # the second load saw only its own rows: nothing of b1 was staged twice
     assert first.rows_staged == second.rows_staged
     assert sorted(current_rows(wh).tracs_field_report.record_id) == [
@@ -320,3 +321,81 @@ def test_insert_frame_coerces_pandas_types(wh):
                     "evaluated_within_90_days, tracs_seq FROM marts.fct_deflection "
                     "ORDER BY deflection_id") == [
         ("D1", dt.date(2026, 10, 24), 34, True, 1), ("D2", None, None, False, None)]
+
+
+# -- several batches in one load -------------------------------------------------------------
+
+def _cross_batch_sequence(root):
+    """Batches whose outcome depends on the ones before them, for every rule of the load."""
+    rid, rid2, late, meg = "FR-26-0000001", "FR-26-0000002", "FR-26-0000009", "SIEG/SIEG-26-1"
+    name = "TRACS_IL0849800_20261025T013000_1.xml"
+    fa = dict(file_sha=SHA_A, file_name="f1.xml")
+    fb = dict(file_sha=SHA_B, file_name="f2.xml")
+    return [
+        write_batch(root, "b1", "tracs", merge(
+            tracs_form(rid, 1), tracs_form(rid2, 2, line=40),
+            {"quarantine": [quarantine_row("q1", rid, "3", "r" * 64)],
+             "finding": [finding_row(rid, "r" * 64), finding_row(rid, "r" * 64, line=20)],
+             "file_ledger": [ledger_row(name, None, "pending")]})),
+        # a newer version, the same version again, an older one; the same record version's
+        # findings from another file; the pending file downloaded
+        write_batch(root, "b2", "tracs", merge(
+            tracs_form(rid, 2, file_sha=SHA_B), tracs_form(rid, 1, file_sha=SHA_B, line=60),
+            tracs_form(rid2, 1, file_sha=SHA_B, line=80),
+            {"finding": [finding_row(rid, "r" * 64, **fb)],
+             "file_ledger": [ledger_row(name, SHA_A, "loaded", "run-2")]}), run_id="run-2"),
+        # listed as pending again after its download; a version that cannot be read
+        write_batch(root, "b3", "tracs", {
+            "file_ledger": [ledger_row(name, None, "pending", "run-3")],
+            "quarantine": [quarantine_row("q2", late, "x", "s" * 64, file_sha=SHA_B)],
+            "finding": [finding_row(late, "s" * 64, **fb), finding_row(late, "s" * 64, **fa)]},
+            run_id="run-3"),
+        # resolves q1 (a version after 3) and q2 (any version from another file)
+        write_batch(root, "b4", "tracs", merge(tracs_form(rid, 4, line=90),
+                                               tracs_form(late, 1, line=99)), run_id="run-4"),
+        write_batch(root, "m1", "meg", meg_case(meg, "2026-10-22T10:00:00")),
+        write_batch(root, "m2", "meg", merge(
+            meg_case(meg, "2026-10-23T10:00:00", file_sha=SHA_B),
+            {"quarantine": [quarantine_row("q3", meg, "2026-10-24T10:00:00", "t" * 64)]})),
+        write_batch(root, "m3", "meg", meg_case(meg, "2026-10-25T10:00:00", file_sha=SHA_B)),
+    ]
+
+
+def _contents(wh):
+    out = {}
+    for schema, table in wh.query(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('staging', 'meta') AND table_type = 'BASE TABLE' "
+            "AND table_name NOT IN ('schema_migrations', 'load_run')"):
+        rows = wh.query(f"SELECT * FROM {schema}.{table}")
+        out[f"{schema}.{table}"] = sorted(tuple(str(v) for v in r) for r in rows)
+    return out
+
+
+def test_batches_loaded_together_equal_batches_loaded_one_after_another(wh, tmp_path):
+    from tests.warehouse.conftest import reset
+    from warehouse import load_batches
+
+    dirs = _cross_batch_sequence(tmp_path)
+    one_by_one = [load_batch(wh, d) for d in dirs]
+    expected = _contents(wh)
+    assert expected["meta.quarantine"] and any(r.quarantine_resolved for r in one_by_one)
+    reset(wh)
+    together = load_batches(wh, [*dirs, dirs[0]])  # the same batch twice: the second is skipped
+    assert _contents(wh) == expected
+    assert together[:-1] == one_by_one and together[-1].skipped
+    statuses = dict(wh.query("SELECT quarantine_id, status FROM meta.quarantine"))
+    assert statuses == {"q1": "resolved", "q2": "resolved", "q3": "resolved"}
+    assert wh.query("SELECT status FROM meta.file_ledger WHERE sha256 IS NULL") == [("pending",)]
+
+
+def test_a_bad_batch_fails_the_whole_load_before_anything_is_written(wh, tmp_path):
+    from warehouse import load_batches
+
+    good = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
+    bad = write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1))
+    path = bad / "stg_tracs__individual.csv"
+    path.write_text(path.read_text().replace("person_key", "first_name", 1))
+    with pytest.raises(WarehouseError, match="b2/stg_tracs__individual.csv"):
+        load_batches(wh, [good, bad])
+    assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
