@@ -85,17 +85,18 @@ def _sql_type(data_type: str) -> str:
 
 
 def column_types(wh: Warehouse, schema: str, table: str) -> dict[str, str]:
-    """A table's column types, asked of information_schema once per connection (on PostgreSQL
-    that query costs more than most of a small batch's statements)."""
+    """A table's column types, asked of information_schema once per connection for every table
+    of its schema (on PostgreSQL that query costs more than most statements of a load)."""
     key = (schema, table)
     if key not in wh.column_types:
         rows = wh.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            [schema, table],
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+            [schema],
         )
-        wh.column_types[key] = {name: _sql_type(dtype) for name, dtype in rows}
-    return wh.column_types[key]
+        for name, column, dtype in rows:
+            wh.column_types.setdefault((schema, name), {})[column] = _sql_type(dtype)
+    return wh.column_types.get(key, {})  # a table that does not exist yet is not remembered
 
 
 def temp_table(wh: Warehouse, name: str, columns: str, created: list[str]) -> str:
