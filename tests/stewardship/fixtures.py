@@ -425,6 +425,20 @@ def build(tmp: Path) -> Env:
     return Env(config=config, db_path=db_path, landing=landing, report_dir=config.report_dir)
 
 
+def write_run2_individuals(env: Env, second_person_key: str) -> None:
+    """RUN2's canonical TraCS individuals as its batch wrote them: one clean row, and one with a
+    bad sex code and `second_person_key` where the person key goes."""
+    batch = env.config.work_dir / "runs" / RUN2 / "batches" / "b0000"
+    batch.mkdir(parents=True)
+    (batch / "stg_tracs__individual.csv").write_text(
+        "source,file_name,file_sha256,line,record_id,form_version,seq,role,person_key,sex,race,"
+        "ethnicity,disposition\n"
+        f"tracs-isp,T1.xml,{'1' * 64},10,FR-26-0000001,1,1,01,{'c' * 64},M,W,N,CD\n"
+        f"tracs-isp,T1.xml,{'1' * 64},30,FR-26-0000001,1,2,02,{second_person_key},Z,W,N,AR\n",
+        encoding="utf-8",
+    )
+
+
 def personal_values() -> list[str]:
     values = []
     for p in PEOPLE:

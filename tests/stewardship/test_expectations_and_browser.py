@@ -25,15 +25,7 @@ NAME_AS_KEY = "Kowalczykowa Bronislawa"  # an extraction bug putting a name wher
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     env = fixtures.build(tmp_path_factory.mktemp("gx"))
-    batch = env.config.work_dir / "runs" / fixtures.RUN2 / "batches" / "b0000"
-    batch.mkdir(parents=True)
-    (batch / "stg_tracs__individual.csv").write_text(
-        "source,file_name,file_sha256,line,record_id,form_version,seq,role,person_key,sex,race,"
-        "ethnicity,disposition\n"
-        f"tracs-isp,T1.xml,{'1' * 64},10,FR-26-0000001,1,1,01,{'c' * 64},M,W,N,CD\n"
-        f"tracs-isp,T1.xml,{'1' * 64},30,FR-26-0000001,1,2,02,{NAME_AS_KEY},Z,W,N,AR\n",
-        encoding="utf-8",
-    )
+    fixtures.write_run2_individuals(env, NAME_AS_KEY)
     result = publish_run(env.config, fixtures.RUN2)
     summary = json.loads((env.report_dir / "gx" / "results" / f"{fixtures.RUN2}.json").read_text())
     return env, result, summary

@@ -17,15 +17,7 @@ pytestmark = pytest.mark.slow
 def _env(tmp_path):
     tmp_path.mkdir(parents=True, exist_ok=True)
     env = fixtures.build(tmp_path)
-    batch = env.config.work_dir / "runs" / fixtures.RUN2 / "batches" / "b0000"
-    batch.mkdir(parents=True)
-    (batch / "stg_tracs__individual.csv").write_text(
-        "source,file_name,file_sha256,line,record_id,form_version,seq,role,person_key,sex,race,"
-        "ethnicity,disposition\n"
-        f"tracs-isp,T1.xml,{'1' * 64},10,FR-26-0000001,1,1,01,{'c' * 64},M,W,N,CD\n"
-        f"tracs-isp,T1.xml,{'1' * 64},30,FR-26-0000001,1,2,02,not-a-key,Z,W,N,AR\n",
-        encoding="utf-8",
-    )
+    fixtures.write_run2_individuals(env, "not-a-key")
     return env
 
 
