@@ -433,7 +433,8 @@ def _load_findings(wh: Warehouse, batches: list[_Batch], created: list[str]) -> 
         by_ord[int(o)].result.findings_added = int(n)
 
 
-def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch]) -> None:
+def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch],
+                        created: list[str]) -> None:
     """Mark open record entries resolved once a later version of the same record is staged.
 
     A version that could not be read (S01 on the version itself) is resolved by any version that
@@ -447,7 +448,8 @@ def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch]) -> None
         return
     parent, vcol, _vtype, _children = KINDS[kind]
     try_cast = "meta.try_int" if vcol == "form_version" else "meta.try_timestamp"
-    marks = ", ".join("?" * len(active))
+    table = temp_table(wh, _LOAD_PREFIX + "active", "kind text, load_seq integer", created)
+    _insert_rows(wh, table, ("kind", "load_seq"), [[kind, seq] for seq in active])
     due = f"""SELECT d.quarantine_id, min(m.load_seq) AS load_seq FROM (
             SELECT q.quarantine_id,
                    min(CASE WHEN s.load_seq > q.load_seq THEN s.load_seq ELSE q.load_seq END)
@@ -458,19 +460,19 @@ def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch]) -> None
                    OR ({try_cast}(q.record_version) IS NULL AND s.load_seq >= q.load_seq
                        AND s.file_sha256 IS DISTINCT FROM q.file_sha256))
             GROUP BY q.quarantine_id) d
-        JOIN {_LOAD_PREFIX}batch_map m ON m.load_seq >= d.after_seq AND m.load_seq IN ({marks})
+        JOIN {table} m ON m.kind = ? AND m.load_seq >= d.after_seq
         GROUP BY d.quarantine_id"""
     wh.execute(
         f"""UPDATE meta.quarantine SET status = 'resolved', resolved_load_seq = r.load_seq,
             resolved_run_id = m.run_id
         FROM ({due}) r JOIN {_LOAD_PREFIX}batch_map m ON m.load_seq = r.load_seq
         WHERE meta.quarantine.quarantine_id = r.quarantine_id""",
-        [kind, *active],
+        [kind, kind],
     )
     by_seq = {b.result.load_seq: b for b in batches}
     for seq, n in wh.query(
-            "SELECT resolved_load_seq, count(*) FROM meta.quarantine "
-            f"WHERE resolved_load_seq IN ({marks}) GROUP BY resolved_load_seq", active):
+            "SELECT resolved_load_seq, count(*) FROM meta.quarantine WHERE resolved_load_seq IN "
+            f"(SELECT load_seq FROM {table} WHERE kind = ?) GROUP BY resolved_load_seq", [kind]):
         by_seq[int(seq)].result.quarantine_resolved = int(n)
 
 
@@ -483,8 +485,8 @@ _AUDIT_COLUMNS = (
 
 
 def _audit(wh: Warehouse, batches: list[_Batch]) -> None:
-    """One meta.load_audit row per batch loaded, all in one statement."""
-    params = []
+    """One meta.load_audit row per batch loaded."""
+    rows = []
     for b in batches:
         r = b.result
         values = {k: b.meta.get(k) for k in BATCH_KEYS}
@@ -495,13 +497,26 @@ def _audit(wh: Warehouse, batches: list[_Batch]) -> None:
         )
         for k in ("started_at", "finished_at"):
             values[k] = None if values[k] is None else str(values[k])
-        params += [values.get(c) for c in _AUDIT_COLUMNS]
-    row = "(" + ", ".join("?" * len(_AUDIT_COLUMNS)) + ")"
-    wh.execute(
-        f"INSERT INTO meta.load_audit ({', '.join(_AUDIT_COLUMNS)}) VALUES "
-        + ", ".join([row] * len(batches)),
-        params,
-    )
+        rows.append([values.get(c) for c in _AUDIT_COLUMNS])
+    _insert_rows(wh, "meta.load_audit", _AUDIT_COLUMNS, rows)
+
+
+# Rows per multi-row INSERT (and ids per IN list): PostgreSQL takes at most 65,535 parameters
+# in one statement, and a load may hold thousands of batches.
+ROWS_PER_STATEMENT = 1000
+
+
+def _chunks(items: list, size: int | None = None):
+    size = size or ROWS_PER_STATEMENT
+    return (items[i:i + size] for i in range(0, len(items), size))
+
+
+def _insert_rows(wh: Warehouse, table: str, columns, rows: list[list]) -> None:
+    """INSERT rows (lists of values in `columns` order) with a few multi-row statements."""
+    for part in _chunks(rows):
+        marks = "(" + ", ".join("?" * len(columns)) + ")"
+        wh.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                   + ", ".join([marks] * len(part)), [v for row in part for v in row])
 
 
 def _has_rows(path: Path) -> bool:
@@ -535,10 +550,11 @@ def load_batches(wh: Warehouse, batch_dirs) -> list[LoadResult]:
         if wh.dialect == "postgresql":
             # One load at a time: load_seq and "newer than current" assume a serial history.
             wh.execute("LOCK TABLE meta.load_audit IN SHARE ROW EXCLUSIVE MODE")
-        ids = sorted({b.result.batch_id for b in batches})
-        loaded = {r[0] for r in wh.query(
-            f"SELECT batch_id FROM meta.load_audit WHERE batch_id IN "
-            f"({', '.join('?' * len(ids))})", ids)}
+        loaded = set()
+        for ids in _chunks(sorted({b.result.batch_id for b in batches})):
+            loaded |= {r[0] for r in wh.query(
+                f"SELECT batch_id FROM meta.load_audit WHERE batch_id IN "
+                f"({', '.join('?' * len(ids))})", ids)}
         last_seq = int(wh.scalar("SELECT COALESCE(max(load_seq), 0) FROM meta.load_audit"))
         todo: list[_Batch] = []
         for b in batches:
@@ -560,11 +576,9 @@ def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
     bmap = temp_table(wh, _LOAD_PREFIX + "batch_map",
                       "batch_ord integer, batch_id text, load_seq integer, run_id text, "
                       "kind text", created)
-    wh.execute(
-        f"INSERT INTO {bmap} VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(todo)),
-        [v for b in todo for v in (b.ord, b.result.batch_id, b.result.load_seq,
-                                   b.result.run_id, b.kind)],
-    )
+    _insert_rows(wh, bmap, ("batch_ord", "batch_id", "load_seq", "run_id", "kind"),
+                 [[b.ord, b.result.batch_id, b.result.load_seq, b.result.run_id, b.kind]
+                  for b in todo])
     staged: set[str] = set()
     for b in todo:
         if not b.staged:
@@ -586,6 +600,6 @@ def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
         _load_findings(wh, todo, created)
     # Only record entries resolve, and only by staging of their own kind.
     for kind in KINDS:
-        _resolve_quarantine(wh, kind, todo)
+        _resolve_quarantine(wh, kind, todo, created)
     _audit(wh, todo)
     _empty_temps(wh, wh.temp_tables | set(created))

@@ -171,10 +171,10 @@ def test_temp_tables_are_created_once_per_connection_and_start_empty(wh, tmp_pat
 
     monkeypatch.setattr(type(wh), "execute", spy)
     first = load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
-    # three CSV tables, the candidates and the map of the batches
-    assert len(created) == len(set(created)) == 5
+    # three CSV tables, the candidates, the map of the batches and the batches that can resolve
+    assert len(created) == len(set(created)) == 6
     second = load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1)))
-    assert len(created) == 5  # the same tables again, no new statement
+    assert len(created) == 6  # the same tables again, no new statement
     # the second load saw only its own rows: nothing of b1 was staged twice
     assert first.rows_staged == second.rows_staged
     assert sorted(current_rows(wh).tracs_field_report.record_id) == [
@@ -399,3 +399,17 @@ def test_a_bad_batch_fails_the_whole_load_before_anything_is_written(wh, tmp_pat
     with pytest.raises(WarehouseError, match="b2/stg_tracs__individual.csv"):
         load_batches(wh, [good, bad])
     assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
+
+
+def test_many_batches_go_in_statements_of_bounded_size(wh, tmp_path, monkeypatch):
+    """PostgreSQL takes at most 65,535 parameters in a statement: rows are sent in parts."""
+    from warehouse import load, load_batches
+
+    monkeypatch.setattr(load, "ROWS_PER_STATEMENT", 2)
+    dirs = _cross_batch_sequence(tmp_path / "parts")
+    together = load_batches(wh, [*dirs, dirs[0]])
+    assert len(together) == 8 and together[-1].skipped
+    assert [r.load_seq for r in together[:-1]] == list(range(1, 8))
+    assert wh.scalar("SELECT count(*) FROM meta.load_audit") == 7
+    assert dict(wh.query("SELECT quarantine_id, status FROM meta.quarantine")) == {
+        "q1": "resolved", "q2": "resolved", "q3": "resolved"}
