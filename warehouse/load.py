@@ -116,8 +116,11 @@ def temp_table(wh: Warehouse, name: str, columns: str, created: list[str]) -> st
     return name
 
 
-def _empty_temps(wh: Warehouse, names) -> None:
-    if wh.dialect != "postgresql":
+def _empty_temps(wh: Warehouse, names, committing: bool) -> None:
+    """Empty the load's temp tables unless the commit that ends this load does it (PostgreSQL,
+    in a transaction of the load's own: inside a caller's transaction the next load would
+    otherwise find these rows)."""
+    if wh.dialect != "postgresql" or not committing:
         for name in names:
             wh.execute(f"DELETE FROM {name}")
 
@@ -566,6 +569,7 @@ def load_batches(wh: Warehouse, batch_dirs) -> list[LoadResult]:
             todo.append(b)
         if todo:
             _load_all(wh, todo, created)
+            _empty_temps(wh, wh.temp_tables | set(created), committing=own_transaction)
     if own_transaction:  # committed: they exist for the next load
         wh.temp_tables.update(created)
     return [b.result for b in batches]
@@ -602,4 +606,3 @@ def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
     for kind in KINDS:
         _resolve_quarantine(wh, kind, todo, created)
     _audit(wh, todo)
-    _empty_temps(wh, wh.temp_tables | set(created))

@@ -413,3 +413,14 @@ def test_many_batches_go_in_statements_of_bounded_size(wh, tmp_path, monkeypatch
     assert wh.scalar("SELECT count(*) FROM meta.load_audit") == 7
     assert dict(wh.query("SELECT quarantine_id, status FROM meta.quarantine")) == {
         "q1": "resolved", "q2": "resolved", "q3": "resolved"}
+
+
+def test_loads_inside_a_callers_transaction_do_not_see_each_others_rows(wh, tmp_path):
+    first = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
+    second = write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1))
+    with wh.transaction():
+        one = load_batch(wh, first)
+        two = load_batch(wh, second)
+    assert one.rows_staged == two.rows_staged
+    assert sorted(current_rows(wh).tracs_field_report.record_id) == [
+        "FR-26-0000001", "FR-26-0000002"]
