@@ -203,11 +203,6 @@ def _check_header(path: Path, columns: tuple[str, ...]) -> None:
         )
 
 
-def _per_batch(rows) -> dict[int, int]:
-    """{batch_ord: count} from (batch_ord, count) rows."""
-    return {int(o): int(n or 0) for o, n in rows}
-
-
 def _load_staging(wh: Warehouse, kind: str, batches: list[_Batch], created: list[str]) -> None:
     """Staging rows of every batch of `kind` in this load, as if loaded one batch after another:
     the first copy of each version not staged before wins, earlier batches first."""
