@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [w for w in chosen if w not in WORKLOADS]
     if unknown:
         parser().error(f"unknown workload {unknown[0]!r}")
-    from deflect.local_sftp import LocalSftpError, serve
+    from devtools.local_sftp import LocalSftpError, serve
 
     data_dir = args.data_dir.resolve()
     (data_dir / "drops").mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,6 @@ stdout is `BENCH-RESULT <json>`: what the stage counted and its own seconds, imp
 from __future__ import annotations
 
 import cProfile
-import dataclasses
 import functools
 import gzip
 import io
@@ -20,6 +19,8 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from deflect.core.runs import run_dir
 
 RESULT_PREFIX = "BENCH-RESULT "
 
@@ -202,7 +203,7 @@ def stage_naive(spec: dict) -> dict:
 
 
 def _config(spec: dict):
-    from deflect.config import load_config
+    from deflect.configuration import load_config
 
     return load_config(spec["config"])
 
@@ -220,11 +221,10 @@ def stage_plan(spec: dict) -> dict:
 
 
 def _batch_ids(config, run_id: str) -> list[str]:
-    from deflect import pipeline
 
     ids = []
     for s in config.sources:
-        path = pipeline.run_dir(config, run_id) / "sources" / f"{s.name}.json"
+        path = run_dir(config, run_id) / "sources" / f"{s.name}.json"
         ids += json.loads(path.read_text())["batch_ids"]
     return ids
 
@@ -235,7 +235,7 @@ def stage_ingest(spec: dict) -> dict:
 
     # One process per file, as the stage split needs (a sharded file's other shards run in
     # children whose time the clock cannot see); `deflect run` (e2e) shards large files.
-    config = dataclasses.replace(_config(spec), file_shards=1)
+    config = _config(spec).model_copy(update={"file_shards": 1})
     clock = StageClock()
     if not spec.get("profile"):  # the profile shows the same split; keep its output readable
         instrument_ingest(clock)
@@ -282,11 +282,12 @@ def stage_publish(spec: dict) -> dict:
 
 def stage_copy(spec: dict) -> dict:
     """A bare COPY of the same rows: every CSV of the batches into all-text tables, nothing else."""
-    from ingestion.canonical import BOOKKEEPING, TABLES
+    from adapters.registry import staging_columns
+    from deflect.core.canonical import BOOKKEEPING
     from warehouse import connect
     from warehouse.backend import csv_header, quote_ident
 
-    tables = {**TABLES, **BOOKKEEPING}
+    tables = {**staging_columns(), **BOOKKEEPING}
     with connect(spec["warehouse"]) as wh:
         wh.execute("CREATE SCHEMA IF NOT EXISTS bare")
         for name, cols in tables.items():
@@ -347,7 +348,7 @@ def stage_e2e(spec: dict) -> dict:
 
 # Everything the measured stages import, also lazily inside functions: the warm-up compiles it
 WARM_UP_MODULES = (
-    "deflect.cli", "deflect.pipeline", "deflect.local_sftp", "ingestion", "ingestion.process",
+    "deflect.cli", "deflect.pipeline", "devtools.local_sftp", "ingestion", "ingestion.process",
     "adapters.tracs", "adapters.meg_reports", "schemas.registry", "warehouse", "warehouse.load",
     "warehouse.refresh", "transforms", "stewardship.publish", "stewardship.expectations",
     "stewardship.report", "stewardship.commands", "great_expectations", "xmlschema", "pandas",
@@ -380,7 +381,7 @@ PRELOAD = {
     "refresh": ("deflect.pipeline", "warehouse", "warehouse.refresh", "transforms"),
     "publish": ("deflect.pipeline", "stewardship.publish", "stewardship.expectations",
                 "stewardship.report"),
-    "copy": ("warehouse", "ingestion.canonical"),
+    "copy": ("warehouse", "deflect.core.canonical"),
 }
 
 def _preload(stage: str) -> None:

@@ -71,7 +71,7 @@ class Suite:
 
     def write_config(self, w: Workload, d: Path, warehouse: str) -> Path:
         """A configuration reading the workload over SFTP from the loopback sshd."""
-        from deflect.local_sftp import sftp_sources
+        from devtools.local_sftp import sftp_sources
 
         data = {
             "warehouse": warehouse,

@@ -3,12 +3,12 @@ chain (plan per source -> process per batch -> load -> summary) over `deflect.pi
 
 Not a DAG file (listed in .airflowignore). Parse-time cost matters: only the Task SDK is imported
 here; `deflect.*` and everything heavy (pandas, lxml, paramiko, DuckDB, psycopg, GX) is imported
-inside the tasks. Tasks exchange only run ids, source names and batch ids.
+inside the tasks. Tasks call only the composing layer (`deflect.pipeline`, `deflect.summary`,
+`deflect.backfill`, `deflect.configuration`) and exchange only run ids, source names and batch ids.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 OWNER = "records-integration"
 TAGS = ["deflect", "iii-e-3"]
+# deflect.core.dates.TIME_ZONE, spelled out so that parsing imports nothing of the project
+# (tests/dags/test_dagbag.py checks the two agree)
 CHICAGO = "America/Chicago"
 CONFIG_ENV = "DEFLECT_CONFIG"  # path of the configuration file (operations.md)
 CONFIG_VARIABLE = "deflect_config"  # the same, as an Airflow Variable, when the env is not set
@@ -53,29 +55,11 @@ def config_path() -> str:
     return path
 
 
-def replay_config_file(config, run_id: str):
-    """Where a replay run keeps the configuration of its staged sources."""
-    return config.work_dir / "runs" / run_id / "replay-config.yaml"
-
-
 def load_config(run_id: str | None = None):
     """The configuration a task works with: the main one, or a replay run's own."""
-    from deflect.config import load_config as load
+    from deflect.pipeline import config_for_run
 
-    config = load(config_path())
-    if run_id:
-        replay = replay_config_file(config, run_id)
-        if replay.exists():
-            return load(replay)
-    return config
-
-
-def new_run_id(dag_id: str, airflow_run_id: str) -> str:
-    """A pipeline run id that sorts by time like `deflect run`'s (so `latest_run_id` and
-    `deflect summary` see DAG runs too) and names the Airflow run it came from."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    tag = hashlib.sha256(f"{dag_id}/{airflow_run_id}".encode()).hexdigest()[:8]
-    return f"{stamp}-{tag}"
+    return config_for_run(config_path(), run_id)
 
 
 def as_of_date(context) -> dt.date:
@@ -90,16 +74,10 @@ def as_of_date(context) -> dt.date:
     return when.astimezone(ZoneInfo(CHICAGO)).date()
 
 
-def record_airflow_run(config, run_id: str, context) -> None:
-    """Lineage: which Airflow run produced this pipeline run."""
-    import json
-
-    from deflect.pipeline import run_dir
-
+def airflow_run(context) -> dict:
+    """Lineage: which Airflow run a pipeline run comes from."""
     dag_run = context["dag_run"]
-    path = run_dir(config, run_id) / "airflow.json"
-    path.write_text(json.dumps({"dag_id": dag_run.dag_id, "run_id": dag_run.run_id,
-                                "run_type": str(dag_run.run_type)}, indent=2), encoding="utf-8")
+    return {"dag_id": dag_run.dag_id, "run_id": dag_run.run_id, "run_type": str(dag_run.run_type)}
 
 
 def ingest_chain(pipeline_run) -> None:
@@ -154,9 +132,9 @@ def ingest_chain(pipeline_run) -> None:
     def summary(pipeline_run: str) -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from deflect import pipeline
+        from deflect.summary import summary as run_summary
 
-        result = pipeline.summary(load_config(pipeline_run), pipeline_run)
+        result = run_summary(load_config(pipeline_run), pipeline_run)
         for name, s in sorted(result["sources"].items()):
             log.info("source %s: %s, %s files seen, %s loaded, %s quarantined, %s records loaded%s",
                      name, s["status"], s["files_seen"], s["files_loaded"], s["files_quarantined"],

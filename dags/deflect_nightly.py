@@ -28,11 +28,10 @@ from deflect_common import (
     CHICAGO,
     DEFAULT_ARGS,
     TAGS,
+    airflow_run,
     as_of_date,
     ingest_chain,
     load_config,
-    new_run_id,
-    record_airflow_run,
 )
 
 
@@ -44,10 +43,7 @@ def begin() -> str:
     context = get_current_context()
     config = load_config()
     config.person_key_secret()  # fail here, naming the variable, before any source is touched
-    run_id = new_run_id(context["dag"].dag_id, context["dag_run"].run_id)
-    pipeline.start_run(config, as_of=as_of_date(context), run_id=run_id)
-    record_airflow_run(config, run_id, context)
-    return run_id
+    return pipeline.start_run(config, as_of=as_of_date(context), airflow=airflow_run(context))
 
 
 @dag(

@@ -15,45 +15,36 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 from deflect_common import (
+    CHICAGO,
     DEFAULT_ARGS,
     TAGS,
+    airflow_run,
     as_of_date,
     ingest_chain,
     load_config,
-    new_run_id,
-    record_airflow_run,
-    replay_config_file,
 )
 
 
 @task
 def begin_replay() -> str:
     """Stage the range, start the pipeline run over it; returns its id."""
-    import shutil
-
-    from deflect import backfill, pipeline
-    from deflect.config import load_config as load
+    from deflect import backfill
 
     context = get_current_context()
     params = context["params"]
     config = load_config()
     config.person_key_secret()
-    run_id = new_run_id(context["dag"].dag_id, context["dag_run"].run_id)
-    staged_config, _ = backfill.stage_landing(
-        config, dt.date.fromisoformat(params["from_date"]), dt.date.fromisoformat(params["to_date"]),
-        label=run_id, sources=params.get("sources") or None)
-    replay = load(staged_config)
-    pipeline.start_run(replay, as_of=as_of_date(context), run_id=run_id)
     # every later task of this run loads the replay configuration (deflect_common.load_config)
-    shutil.copyfile(staged_config, replay_config_file(config, run_id))
-    record_airflow_run(config, run_id, context)
-    return run_id
+    return backfill.start_backfill_run(
+        config, dt.date.fromisoformat(params["from_date"]),
+        dt.date.fromisoformat(params["to_date"]), sources=params.get("sources") or None,
+        as_of=as_of_date(context), airflow=airflow_run(context))
 
 
 @dag(
     dag_id="deflect_replay",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="America/Chicago"),
+    start_date=pendulum.datetime(2026, 1, 1, tz=CHICAGO),
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=dt.timedelta(hours=12),

@@ -15,7 +15,7 @@ import logging
 
 import pendulum
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from deflect_common import DEFAULT_ARGS, REPORTING, STAGING, TAGS, load_config
+from deflect_common import CHICAGO, DEFAULT_ARGS, REPORTING, STAGING, TAGS, load_config
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +44,19 @@ def refresh(pipeline_run: str) -> None:
 @task(trigger_rule=TriggerRule.ALL_DONE)
 def report(pipeline_run: str) -> str:
     """The validation report (stewardship), written even when the refresh failed."""
-    from stewardship.publish import publish_run
+    from deflect import pipeline
 
-    path = publish_run(load_config(pipeline_run), pipeline_run)["report"]
+    path = pipeline.report(load_config(pipeline_run), pipeline_run)["report"]
     log.info("validation report: %s", path)
     return str(path)
 
 
 @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
 def summary(pipeline_run: str) -> None:
-    from deflect import pipeline
-    from deflect.cli import format_summary
+    from deflect.summary import format_summary
+    from deflect.summary import summary as run_summary
 
-    result = pipeline.summary(load_config(pipeline_run), pipeline_run)
+    result = run_summary(load_config(pipeline_run), pipeline_run)
     for line in format_summary(result).splitlines():
         log.info("%s", line)
 
@@ -64,7 +64,7 @@ def summary(pipeline_run: str) -> None:
 @dag(
     dag_id="deflect_reporting",
     schedule=[STAGING],
-    start_date=pendulum.datetime(2026, 1, 1, tz="America/Chicago"),
+    start_date=pendulum.datetime(2026, 1, 1, tz=CHICAGO),
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=dt.timedelta(hours=2),

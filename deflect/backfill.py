@@ -19,17 +19,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import hashlib
 import json
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import yaml
 
-from deflect.config import Config, load_config
+from adapters.registry import adapter_for
+from deflect.configuration import load_config
+from deflect.core.config import Config, ConfigError
+from deflect.core.dates import cli_date
+from deflect.replay import new_stage_dir, replay_config_data
+from ingestion.landing import link_or_copy, safe_name
 
 _LANDED = re.compile(r"^(?P<name>.+)\.(?P<sha>[0-9a-f]{12})$")
 _DAY = re.compile(r"^\d{8}$")
@@ -46,17 +48,9 @@ class LandedFile:
     name: str  # the original remote name
 
 
-def _safe(name: str) -> str:
-    # the landing area names source directories with ingestion.landing.safe_name; source
-    # names are plain identifiers, so the import (and its dependencies) is only needed here
-    from ingestion.landing import safe_name
-
-    return safe_name(name)
-
-
 def landed_files(config: Config, source_name: str, start: dt.date, end: dt.date) -> list[LandedFile]:
     """Every file of one source received from `start` to `end` (inclusive), oldest first."""
-    base = Path(config.landing_dir) / _safe(source_name)
+    base = Path(config.landing_dir) / safe_name(source_name)
     found = []
     if not base.is_dir():
         return found
@@ -71,25 +65,10 @@ def landed_files(config: Config, source_name: str, start: dt.date, end: dt.date)
     return found
 
 
-def _link_or_copy(src: Path, dest: Path) -> None:
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copy2(src, dest)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def stage_source(config: Config, source_name: str, start: dt.date, end: dt.date,
                  stage_dir: Path) -> dict:
     """Stage one source's landed files as a complete drop in `stage_dir`; returns its manifest."""
-    source = config.source(source_name)
+    adapter = adapter_for(config.source(source_name).kind)
     stage_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     latest: dict[str, LandedFile] = {}
     superseded = []
@@ -100,44 +79,10 @@ def stage_source(config: Config, source_name: str, start: dt.date, end: dt.date,
     for name, f in sorted(latest.items()):
         target = stage_dir / name
         target.unlink(missing_ok=True)
-        _link_or_copy(f.path, target)
-        if source.kind == "tracs":
-            (stage_dir / f"{name}.sha256").write_text(f"{_sha256(target)}  {name}\n", encoding="ascii")
-        else:
-            (stage_dir / f"{name}.done").touch()  # written after the data file, as the protocol says
+        link_or_copy(f.path, target)
+        adapter.mark_complete(stage_dir, name)  # after the data file, as the protocol says
     return {"source": source_name, "dir": str(stage_dir), "files": len(latest),
             "superseded": superseded}
-
-
-def _warehouse_for_yaml(url: str) -> str:
-    # Config holds duckdb://<absolute path>; the file form of an absolute path is duckdb:////path
-    if url.startswith("duckdb://") and url[len("duckdb://"):].startswith("/"):
-        return "duckdb:///" + url[len("duckdb://"):]
-    return url
-
-
-def replay_config_data(config: Config, staged: dict[str, str]) -> dict:
-    """The configuration of a replay: same warehouse, landing, work and report areas, and one
-    file:// source per staged directory (same name, kind and unit, so ledger history applies)."""
-    sources = []
-    for s in config.sources:
-        if s.name in staged:
-            entry = {"name": s.name, "kind": s.kind, "url": "file://" + str(Path(staged[s.name]))}
-            if s.unit:
-                entry["unit"] = s.unit
-            sources.append(entry)
-    data = {
-        "warehouse": _warehouse_for_yaml(config.warehouse),
-        "landing_dir": str(config.landing_dir),
-        "work_dir": str(config.work_dir),
-        "report_dir": str(config.report_dir),
-        "person_key_secret_env": config.person_key_secret_env,
-        "max_file_bytes": config.max_file_bytes,
-        "sources": sources,
-    }
-    if config.reference_units:
-        data["reference_units"] = str(config.reference_units)
-    return data
 
 
 def stage_landing(config: Config, start: dt.date, end: dt.date, label: str,
@@ -153,11 +98,11 @@ def stage_landing(config: Config, start: dt.date, end: dt.date, label: str,
     unknown = sorted(set(names) - {s.name for s in config.sources})
     if unknown:
         raise BackfillError(f"no source named {unknown[0]!r} in {config.path}")
-    root = Path(config.landing_dir) / "replay" / label
+    root = new_stage_dir(config, label)
     manifest = {"from": start.isoformat(), "to": end.isoformat(), "sources": []}
     staged = {}
     for name in names:
-        entry = stage_source(config, name, start, end, root / _safe(name))
+        entry = stage_source(config, name, start, end, root / safe_name(name))
         manifest["sources"].append(entry)
         staged[name] = entry["dir"]
     path = root / "deflect.yaml"
@@ -165,6 +110,22 @@ def stage_landing(config: Config, start: dt.date, end: dt.date, label: str,
                     encoding="utf-8")
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return path, manifest
+
+
+def start_backfill_run(config: Config, start: dt.date, end: dt.date,
+                       sources: list[str] | None = None, as_of: dt.date | None = None,
+                       airflow: dict | None = None) -> str:
+    """Stage the range and start a pipeline run over it (the replay DAG's first task); its run
+    id. The run's tasks find the staged configuration with pipeline.config_for_run."""
+    import shutil
+
+    from deflect import pipeline
+
+    run_id = pipeline.new_run_id(f"{airflow['dag_id']}/{airflow['run_id']}" if airflow else None)
+    path, _ = stage_landing(config, start, end, run_id, sources)
+    pipeline.start_run(load_config(path), as_of=as_of, run_id=run_id, airflow=airflow)
+    shutil.copyfile(path, pipeline.replay_config_file(config, run_id))
+    return run_id
 
 
 def backfill(config: Config, start: dt.date, end: dt.date, sources: list[str] | None = None,
@@ -179,23 +140,15 @@ def backfill(config: Config, start: dt.date, end: dt.date, sources: list[str] | 
     return result
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="deflect backfill", description=__doc__.splitlines()[0])
     p.add_argument("--config", required=True)
-    p.add_argument("--from", dest="start", type=_date, required=True, help="first receipt day")
-    p.add_argument("--to", dest="end", type=_date, required=True, help="last receipt day")
+    p.add_argument("--from", dest="start", type=cli_date, required=True, help="first receipt day")
+    p.add_argument("--to", dest="end", type=cli_date, required=True, help="last receipt day")
     p.add_argument("--source", action="append", help="a source name (repeatable; default: all)")
-    p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--as-of", type=cli_date, default=None)
     args = p.parse_args(argv)
-    from deflect.cli import format_summary
-    from deflect.config import ConfigError
+    from deflect.summary import format_summary
 
     try:
         config = load_config(args.config)

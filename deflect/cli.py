@@ -6,17 +6,12 @@ source could not be processed (after the others were), 2 for usage or configurat
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
-import math
 import sys
 
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+from deflect.core.config import ConfigError
+from deflect.core.dates import cli_date
+from deflect.summary import format_summary
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -30,42 +25,9 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def format_summary(result: dict) -> str:
-    """One screen: per-source outcome, III.E.3 counts by unit and quarter, follow-up."""
-    lines = [f"run {result['run_id']}  as of {result['as_of']}", ""]
-    lines.append(f"{'source':<16} {'status':<7} {'seen':>5} {'loaded':>6} {'pend':>5} "
-                 f"{'quar':>5} {'dup':>4} {'rec.loaded':>10} {'rec.quar':>8}")
-    for name, s in sorted(result["sources"].items()):
-        lines.append(
-            f"{name:<16} {s['status']:<7} {s['files_seen']:>5} {s['files_loaded']:>6} "
-            f"{s['files_pending']:>5} {s['files_quarantined']:>5} {s['files_duplicate']:>4} "
-            f"{s['records_loaded']:>10} {s['records_quarantined']:>8}"
-        )
-        if s.get("error"):
-            lines.append(f"    error: {s['error']}")
-    lines += ["", "Deflections by approving unit and quarter (III.E.3):"]
-    for row in result["deflection_counts"]:
-        lines.append(f"  {row['approving_unit_code']:<14} {row['referral_quarter']:<8} "
-                     f"{int(row['deflections']):>6}")
-    lines += ["", "Follow-up (first evaluation within 90 days):",
-              f"  {'unit':<14} {'quarter':<8} {'refs':>5} {'due':>5} {'in90':>5} {'overdue':>7} {'pct':>6}"]
-    for row in result["followup_compliance"]:
-        pct = row["pct_evaluated_within_90_days"]
-        pct_text = "-" if pct is None or math.isnan(float(pct)) else f"{float(pct):.1f}"
-        lines.append(
-            f"  {row['approving_unit_code']:<14} {row['referral_quarter']:<8} {row['referrals']:>5} "
-            f"{row['due']:>5} {row['evaluated_within_90_days']:>5} {row['overdue']:>7} {pct_text:>6}"
-        )
-    if result.get("report"):
-        lines += ["", f"Validation report: {result['report']}"]
-    if result["failed_sources"]:
-        lines += ["", "FAILED sources: " + ", ".join(result["failed_sources"])]
-    return "\n".join(lines)
-
-
 def cmd_run(args) -> int:
     from deflect import pipeline
-    from deflect.config import load_config
+    from deflect.configuration import load_config
 
     config = load_config(args.config)
     config.person_key_secret()  # fail early, naming the variable, before touching any source
@@ -81,12 +43,13 @@ def cmd_run(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from deflect import pipeline
-    from deflect.config import load_config
+    from deflect.configuration import load_config
+    from deflect.core.runs import latest_run_id
+    from deflect.summary import summary
 
     config = load_config(args.config)
-    run_id = args.run_id or pipeline.latest_run_id(config)
-    print(format_summary(pipeline.summary(config, run_id)))
+    run_id = args.run_id or latest_run_id(config)
+    print(format_summary(summary(config, run_id)))
     return 0
 
 
@@ -103,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="one full pipeline run over every configured source")
     p.add_argument("--config", required=True)
-    p.add_argument("--as-of", type=_date, default=None,
+    p.add_argument("--as-of", type=cli_date, default=None,
                    help="date follow-up figures are computed for (default: today, America/Chicago)")
     p.add_argument("--workers", type=int, default=None,
                    help="batches processed at once (default: one per core, at most 4; "
@@ -120,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("backfill", help="re-run a date range from the landing archive "
                    "(see `deflect backfill -h`)", add_help=False)
 
-    from stewardship.commands import register
+    from deflect.steward_cli import register
 
     register(sub)
     return parser
@@ -137,8 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
-    from deflect.config import ConfigError
-
     try:
         return args.func(args)
     except ConfigError as exc:

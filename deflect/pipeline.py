@@ -2,7 +2,12 @@
 call task by task. Tasks exchange only run ids, source names and batch ids; everything else goes
 through files under `work_dir/runs/<run_id>/` and the warehouse.
 
-    start_run ─► plan_source (per source) ─► process_batch (per batch) ─► load_run ─► refresh ─► summary
+This is the composing layer (docs/architecture.md): the one place that puts the adapters,
+ingestion, the warehouse, the rules (transforms) and stewardship together. Those packages never
+import each other upward; they are handed what they need from here.
+
+    start_run ─► plan_source (per source) ─► process_batch (per batch) ─► load_run ─► refresh
+        ─► report ─► summary (deflect.summary)
 
 A source whose planning or processing fails is recorded as failed in `reporting.load_run`; the
 others go on (operations.md: non-zero exit only after the others were processed).
@@ -10,48 +15,22 @@ others go on (operations.md: non-zero exit only after the others were processed)
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import traceback
-import uuid
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from deflect.config import Config
+from adapters.registry import adapter_for, canonical_suites, pathway_codes, staging_tables
+from deflect.core.config import Config
+from deflect.core.dates import today_chicago
+from deflect.core.runs import latest_run_id, new_run_id, run_dir, run_info  # noqa: F401 - API
+from deflect.core.runs import now_utc as _now
+from deflect.core.runs import read_json as _read_json
+from deflect.core.runs import write_json as _write_json
+from deflect.summary import summary
 
 log = logging.getLogger(__name__)
-CHICAGO = ZoneInfo("America/Chicago")
 DEFAULT_BATCH_SIZE = 50  # files per mapped task: map batches, not files
-
-
-def today_chicago() -> dt.date:
-    return dt.datetime.now(CHICAGO).date()
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def new_run_id(as_of: dt.date) -> str:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{uuid.uuid4().hex[:8]}"
-
-
-def run_dir(config: Config, run_id: str) -> Path:
-    return config.work_dir / "runs" / run_id
-
-
-def _write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -68,24 +47,47 @@ class SourceRun:
     batch_ids: list[str] = field(default_factory=list)
 
 
-def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None = None) -> str:
-    """Create the run directory and make sure the warehouse is migrated."""
+def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None = None,
+              airflow: dict | None = None) -> str:
+    """Create the run directory and make sure the warehouse is migrated; the run id.
+
+    `airflow`: the Airflow run this pipeline run belongs to ({"dag_id", "run_id", "run_type"}),
+    kept as the run's lineage; the run id's suffix is derived from it."""
     from warehouse import connect, migrate
+    from warehouse.migrate import ensure_staging
 
     as_of = as_of or today_chicago()
-    run_id = run_id or new_run_id(as_of)
+    tag = f"{airflow['dag_id']}/{airflow['run_id']}" if airflow else None
+    run_id = run_id or new_run_id(tag)
     for d in (config.landing_dir, config.work_dir):
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(config.landing_dir, 0o700)
     _write_json(run_dir(config, run_id) / "run.json",
                 {"run_id": run_id, "as_of": as_of.isoformat(), "started_at": _now()})
+    if airflow:
+        _write_json(run_dir(config, run_id) / "airflow.json", airflow)
     with connect(config.warehouse) as wh:
         migrate(wh)
+        ensure_staging(wh, staging_tables())
     return run_id
 
 
-def run_info(config: Config, run_id: str) -> dict:
-    return _read_json(run_dir(config, run_id) / "run.json")
+def replay_config_file(config: Config, run_id: str):
+    """Where a replay run keeps the configuration of its staged sources (read by its tasks)."""
+    return run_dir(config, run_id) / "replay-config.yaml"
+
+
+def config_for_run(path, run_id: str | None = None) -> Config:
+    """The configuration a task of `run_id` works with: the main one at `path`, or the run's own
+    when it is a replay (replay_config_file)."""
+    from deflect.configuration import load_config
+
+    config = load_config(path)
+    if run_id:
+        replay = replay_config_file(config, run_id)
+        if replay.exists():
+            return load_config(replay)
+    return config
 
 
 def plan_source(config: Config, run_id: str, source_name: str,
@@ -103,7 +105,8 @@ def plan_source(config: Config, run_id: str, source_name: str,
     try:
         with connect(config.warehouse, read_only=True) as wh:
             ledger = ledger_snapshot(wh, source_name)
-        plan = ingest_plan(source, ledger, max_file_bytes=config.max_file_bytes)
+        plan = ingest_plan(source, adapter_for(source.kind), ledger,
+                           max_file_bytes=config.max_file_bytes)
         record.files_seen = len(plan.files_seen)
         record.files_pending = len(plan.pending)
         for i, files in enumerate(split_plan(plan, batch_size)):
@@ -151,8 +154,8 @@ def process_batch(config: Config, run_id: str, batch_id: str) -> str:
         ledger = ledger_snapshot(wh, source.name)
     batch_dir = run_dir(config, run_id) / "batches" / batch_id
     result = process_files(
-        source, files, config=config, ledger=ledger, run_id=run_id, batch_id=batch_id,
-        batch_dir=batch_dir, secret=config.person_key_secret(),
+        source, files, adapter=adapter_for(source.kind), config=config, ledger=ledger,
+        run_id=run_id, batch_id=batch_id, batch_dir=batch_dir, secret=config.person_key_secret(),
     )
     if result.status != "ok":
         log.error("source %s: batch %s failed: %s", source.name, batch_id, result.error)
@@ -189,7 +192,8 @@ def load_run(config: Config, run_id: str) -> dict:
         sources.append((source, srun, status, error, batches))
     totals = {}
     with connect(config.warehouse) as wh:
-        results = iter(load_batches(wh, [bdir for *_, bs in sources for bdir, _ in bs]))
+        results = iter(load_batches(wh, staging_tables(),
+                                    [bdir for *_, bs in sources for bdir, _ in bs]))
         with wh.transaction():
             for source, srun, status, error, batches in sources:
                 counts = {"files_seen": srun["files_seen"], "files_loaded": 0,
@@ -210,6 +214,14 @@ def load_run(config: Config, run_id: str) -> dict:
     return totals
 
 
+def build_marts(tables: dict, units, as_of: dt.date):
+    """The rules (transforms) over the warehouse's current rows (staging table -> frame)."""
+    from transforms import CurrentRows
+    from transforms import build_marts as build
+
+    return build(CurrentRows.from_tables(tables), units, as_of)
+
+
 def refresh(config: Config, run_id: str) -> None:
     """Recompute linking, attribution and follow-up over everything known; refresh `reporting`."""
     from warehouse import connect
@@ -218,36 +230,17 @@ def refresh(config: Config, run_id: str) -> None:
     info = run_info(config, run_id)
     with connect(config.warehouse) as wh:
         wh_refresh(wh, run_id=run_id, as_of=dt.date.fromisoformat(info["as_of"]),
-                   units_path=config.reference_units)
+                   kinds=staging_tables(), build=build_marts,
+                   units_path=config.reference_units, pathway_codes=pathway_codes())
 
 
-def summary(config: Config, run_id: str) -> dict:
-    """The figures a person wants after a run: per-source outcome, III.E.3 counts, follow-up."""
-    from warehouse import connect
+def report(config: Config, run_id: str, expectations: bool = True, canonical=None) -> dict:
+    """The expectation suites and the validation report of a run (stewardship): {"report":
+    path of the run's page, "expectations_success": bool | None}."""
+    from stewardship.publish import publish_run
 
-    rdir = run_dir(config, run_id)
-    loads = _read_json(rdir / "load.json") if (rdir / "load.json").exists() else {}
-    with connect(config.warehouse, read_only=True) as wh:
-        counts = wh.read_frame(
-            "select approving_unit_code, referral_quarter, sum(deflections) as deflections "
-            "from reporting.deflection_counts group by 1, 2 order by 1, 2")
-        followup = wh.read_frame(
-            "select approving_unit_code, referral_quarter, referrals, due, "
-            "evaluated_within_90_days, overdue, pct_evaluated_within_90_days "
-            "from reporting.followup_compliance order by 1, 2")
-    result = {
-        "run_id": run_id,
-        "as_of": run_info(config, run_id)["as_of"],
-        "sources": loads,
-        "deflection_counts": counts.to_dict(orient="records"),
-        "followup_compliance": followup.to_dict(orient="records"),
-        "failed_sources": sorted(k for k, v in loads.items() if v["status"] != "ok"),
-    }
-    report = config.report_dir / run_id / "index.html"
-    if report.exists():
-        result["report"] = str(report)
-    _write_json(rdir / "summary.json", result)
-    return result
+    return publish_run(config, run_id, canonical_suites(), expectations=expectations,
+                       canonical=canonical)
 
 
 def default_workers() -> int:
@@ -348,7 +341,7 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
         # the canonical suites read only the batch files: checked while the warehouse loads
         from stewardship.expectations import start_canonical
 
-        canonical = start_canonical(config, run_id)
+        canonical = start_canonical(config, run_id, canonical_suites())
     try:
         load_run(config, run_id)
     except BaseException:
@@ -359,9 +352,7 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
         refresh(config, run_id)
     finally:
         if publish:  # the validation report is written even when the refresh failed
-            from stewardship.publish import publish_run
-
-            publish_run(config, run_id, canonical=canonical)
+            report(config, run_id, canonical=canonical)
     return summary(config, run_id)
 
 
@@ -372,10 +363,3 @@ def _describe(exc: BaseException) -> str:
     log.debug("".join(traceback.format_exception(exc)))
     return f"{name}: {text}" if text else name
 
-
-def latest_run_id(config: Config) -> str:
-    """The newest run directory (run ids start with a UTC timestamp, so they sort by time)."""
-    runs = sorted(p.name for p in (config.work_dir / "runs").glob("*") if (p / "run.json").exists())
-    if not runs:
-        raise FileNotFoundError(f"no runs under {config.work_dir / 'runs'}")
-    return runs[-1]

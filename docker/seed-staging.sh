@@ -14,7 +14,7 @@ fi
 python - "$DROP" "$CONF" <<'PY'
 import sys, yaml
 from pathlib import Path
-from deflect.config import load_config
+from deflect.core.config import load_config
 
 drop, out = Path(sys.argv[1]), Path(sys.argv[2])
 host_key = " ".join(Path("/run/secrets/sftp_host_ed25519.pub").read_text().split()[:2])

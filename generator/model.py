@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from zoneinfo import ZoneInfo
 
-CHICAGO = ZoneInfo("America/Chicago")
+from deflect.core.dates import CHICAGO
+
 ISP_ORI = "IL0849800"
 
 

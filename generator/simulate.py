@@ -9,7 +9,7 @@ import unicodedata
 from collections import defaultdict, deque
 from dataclasses import replace
 
-from deflect.units import load_units, period_on, unit_codes
+from deflect.core.units import load_units, period_on, unit_codes
 from generator import names as N
 from generator.anomalies import AnomalyPlanner
 from generator.config import GeneratorConfig

@@ -10,17 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from deflect.person_key import age_in_years, person_key
-from deflect.units import period_on
-from deflect.vocab import (
-    MEG_AGENCY_TYPE,
-    MEG_PATHWAY,
-    TRACS_DIVISION_AGENCY_TYPE,
-    TRACS_PATHWAY,
-    UNATTRIBUTED,
-    quarter_of,
-)
-from generator.model import CHICAGO
+from adapters.meg_reports import codes as meg_codes
+from adapters.tracs import codes as tracs_codes
+from deflect.core.dates import CHICAGO, quarter_of
+from deflect.core.person_key import age_in_years, person_key
+from deflect.core.units import period_on
+from deflect.core.vocab import UNATTRIBUTED
 
 FINAL = ("SUCCESSFUL", "UNSUCCESSFUL")
 
@@ -106,9 +101,9 @@ def current_tracs(world, deliveries: Deliveries, secret: bytes) -> list[TSide]:
             out.append(TSide(
                 member=f"TRACS:{number}:{ind.seq}", report=form.report_number,
                 key=person_key(secret, ind.last, ind.first, ind.dob.isoformat() if ind.dob else None),
-                occurred=form.occurred_date, origin=TRACS_DIVISION_AGENCY_TYPE[form.division],
+                occurred=form.occurred_date, origin=tracs_codes.DIVISION_AGENCY_TYPE[form.division],
                 county="17" + form.county, sex=ind.sex, race=ind.race, ethnicity=ind.ethnicity,
-                dob=ind.dob, referral=d.referral_date, pathway=TRACS_PATHWAY[d.pathway],
+                dob=ind.dob, referral=d.referral_date, pathway=tracs_codes.PATHWAY[d.pathway],
                 unit=d.approval_unit,
                 approval_date=d.approved_at.astimezone(CHICAGO).date() if d.approved_at else None,
                 cm_contact=d.cm_contact_date, abeyance=d.abeyance, items=ver.items,
@@ -133,9 +128,9 @@ def current_meg(world, deliveries: Deliveries, secret: bytes) -> list[MSide]:
             out.append(MSide(
                 member=f"MEG:{rid}:{d.subject_id}", report=case.report_number,
                 key=person_key(secret, s.last, s.first, s.dob.isoformat() if s.dob else None),
-                exporting_unit=case.unit, origin=MEG_AGENCY_TYPE[case.origin_type],
+                exporting_unit=case.unit, origin=meg_codes.AGENCY_TYPE[case.origin_type],
                 county=st.county_fips, sex=s.sex, race=s.race, dob=s.dob,
-                referral=d.referral_date, pathway=MEG_PATHWAY[d.pathway],
+                referral=d.referral_date, pathway=meg_codes.PATHWAY[d.pathway],
                 unit=a["unit"] if a else None, approval_date=a["approved_on"].date() if a else None,
                 cm_contact=(d.case_manager or {}).get("contacted_on"),
                 evaluations=list(d.evaluations), outcome=d.outcome,

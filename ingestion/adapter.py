@@ -1,19 +1,26 @@
-"""What the shared core asks of a source-specific adapter (adapters/tracs, adapters/meg_reports).
+"""What the shared core asks of a source kind's adapter (adapters/tracs, adapters/meg_reports).
 
-An adapter describes the document (namespace, root, containers, record element), the drop (data
-file names, completion protocol, sidecar), and the source-specific parts of validation and
-extraction (F05, the B rules, canonical rows).
+An adapter is everything that differs from one source kind to another, in one folder: the
+configuration it needs, the drop (data file names, completion protocol and how to mark a file
+complete, checksum announcements), the document (schemas, root, containers, record element),
+the source-specific parts of validation and extraction (F05, the B rules, canonical rows), the
+staging tables those rows go to, and the expectations on them. Ingestion is handed an adapter
+(`adapters.registry.adapter_for`); it never imports one.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 
-from deflect.config import SourceConfig
+from deflect.core.canonical import SourceTables
+from deflect.core.config import SourceConfig
 from ingestion.findings import Finding
 from ingestion.transport import RemoteEntry
+from schemas.registry import SchemaSet
 
 
 @dataclass
@@ -33,13 +40,28 @@ class FileContext:
 
 
 class Adapter:
-    kind: str
-    namespace: str
+    kind: str  # the `kind` of a configured source
+    schemas: SchemaSet  # namespace, version attribute, one XML Schema per version
     root: str  # local name of the root element
     containers: tuple[str, ...] = ()  # local names between the root and the records
     record: str  # local name of the record element
-    version_attribute: str
     name_pattern: re.Pattern
+    tables: SourceTables  # the canonical tables extract() writes to
+    suites: tuple = ()  # deflect.core.expectations.Suite over those tables
+    pathway_codes: Mapping[str, str] = MappingProxyType({})  # source code -> pathway
+
+    @property
+    def namespace(self) -> str:
+        return self.schemas.namespace
+
+    @property
+    def version_attribute(self) -> str:
+        return self.schemas.version_attribute
+
+    # -- configuration ------------------------------------------------------------------------
+    def check_source(self, source: SourceConfig) -> list[tuple[str, str]]:
+        """What this kind needs of a configured source: (key, problem) pairs, [] when fine."""
+        return []
 
     # -- drop ---------------------------------------------------------------------------------
     def is_data_name(self, name: str) -> bool:
@@ -48,7 +70,18 @@ class Adapter:
     def is_complete(self, entry: RemoteEntry, listing: dict[str, RemoteEntry]) -> bool:
         raise NotImplementedError
 
+    def mark_complete(self, directory: Path, name: str) -> None:
+        """Write beside `directory/name` what the producer writes once the file is complete
+        (a file:// drop staged for replay or backfill passes the same completion rules)."""
+        raise NotImplementedError
+
     def sidecar_name(self, name: str) -> str | None:
+        """The file that announces the data file's SHA-256, when the protocol has one."""
+        return None
+
+    def announced_sha256(self, name: str, read_small: Callable[[str], bytes | None]) -> str | None:
+        """The SHA-256 the producer announces for `name` (read with `read_small`), None when
+        missing or malformed. Only called when `sidecar_name(name)` is not None."""
         return None
 
     # -- document -----------------------------------------------------------------------------
@@ -77,16 +110,6 @@ class Adapter:
                 record_sha256: str) -> Iterator[tuple[str, dict]]:
         """Canonical rows (table, row) of one valid record."""
         raise NotImplementedError
-
-
-def get_adapter(source: SourceConfig) -> Adapter:
-    if source.kind == "tracs":
-        from adapters.tracs import TracsAdapter
-        return TracsAdapter()
-    if source.kind == "meg":
-        from adapters.meg_reports import MegAdapter
-        return MegAdapter()
-    raise ValueError(f"unknown source kind {source.kind!r}")
 
 
 # -- small value helpers shared by the adapters ----------------------------------------------------

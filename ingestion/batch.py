@@ -15,11 +15,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ingestion.canonical import BATCH_KEYS, BOOKKEEPING, TABLES
+from deflect.core.canonical import BATCH_KEYS, BOOKKEEPING
 from ingestion.findings import Finding
-from ingestion.landing import DIR_MODE, FILE_MODE, ensure_dir, write_bytes_atomic
+from ingestion.landing import DIR_MODE, FILE_MODE, ensure_dir, link_or_copy, write_bytes_atomic
 
-ALL_TABLES = {**TABLES, **BOOKKEEPING}
 # Rows of one file kept in memory per table before they spill to disk (FileSpool).
 SPOOL_BYTES = 4 * 1024 * 1024
 
@@ -51,21 +50,25 @@ def quarantine_id(source: str, record_id: str | None, record_sha256: str | None,
 
 
 class BatchWriter:
-    def __init__(self, batch_dir: Path, *, run_id: str, source: str, quarantine_dir: Path):
+    def __init__(self, batch_dir: Path, *, run_id: str, source: str, quarantine_dir: Path,
+                 tables=()):
+        """`tables`: the `StagingTable`s of the source's kind; the bookkeeping tables are
+        always written."""
         self.batch_dir = Path(batch_dir)
         self.run_id, self.source = run_id, source
         self.quarantine_dir = quarantine_dir
         ensure_dir(self.batch_dir.parent)
         self.tmp = self.batch_dir.parent / f".{self.batch_dir.name}.tmp-{secrets.token_hex(6)}"
         self.tmp.mkdir(mode=DIR_MODE)
+        self.columns = {**{t.name: t.columns for t in tables}, **BOOKKEEPING}
         self._files = {}
-        for table, cols in ALL_TABLES.items():
+        for table, cols in self.columns.items():
             self._files[table] = _open_csv(self.tmp / f"{table}.csv", cols)
         self.quarantine_ids: set[str] = set()
-        self.rows_written = {t: 0 for t in ALL_TABLES}
+        self.rows_written = {t: 0 for t in self.columns}
 
     def write(self, table: str, row: dict) -> None:
-        cols = ALL_TABLES[table]
+        cols = self.columns[table]
         self._files[table][1].writerow([_csv_value(row.get(c)) for c in cols])
         self.rows_written[table] += 1
 
@@ -85,7 +88,7 @@ class BatchWriter:
             return False
         self.quarantine_ids.add(row["quarantine_id"])
         if isinstance(raw, Path):
-            _link_or_copy(raw, Path(row["raw_path"]))
+            link_or_copy(raw, Path(row["raw_path"]))
         elif raw is not None:
             write_bytes_atomic(Path(row["raw_path"]), raw)
         self.write("quarantine", row)
@@ -121,17 +124,6 @@ class BatchWriter:
         return self.batch_dir
 
 
-def _link_or_copy(src: Path, dest: Path) -> None:
-    if dest.exists():
-        return
-    ensure_dir(dest.parent)
-    try:
-        os.link(src, dest)
-    except OSError:
-        from ingestion.landing import copy_atomic
-        copy_atomic(src, dest)
-
-
 class FileSpool:
     """What one file produces, kept apart until the file is accepted (commit) or not (discard)."""
 
@@ -150,7 +142,7 @@ class FileSpool:
             fh = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by commit() or discard()
                 max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="", dir=self.writer.tmp)
             self._files[table] = (fh, csv.writer(fh, lineterminator="\n"))
-        cols = ALL_TABLES[table]
+        cols = self.writer.columns[table]
         self._files[table][1].writerow([_csv_value(row.get(c)) for c in cols])
         self.counts[table] = self.counts.get(table, 0) + 1
 

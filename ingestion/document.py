@@ -263,9 +263,7 @@ class DocumentProcessor:
         registry = _registry()
         version = el.get(a.version_attribute)
         try:
-            if version is None:
-                raise registry.UnsupportedVersion(a.namespace, None)
-            entry = registry.get_schema(a.namespace, version)
+            entry = registry.get_schema(a.schemas, version)
         except registry.UnsupportedVersion:
             raise FileRejected(F03.finding(f"{a.version_attribute}={version!r}",
                                            line=el.sourceline, path=f"/{a.root}")) from None

@@ -117,3 +117,15 @@ def copy_atomic(src: Path, dest: Path) -> Path:
     with atomic_file(dest.parent) as writer, open(src, "rb") as fh:
         shutil.copyfileobj(fh, writer, 1024 * 1024)
     return commit_tmp(writer.tmp, dest)
+
+
+def link_or_copy(src: Path, dest: Path) -> None:
+    """`dest` becomes a hard link to `src` (no copy on the same file system), or a copy written
+    atomically; an existing `dest` is left as it is."""
+    if dest.exists():
+        return
+    ensure_dir(dest.parent)
+    try:
+        os.link(src, dest)
+    except OSError:
+        copy_atomic(src, dest)

@@ -8,9 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from deflect.config import SourceConfig
-from ingestion.canonical import LedgerEntry, LedgerSnapshot
-from ingestion.sidecar import parse_sidecar
+from deflect.core.canonical import LedgerEntry, LedgerSnapshot
+from deflect.core.config import SourceConfig
 from ingestion.transport import RemoteEntry, open_drop
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ def classify(listing: list[RemoteEntry], adapter, ledger: LedgerSnapshot, source
             side = adapter.sidecar_name(name)
             if not side or read_small is None:
                 return _NO_SIDECAR
-            return parse_sidecar(read_small(side), name)
+            return adapter.announced_sha256(name, read_small)
 
         if _is_unchanged(f, ledger.by_name.get(f.name, []), sidecar_digest):
             plan.unchanged.append(f)
@@ -84,12 +83,10 @@ def classify(listing: list[RemoteEntry], adapter, ledger: LedgerSnapshot, source
     return plan
 
 
-def plan_source(source: SourceConfig, ledger: LedgerSnapshot, *,
+def plan_source(source: SourceConfig, adapter, ledger: LedgerSnapshot, *,
                 max_file_bytes: int | None = None) -> SourcePlan:
-    """List the source's drop and decide what to fetch (raises SourceError when unreachable)."""
-    from ingestion.adapter import get_adapter
-
-    adapter = get_adapter(source)
+    """List the source's drop and decide what to fetch (raises SourceError when unreachable);
+    `adapter` is the source kind's (adapters.registry.adapter_for)."""
     with open_drop(source) as drop:
         listing = drop.list()
         plan = classify(listing, adapter, ledger, source.name, drop.read_small, max_file_bytes)

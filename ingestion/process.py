@@ -13,16 +13,15 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deflect.config import Config, SourceConfig
-from ingestion.adapter import Adapter, FileContext, get_adapter
+from deflect.core.canonical import LedgerSnapshot
+from deflect.core.config import Config, SourceConfig
+from ingestion.adapter import Adapter, FileContext
 from ingestion.batch import BatchWriter, quarantine_id
-from ingestion.canonical import LedgerSnapshot
 from ingestion.document import DocumentProcessor
 from ingestion.findings import F04, F07, Finding
 from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
-from ingestion.plan import RemoteFile, SourcePlan, plan_source
+from ingestion.plan import RemoteFile
 from ingestion.shards import SHARD_MIN_BYTES, ShardFailed, default_shards, run_sharded
-from ingestion.sidecar import parse_sidecar
 from ingestion.transport import SourceError, open_drop
 
 log = logging.getLogger(__name__)
@@ -87,9 +86,8 @@ class _Batch:
         landed = commit_tmp(w.tmp, self.day_dir / f"{safe_name(f.name)}.{sha[:12]}")
         out = FileOutcome(f.name, "loaded", sha, str(landed))
 
-        sidecar_name = self.adapter.sidecar_name(f.name)
-        if sidecar_name:
-            expected = parse_sidecar(drop.read_small(sidecar_name), f.name)
+        if self.adapter.sidecar_name(f.name):
+            expected = self.adapter.announced_sha256(f.name, drop.read_small)
             if expected != sha:
                 detail = "malformed or missing sidecar" if expected is None else \
                     "SHA-256 of the downloaded bytes differs from the sidecar"
@@ -169,15 +167,16 @@ class _Batch:
         return out
 
 
-def process_files(source: SourceConfig, files: list[RemoteFile], *, config: Config,
-                  ledger: LedgerSnapshot, run_id: str, batch_id: str, batch_dir: Path,
-                  secret: bytes) -> BatchResult:
-    """Fetch, verify, validate and extract a batch of one source's files into `batch_dir`."""
-    adapter = get_adapter(source)
+def process_files(source: SourceConfig, files: list[RemoteFile], *, adapter: Adapter,
+                  config: Config, ledger: LedgerSnapshot, run_id: str, batch_id: str,
+                  batch_dir: Path, secret: bytes) -> BatchResult:
+    """Fetch, verify, validate and extract a batch of one source's files into `batch_dir`;
+    `adapter` is the source kind's."""
     ensure_dir(config.landing_dir)
     started = _now()
     writer = BatchWriter(batch_dir, run_id=run_id, source=source.name,
-                         quarantine_dir=config.landing_dir / "quarantine")
+                         quarantine_dir=config.landing_dir / "quarantine",
+                         tables=adapter.tables.tables)
     batch = _Batch(source, adapter, config, ledger, run_id, writer, secret)
     status, error = "ok", None
     total_bytes = 0
@@ -213,25 +212,3 @@ def process_files(source: SourceConfig, files: list[RemoteFile], *, config: Conf
                    "kind": source.kind, "started_at": started, "finished_at": _now(),
                    "status": status, "error": error, **counts})
     return BatchResult(batch_id, run_id, source.name, status, error, Path(batch_dir), outs, counts)
-
-
-@dataclass
-class IngestResult:
-    plan: SourcePlan | None
-    batch: BatchResult | None
-    status: str
-    error: str | None = None
-
-
-def ingest_source(source: SourceConfig, *, config: Config, ledger: LedgerSnapshot, run_id: str,
-                  batch_dir: Path, secret: bytes, batch_id: str | None = None) -> IngestResult:
-    """Plan, then one process_files over everything to fetch (the CLI and tests)."""
-    try:
-        plan = plan_source(source, ledger, max_file_bytes=config.max_file_bytes)
-    except SourceError as exc:
-        log.error("source %s: %s", source.name, exc)
-        return IngestResult(None, None, "failed", str(exc))
-    batch = process_files(source, plan.to_fetch + plan.pending, config=config, ledger=ledger, run_id=run_id,
-                          batch_id=batch_id or f"{run_id}-{source.name}", batch_dir=batch_dir,
-                          secret=secret)
-    return IngestResult(plan, batch, batch.status, batch.error)

@@ -21,7 +21,7 @@ from pathlib import Path
 import paramiko
 from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
-from deflect.config import SourceConfig
+from deflect.core.config import SourceConfig
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Schema registry: (namespace, version) → compiled XML Schema, and a fast validation helper.
+"""Schema registry: an interface's `SchemaSet` and a version → compiled XML Schema, and a fast
+validation helper. Each adapter declares its `SchemaSet` (the XSD files live in this folder).
 
 Schemas are compiled once per process. lxml's XMLSchema keeps one error log per object, so
 `validate` holds a per-schema lock around validating and reading that log: safe when threads
@@ -16,67 +17,36 @@ from lxml import etree
 
 from schemas import positions
 
-TRACS_NS = "urn:il:isp:tracs:export"
-MEG_NS = "urn:il:meg:rms:case-activity"
-
 SCHEMA_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
-class _Source:
+class SchemaSet:
+    """The schemas of one interface, as its adapter declares them: its namespace, the root
+    attribute that names the version, and one XSD file per supported version."""
+
     kind: str
-    label: str
+    label: str  # for messages: "TraCS export"
+    namespace: str
     version_attribute: str
-    record_element: str
-    files: dict[str, str]  # version → file name in SCHEMA_DIR
+    files: tuple[tuple[str, Path], ...]  # (version, XSD path), in the order versions are listed
 
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(v for v, _ in self.files)
 
-_SOURCES: dict[str, _Source] = {
-    TRACS_NS: _Source("tracs", "TraCS export", "schemaVersion", "FieldReport", {
-        "1.0": "tracs-incident-export-1.0.xsd",
-        "1.1": "tracs-incident-export-1.1.xsd",
-    }),
-    MEG_NS: _Source("meg", "MEG case activity export", "Version", "Case", {
-        "2.0": "meg-case-activity-export-2.0.xsd",
-    }),
-}
+    def path(self, version: str) -> Path:
+        return dict(self.files)[version]
 
 
 class UnsupportedVersion(ValueError):
-    """No schema for this namespace, or for this version of it."""
+    """No schema for this version of the interface."""
 
-    def __init__(self, namespace: str, version: str | None = None):
-        self.namespace, self.version = namespace, version
-        src = _SOURCES.get(namespace)
-        if src is None:
-            msg = (f"unsupported namespace {namespace!r} "
-                   f"(supported: {', '.join(_SOURCES)})")
-        else:
-            shown = "(none given)" if version is None else repr(version)
-            msg = (f"unsupported {src.label} version {shown} "
-                   f"(supported: {', '.join(src.files)})")
-        super().__init__(msg)
-
-
-def _source(namespace: str) -> _Source:
-    src = _SOURCES.get(namespace)
-    if src is None:
-        raise UnsupportedVersion(namespace)
-    return src
-
-
-def supported_versions(namespace: str) -> tuple[str, ...]:
-    return tuple(_source(namespace).files)
-
-
-def version_attribute(namespace: str) -> str:
-    """The root attribute that names the version: `schemaVersion` (TraCS), `Version` (MEG)."""
-    return _source(namespace).version_attribute
-
-
-def record_element(namespace: str) -> str:
-    """Local name of the record element: `FieldReport` (TraCS), `Case` (MEG)."""
-    return _source(namespace).record_element
+    def __init__(self, schemas: SchemaSet, version: str | None = None):
+        self.namespace, self.version = schemas.namespace, version
+        shown = "(none given)" if version is None else repr(version)
+        super().__init__(f"unsupported {schemas.label} version {shown} "
+                         f"(supported: {', '.join(schemas.versions)})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,20 +72,18 @@ _compile_lock = threading.Lock()
 
 
 @functools.cache
-def _compile(namespace: str, version: str) -> SchemaEntry:
-    src = _SOURCES[namespace]
-    path = SCHEMA_DIR / src.files[version]
+def _compile(schemas: SchemaSet, version: str) -> SchemaEntry:
+    path = schemas.path(version)
     xsd = etree.XMLSchema(etree.parse(str(path), _schema_parser()))
-    return SchemaEntry(src.kind, namespace, version, path, xsd)
+    return SchemaEntry(schemas.kind, schemas.namespace, version, path, xsd)
 
 
-def get_schema(namespace: str, version: str) -> SchemaEntry:
-    """The compiled schema of `namespace` at `version`; the same object on every call."""
-    src = _SOURCES.get(namespace)
-    if src is None or version not in src.files:
-        raise UnsupportedVersion(namespace, version)
+def get_schema(schemas: SchemaSet, version: str | None) -> SchemaEntry:
+    """The compiled schema of the interface at `version`; the same object on every call."""
+    if version not in schemas.versions:
+        raise UnsupportedVersion(schemas, version)
     with _compile_lock:  # a second thread waits instead of compiling again
-        return _compile(namespace, version)
+        return _compile(schemas, version)
 
 
 _xmlschemas: dict[Path, object] = {}

@@ -39,8 +39,8 @@ fi
 
 say "starting sshd on loopback (read-only SFTP over $DROP)"
 STATE="$DEMO/sftp.json"
-uv run --frozen python -m deflect.local_sftp start "$DROP" --state "$STATE" --keys-dir "$DEMO/sftp-keys"
-trap 'uv run --frozen python -m deflect.local_sftp stop --state "$STATE" || true' EXIT
+uv run --frozen python -m devtools.local_sftp start "$DROP" --state "$STATE" --keys-dir "$DEMO/sftp-keys"
+trap 'uv run --frozen python -m devtools.local_sftp stop --state "$STATE" || true' EXIT
 uv run --frozen python scripts/demo_config.py "$DROP" "$STATE" "$DEMO/deflect.yaml"
 export DEFLECT_CONFIG="$DEMO/deflect.yaml"
 AS_OF=$(uv run --frozen python -c "import json,sys; print(json.load(open(sys.argv[1]))['as_of'])" "$DROP/manifest.json")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from deflect.config import load_config
-from deflect.local_sftp import read_state, sftp_sources
+from deflect.configuration import load_config
+from devtools.local_sftp import read_state, sftp_sources
 
 
 def demo_config(drop: Path, server) -> dict:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from deflect import pipeline
 from deflect.cli import format_summary
-from deflect.config import load_config
+from deflect.configuration import load_config
+from deflect.core.runs import latest_run_id
 
 
 def counts_by_unit_quarter(rows) -> dict:
@@ -31,7 +32,7 @@ def followup_key(rows) -> dict:
 def main(argv: list[str]) -> int:
     config = load_config(argv[0])
     manifest = json.loads(Path(argv[1]).read_text())
-    run_id = pipeline.latest_run_id(config)
+    run_id = latest_run_id(config)
     result = pipeline.summary(config, run_id)
     report = Path(config.report_dir) / run_id / "index.html"
     if report.exists():

@@ -26,7 +26,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  uv run --frozen python -m deflect.local_sftp stop --state "$BASE/sftp.json" >/dev/null 2>&1 || true
+  uv run --frozen python -m devtools.local_sftp stop --state "$BASE/sftp.json" >/dev/null 2>&1 || true
   if [ "${KEEP:-0}" != 1 ]; then
     psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $META_DB WITH (FORCE)" \
       -c "DROP DATABASE IF EXISTS $WH_DB WITH (FORCE)" || true
@@ -40,11 +40,11 @@ psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $META_DB WITH (FORCE)" \
 echo "== generating a small drop and serving it over SFTP"
 uv run --frozen python -m generator.cli --out "$BASE/drop" --start 2026-09-01 --end 2026-09-14 \
   --seed 5 --forms-per-day 60 --no-progress
-uv run --frozen python -m deflect.local_sftp start "$BASE/drop" --state "$BASE/sftp.json"
+uv run --frozen python -m devtools.local_sftp start "$BASE/drop" --state "$BASE/sftp.json"
 uv run --frozen python - "$BASE" "$PG/$WH_DB" <<'PY'
 import sys, yaml
 from pathlib import Path
-from deflect.local_sftp import read_state, sftp_sources
+from devtools.local_sftp import read_state, sftp_sources
 base, wh = Path(sys.argv[1]), sys.argv[2]
 server = read_state(base / "sftp.json")
 (base / "deflect.yaml").write_text(yaml.safe_dump({

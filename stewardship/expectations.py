@@ -5,7 +5,7 @@ Two kinds of suite:
   what this load brought in, before the warehouse merges it;
 - the `reporting` views (reporting-contract.md), as they stand after the run's refresh.
 
-They check completeness (not null), value sets from the pick lists (deflect.vocab), formats and
+They check completeness (not null), value sets from the pick lists (deflect.core.vocab), formats and
 ranges, uniqueness of identities, and referential integrity of the approving unit to the unit
 reference. Every validation result is kept as JSON under report_dir/gx/uncommitted/validations/
 (the suites, validation definitions and checkpoints are built from this module at every run and
@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import multiprocessing
 import os
 import re
 from dataclasses import dataclass
@@ -31,8 +32,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from deflect import vocab
-from deflect.units import load_units, unit_codes
+from deflect.core import vocab
+from deflect.core.expectations import (
+    AGE_RANGE,
+    Exp,
+    Suite,
+    at_least,
+    between,
+    in_set,
+    matches,
+    not_null,
+    person_key_ok,
+    unique,
+)
+from deflect.core.units import load_units, unit_codes
 from stewardship import data
 
 log = logging.getLogger(__name__)
@@ -47,214 +60,17 @@ VALIDATIONS_DIR = "gx/uncommitted/validations"  # under report_dir
 UNEXPECTED_ROWS_SHOWN = 20
 PERSON_KEY = re.compile(r"^[0-9a-f]{64}$")
 
-TRACS_STATUSES = ("Accepted", "Exported", "Transmitted", "Voided")
-MEG_STATUSES = ("OPEN", "CLOSED", "VOID")
-TRACS_DIVISIONS = ("DOP", "DCI")
-TRACS_INCIDENT_TYPES = ("DRUG", "DUI", "TRAFFIC", "WEAPONS", "PROPERTY", "PERSON", "OTHER")
-TRACS_ROLES = ("01", "02", "03", "04", "05")
-TRACS_DISPOSITIONS = ("AR", "CI", "CD", "WA", "RL", "RF", "OT")
 SOURCES_VALUES = ("TRACS", "MEG", "TRACS+MEG")
 LOAD_STATUSES = ("ok", "failed")
-AGE_RANGE = (0, 120)  # W13 flags under 10 / over 100; outside 0..120 is a data error
 
 
-# --- suite specifications (plain data; turned into GX objects only when run) -------------------
-@dataclass(frozen=True)
-class Exp:
-    kind: str  # GX expectation class name
-    kwargs: dict
-
-    @property
-    def columns(self) -> list[str]:
-        if "column" in self.kwargs:
-            return [self.kwargs["column"]]
-        if "column_list" in self.kwargs:
-            return list(self.kwargs["column_list"])
-        return [self.kwargs[k] for k in ("column_A", "column_B") if k in self.kwargs]
-
-
-def not_null(*cols: str) -> list[Exp]:
-    return [Exp("ExpectColumnValuesToNotBeNull", {"column": c}) for c in cols]
-
-
-def in_set(col: str, values) -> Exp:
-    return Exp("ExpectColumnValuesToBeInSet", {"column": col, "value_set": list(values)})
-
-
-def matches(col: str, regex: str) -> Exp:
-    return Exp("ExpectColumnValuesToMatchRegex", {"column": col, "regex": regex})
-
-
-def between(col: str, low=None, high=None) -> Exp:
-    return Exp(
-        "ExpectColumnValuesToBeBetween", {"column": col, "min_value": low, "max_value": high}
-    )
-
-
-def unique(*cols: str) -> Exp:
-    if len(cols) == 1:
-        return Exp("ExpectColumnValuesToBeUnique", {"column": cols[0]})
-    return Exp("ExpectCompoundColumnsToBeUnique", {"column_list": list(cols)})
-
-
-def at_least(a: str, b: str) -> Exp:
-    return Exp(
-        "ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": a, "column_B": b, "or_equal": True}
-    )
-
-
-@dataclass(frozen=True)
-class Suite:
-    name: str
-    origin: str  # "canonical" (batch CSV table) or "reporting" (a view)
-    table: str
-    id_columns: tuple[str, ...]
-    expectations: tuple[Exp, ...]
-    numeric: tuple[str, ...] = ()
-    person_key: bool = False  # replace person_key by person_key_well_formed
-    filter_run: bool = False  # only this run's rows (load_run)
-
-    @property
-    def columns(self) -> list[str]:
-        cols = list(self.id_columns)
-        for x in self.expectations:
-            cols += [c for c in x.columns if c not in cols]
-        return cols
-
-
-def build_suites(units: list[str]) -> list[Suite]:
-    """Every suite; `units` are the reference's unit codes (referential integrity)."""
+def build_suites(units: list[str], canonical: tuple[Suite, ...] = ()) -> list[Suite]:
+    """Every suite: `canonical`, those the adapters declare on their canonical tables, then the
+    reporting views'; `units` are the reference's unit codes (referential integrity)."""
     attributed = list(units) + [vocab.UNATTRIBUTED]
-    pk = [in_set("person_key_well_formed", [True])]
+    pk = person_key_ok()
     return [
-        Suite(
-            "canonical_tracs_field_report",
-            "canonical",
-            "stg_tracs__field_report",
-            ("file_name", "record_id", "form_version"),
-            (
-                *not_null(
-                    "source",
-                    "file_name",
-                    "file_sha256",
-                    "record_id",
-                    "form_version",
-                    "status",
-                    "report_number",
-                    "date_occurred",
-                    "division",
-                    "county_fips",
-                    "incident_type",
-                ),
-                in_set("status", TRACS_STATUSES),
-                in_set("division", TRACS_DIVISIONS),
-                in_set("originating_agency_type", ("ISP_DOP", "ISP_DCI")),
-                in_set("incident_type", TRACS_INCIDENT_TYPES),
-                matches("record_id", r"^FR-[0-9]{2}-[0-9]{7}$"),
-                matches("report_number", r"^ISP[0-9]{2}-[0-9]{6}$"),
-                matches("county_fips", r"^17[0-9]{3}$"),
-                between("form_version", 1),
-                unique("file_sha256", "record_id"),
-            ),
-            numeric=("form_version",),
-        ),
-        Suite(
-            "canonical_tracs_individual",
-            "canonical",
-            "stg_tracs__individual",
-            ("file_name", "record_id", "form_version", "seq"),
-            (
-                *not_null("record_id", "form_version", "seq", "role"),
-                in_set("role", TRACS_ROLES),
-                in_set("disposition", TRACS_DISPOSITIONS),
-                in_set("sex", vocab.SEX_CODES),
-                in_set("race", vocab.RACE_CODES),
-                in_set("ethnicity", vocab.ETHNICITY_CODES),
-                *pk,
-                unique("file_sha256", "record_id", "form_version", "seq"),
-            ),
-            person_key=True,
-        ),
-        Suite(
-            "canonical_tracs_deflection",
-            "canonical",
-            "stg_tracs__deflection",
-            ("file_name", "record_id", "form_version", "seq"),
-            (
-                *not_null("record_id", "seq", "pathway", "referral_date"),
-                in_set("pathway", vocab.PATHWAYS),
-                in_set("approver_role", vocab.APPROVER_ROLES),
-                matches("approving_unit", r"^[A-Z][A-Z0-9_]{1,19}$"),
-                between("age_at_referral", *AGE_RANGE),
-                unique("file_sha256", "record_id", "form_version", "seq"),
-            ),
-            numeric=("age_at_referral",),
-        ),
-        Suite(
-            "canonical_meg_case",
-            "canonical",
-            "stg_meg__case",
-            ("file_name", "record_id", "last_modified"),
-            (
-                *not_null(
-                    "source",
-                    "file_name",
-                    "file_sha256",
-                    "record_id",
-                    "case_number",
-                    "last_modified",
-                    "status",
-                    "opened_date",
-                    "originating_agency_type",
-                    "county_fips",
-                ),
-                in_set("status", MEG_STATUSES),
-                in_set("originating_agency_type", vocab.ORIGINATING_AGENCY_TYPES),
-                matches("county_fips", r"^[0-9]{5}$"),
-                matches("tracs_report_number", r"^ISP[0-9]{2}-[0-9]{6}$"),
-                unique("file_sha256", "record_id"),
-            ),
-        ),
-        Suite(
-            "canonical_meg_subject",
-            "canonical",
-            "stg_meg__subject",
-            ("file_name", "record_id", "subject_id"),
-            (
-                *not_null("record_id", "subject_id"),
-                in_set("sex", vocab.SEX_CODES),
-                in_set("race", vocab.RACE_CODES),
-                *pk,
-                unique("file_sha256", "record_id", "subject_id"),
-            ),
-            person_key=True,
-        ),
-        Suite(
-            "canonical_meg_deflection",
-            "canonical",
-            "stg_meg__deflection",
-            ("file_name", "record_id", "subject_id"),
-            (
-                *not_null("record_id", "subject_id", "referral_date", "pathway", "outcome"),
-                in_set("pathway", vocab.PATHWAYS),
-                in_set("outcome", vocab.OUTCOMES),
-                in_set("approver_role", vocab.APPROVER_ROLES),
-                matches("approving_unit", r"^[A-Z][A-Z0-9_]{1,19}$"),
-                between("age_at_referral", *AGE_RANGE),
-                unique("file_sha256", "record_id", "subject_id"),
-            ),
-            numeric=("age_at_referral",),
-        ),
-        Suite(
-            "canonical_meg_evaluation",
-            "canonical",
-            "stg_meg__evaluation",
-            ("file_name", "record_id", "subject_id", "evaluation_date"),
-            (
-                *not_null("record_id", "subject_id", "evaluation_date", "result"),
-                in_set("result", vocab.EVALUATION_RESULTS),
-            ),
-        ),
+        *canonical,
         Suite(
             "reporting_deflection",
             "reporting",
@@ -376,7 +192,7 @@ def prepare(suite: Suite, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def frames_for_run(config, run_id: str, suites: list[Suite]) -> dict[str, pd.DataFrame]:
-    from deflect.pipeline import run_dir
+    from deflect.core.runs import run_dir
 
     frames: dict[str, pd.DataFrame] = {}
     rdir = run_dir(config, run_id)
@@ -586,16 +402,14 @@ def _plain(value):
 class InBackground:
     """The canonical suites validating in a forked process (`start_canonical`)."""
 
-    pid: int
+    process: multiprocessing.process.BaseProcess
     out: Path  # the entries, as JSON, once the process has succeeded
     run_time: dt.datetime
     suites: tuple[str, ...]
-    status: int | None = None  # the process's exit code, once waited for
 
     def _wait(self) -> int:
-        if self.status is None:
-            self.status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-        return self.status
+        self.process.join()
+        return self.process.exitcode
 
     def entries(self) -> list[dict] | None:
         """Wait for the process; its summary entries, or None when it did not succeed."""
@@ -619,50 +433,57 @@ class InBackground:
         self.out.unlink(missing_ok=True)
 
 
-def start_canonical(config, run_id: str) -> InBackground:
+def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.datetime,
+                       out: Path) -> None:
+    """The background process: validate, write the entries; exit status 1 when it failed (the
+    parent then validates them itself)."""
+    try:
+        frames = frames_for_run(config, run_id, suites)
+        entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id, run_time)
+        for entry in entries:
+            entry["result_key"] = list(entry["result_key"].to_tuple())
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entries), encoding="utf-8")
+        tmp.replace(out)
+    except BaseException as exc:  # noqa: BLE001 - reported by the exit status
+        log.warning("canonical suites in the background: %s: %s", type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "")
+        raise SystemExit(1) from None
+
+
+def start_canonical(config, run_id: str, canonical: tuple[Suite, ...]) -> InBackground:
     """Validate the canonical suites in a forked process and return at once.
 
     They read only the run's batch files, so `deflect run` has them checked while it loads and
     refreshes the warehouse; run_expectations(..., canonical=) takes their results. The process
     writes its results to the validation store and its entries to a file, and never opens the
     warehouse (a DuckDB file being written to cannot be opened)."""
-    from deflect.pipeline import run_dir
+    from deflect.core.runs import run_dir
 
-    suites = [s for s in build_suites(unit_codes(load_units(config.reference_units)))
-              if s.origin == "canonical"]
+    suites = list(canonical)
     run_time = dt.datetime.now(dt.UTC)
     out = run_dir(config, run_id) / "expectations-canonical.json"
     out.unlink(missing_ok=True)
-    pid = os.fork()
-    if pid == 0:  # the child: validate, write, leave without running the parent's cleanup
-        code = 1
-        try:
-            frames = frames_for_run(config, run_id, suites)
-            entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id,
-                                run_time)
-            for entry in entries:
-                entry["result_key"] = list(entry["result_key"].to_tuple())
-            tmp = out.with_suffix(".tmp")
-            tmp.write_text(json.dumps(entries), encoding="utf-8")
-            tmp.replace(out)
-            code = 0
-        except BaseException as exc:  # noqa: BLE001 - the parent validates them itself
-            log.warning("canonical suites in the background: %s: %s", type(exc).__name__,
-                        str(exc).splitlines()[0] if str(exc) else "")
-        finally:
-            os._exit(code)
-    return InBackground(pid, out, run_time, tuple(s.name for s in suites))
+    # fork: the child starts at once with GX already imported (warm_up) and the suites in hand
+    process = multiprocessing.get_context("fork").Process(
+        target=_validate_in_child, args=(config, run_id, suites, run_time, out),
+        name=f"expectations-{run_id}", daemon=True)
+    process.start()
+    return InBackground(process, out, run_time, tuple(s.name for s in suites))
 
 
 def run_expectations(
     config,
     run_id: str,
+    canonical_suites: tuple[Suite, ...] = (),
     suites: list[Suite] | None = None,
     frames: dict[str, pd.DataFrame] | None = None,
     canonical: InBackground | None = None,
 ) -> dict:
     """Validate this run's canonical rows and the reporting views; keep results; build Data Docs.
 
+    `canonical_suites`: the adapters' suites on their canonical tables (with the reporting
+    suites they make `suites` unless given).
     `canonical`: suites already validating in the background (start_canonical); their results
     are taken from there, or the suites are validated here when that process failed.
     Returns the summary written to report_dir/gx/results/<run_id>.json (the report reads it).
@@ -670,7 +491,7 @@ def run_expectations(
     report_dir = Path(config.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     if suites is None:
-        suites = build_suites(unit_codes(load_units(config.reference_units)))
+        suites = build_suites(unit_codes(load_units(config.reference_units)), canonical_suites)
     elsewhere = set(canonical.suites) if canonical is not None else set()
     here = [s for s in suites if s.name not in elsewhere]
     if frames is None:

@@ -10,9 +10,11 @@ from stewardship.report import write_run_report
 log = logging.getLogger(__name__)
 
 
-def publish_run(config, run_id: str, expectations: bool = True, canonical=None) -> dict:
+def publish_run(config, run_id: str, canonical_suites: tuple = (), expectations: bool = True,
+                canonical=None) -> dict:
     """Validate the run with GX (unless `expectations` is False), write its report.
 
+    `canonical_suites`: the adapters' suites on their canonical tables.
     `canonical`: the canonical suites already validating in the background
     (stewardship.expectations.start_canonical), as `deflect run` starts them before its load.
 
@@ -24,7 +26,8 @@ def publish_run(config, run_id: str, expectations: bool = True, canonical=None) 
         from stewardship.expectations import run_expectations
 
         try:
-            gx_success = run_expectations(config, run_id, canonical=canonical)["success"]
+            gx_success = run_expectations(config, run_id, canonical_suites,
+                                          canonical=canonical)["success"]
         except Exception as exc:  # noqa: BLE001 - the report must still be written
             log.error(
                 "expectations for run %s could not run: %s: %s",

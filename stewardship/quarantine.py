@@ -1,4 +1,4 @@
-"""Steward commands' logic: quarantine entries (list, show, mark), findings export, replay.
+"""Steward commands' logic: quarantine entries (list, show, mark), findings export.
 
 An entry's review state is kept as an audit trail in `quality.quarantine_review`: every mark is a
 new row (who, when, status, note) and the latest row is the entry's state; an entry with no row
@@ -8,19 +8,15 @@ is `open`. Nothing here prints personal data: excerpts and messages are masked.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import getpass
-import hashlib
-import json
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
 
-from stewardship import data, rules_catalog
+from deflect.core import rules as rules_catalog
+from stewardship import data
 from stewardship.masking import excerpt_lines, mask_message
 from stewardship.report import _line_in_raw, masked_raw_lines, raw_file_for
 
@@ -249,70 +245,3 @@ def export_findings_csv(config, run_id: str, path: str | Path, source: str | Non
             row["rule"] = rules_catalog.message(row["code"])
             w.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
     return len(f)
-
-
-# --- replay ---------------------------------------------------------------------------------
-def _stage(config, source, path: Path, name: str) -> Path:
-    """Copy the file into a fresh directory of the landing area, with the completion marker its
-    source's protocol expects, so the normal listing and completion rules accept it."""
-    stage = (
-        Path(config.landing_dir)
-        / "replay"
-        / (dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8])
-    )
-    stage.mkdir(parents=True, mode=0o700)
-    target = stage / name
-    shutil.copyfile(path, target)
-    if source.kind == "tracs":
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
-        (stage / f"{name}.sha256").write_text(f"{digest}  {name}\n", encoding="ascii")
-    else:
-        (stage / f"{name}.done").touch()  # written after the data file: not older than it
-    return stage
-
-
-def replay_file(
-    config,
-    source_name: str,
-    path: str | Path,
-    as_of: dt.date | None = None,
-    name: str | None = None,
-    publish: bool = True,
-) -> dict:
-    """Run a corrected file from a local path through the same validation and load.
-
-    The file is staged as a one-file `file://` drop of the configured source (same name, kind and
-    unit, so the ledger, versions and quarantine history apply), then one full pipeline run is
-    made over that source alone. Lineage keeps both: the earlier ledger rows stay, the replay adds
-    its own, and `runs/<run_id>/replay.json` records the local path it came from.
-    """
-    from deflect import pipeline
-
-    source = config.source(source_name)
-    path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise StewardError(f"no such file: {path}")
-    name = name or path.name
-    stage = _stage(config, source, path, name)
-    replay_source = dataclasses.replace(source, url="file://" + str(stage))
-    replay_config = dataclasses.replace(config, sources=(replay_source,))
-    result = pipeline.run(replay_config, as_of=as_of)
-    run_id = result["run_id"]
-    record = {
-        "run_id": run_id,
-        "source": source_name,
-        "original_path": str(path),
-        "name": name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "staged_in": str(stage),
-        "replayed_by": default_reviewer(),
-        "replayed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    out = pipeline.run_dir(config, run_id) / "replay.json"
-    out.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    result["replay"] = record
-    if publish:
-        from stewardship.publish import publish_run
-
-        result.update(publish_run(replay_config, run_id))
-    return result

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stewardship import charts, data, rules_catalog
+from deflect.core import rules as rules_catalog
+from stewardship import charts, data
 from stewardship.masking import excerpt_lines, mask_message, mask_xml
 
 TREND_RUNS = 14

@@ -16,13 +16,13 @@ import pytest
 import yaml
 
 from deflect import pipeline
-from deflect.config import load_config
-from deflect.units import default_reference_path
+from deflect.configuration import load_config
+from deflect.core.units import default_reference_path
+from devtools.scan import words
 from generator import GeneratorConfig, generate
 from generator.defects import FILE_CODES, RECORD_CODES
 from tests.warehouse.helpers import assert_no_pii, people_needles
 from warehouse import connect
-from warehouse.scan import words
 
 pytestmark = pytest.mark.slow
 

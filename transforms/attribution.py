@@ -10,8 +10,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from deflect.units import UnitPeriod
-from deflect.vocab import UNATTRIBUTED
+from deflect.core.units import UnitPeriod
+from deflect.core.vocab import UNATTRIBUTED
 from transforms.values import out_dates, out_values
 
 MEG_OR_TF = ("MEG", "TASK_FORCE")

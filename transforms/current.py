@@ -12,7 +12,6 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
-from ingestion.canonical import TABLES
 from transforms.values import (
     day_column,
     ident_column,
@@ -21,21 +20,40 @@ from transforms.values import (
     text_column,
 )
 
-_TABLE_OF = {
-    "tracs_field_report": "stg_tracs__field_report",
-    "tracs_individual": "stg_tracs__individual",
-    "tracs_deflection": "stg_tracs__deflection",
-    "tracs_evidence_item": "stg_tracs__evidence_item",
-    "meg_case": "stg_meg__case",
-    "meg_subject": "stg_meg__subject",
-    "meg_deflection": "stg_meg__deflection",
-    "meg_evaluation": "stg_meg__evaluation",
+_VERSIONED = ("source", "file_name", "file_sha256", "line", "record_id")
+# The rules' input contract: for each attribute of CurrentRows, the staging table it comes from
+# and the columns the rules read of it (tests/test_contracts.py checks that the adapters' tables
+# have them). Other columns may be present; they are carried and ignored.
+READS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tracs_field_report": ("stg_tracs__field_report", _VERSIONED + (
+        "form_version", "status", "export_date", "report_number", "date_occurred",
+        "originating_agency_type", "county_fips")),
+    "tracs_individual": ("stg_tracs__individual", _VERSIONED + (
+        "form_version", "seq", "disposition", "person_key", "sex", "race", "ethnicity")),
+    "tracs_deflection": ("stg_tracs__deflection", _VERSIONED + (
+        "form_version", "seq", "pathway", "approving_unit", "approver_role", "approval_date",
+        "approved_at", "referral_date", "case_manager_contact_date",
+        "charges_held_in_abeyance", "age_at_referral")),
+    "tracs_evidence_item": ("stg_tracs__evidence_item", _VERSIONED + (
+        "form_version", "seq", "seized", "item_status")),
+    "meg_case": ("stg_meg__case", _VERSIONED + (
+        "last_modified", "status", "unit", "export_date", "originating_agency_type",
+        "tracs_report_number", "county_fips")),
+    "meg_subject": ("stg_meg__subject", _VERSIONED + (
+        "last_modified", "subject_id", "person_key", "sex", "race")),
+    "meg_deflection": ("stg_meg__deflection", _VERSIONED + (
+        "last_modified", "subject_id", "referral_date", "pathway", "approving_unit",
+        "approver_role", "approval_date", "approved_at", "case_manager_contact_date",
+        "prosecutor_submission_date", "evidence_disposal_date", "evidence_disposal_method",
+        "outcome", "age_at_referral")),
+    "meg_evaluation": ("stg_meg__evaluation", _VERSIONED + (
+        "last_modified", "subject_id", "evaluation_date", "result")),
 }
 
 
 @dataclass
 class CurrentRows:
-    """Current versions only; columns exactly as ingestion.canonical.TABLES[...]."""
+    """Current versions only, one frame per staging table (see READS)."""
 
     tracs_field_report: pd.DataFrame
     tracs_individual: pd.DataFrame
@@ -48,20 +66,26 @@ class CurrentRows:
 
     @classmethod
     def empty(cls) -> CurrentRows:
-        return cls(**{
-            f.name: pd.DataFrame(columns=list(TABLES[_TABLE_OF[f.name]]), dtype=object)
-            for f in fields(cls)
-        })
+        return cls(**{f.name: _empty(f.name) for f in fields(cls)})
+
+    @classmethod
+    def from_tables(cls, frames) -> CurrentRows:
+        """From staging table name -> frame (what warehouse.current_rows gives); a table that
+        is not there is empty."""
+        return cls(**{f.name: frames.get(READS[f.name][0], _empty(f.name)) for f in fields(cls)})
+
+
+def _empty(attr: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(READS[attr][1]), dtype=object)
 
 
 def _frame(current, attr: str) -> pd.DataFrame:
-    """The attribute's frame with every canonical column (missing ones null), own index."""
+    """The attribute's frame with every column the rules read (missing ones null), own index."""
     frame = getattr(current, attr, None)
-    cols = list(TABLES[_TABLE_OF[attr]])
     if frame is None:
-        return pd.DataFrame(columns=cols, dtype=object)
+        return _empty(attr)
     frame = frame.reset_index(drop=True)
-    for c in cols:
+    for c in READS[attr][1]:
         if c not in frame.columns:
             frame[c] = None
     return frame

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deflect.units import UnitPeriod
-from deflect.vocab import quarter_of
+from deflect.core.dates import quarter_of
+from deflect.core.units import UnitPeriod
 from transforms import attribution, followup, quality
 from transforms.aggregates import deflection_counts, followup_compliance
 from transforms.current import CurrentRows, counted_meg, counted_tracs
 from transforms.linking import link
 from transforms.resolve import resolve
 from transforms.suppression import published_counts
-from transforms.values import out_dates, out_values
+from transforms.values import day_column, ident_column, out_dates, out_values
 
 REPORTING_COLUMNS = [
     "deflection_id", "person_key", "referral_date", "referral_quarter", "pathway",
@@ -56,6 +56,7 @@ class Marts:
     deflection_counts: pd.DataFrame
     followup_compliance: pd.DataFrame
     published_deflection_counts: pd.DataFrame
+    evaluation: pd.DataFrame  # fct_evaluation: the current evaluations of each deflection
 
 
 def evaluate_flags(r: pd.DataFrame, ev: pd.DataFrame, items: pd.DataFrame,
@@ -185,4 +186,27 @@ def build_marts(current: CurrentRows, units: list[UnitPeriod], as_of: dt.date) -
         deflection_counts=counts,
         followup_compliance=compliance,
         published_deflection_counts=published_counts(counts),
+        evaluation=evaluation_frame(current, deflection),
     )
+
+
+def evaluation_frame(current: CurrentRows, deflections: pd.DataFrame) -> pd.DataFrame:
+    """The current evaluations of each counted deflection reported by MEG, and whether each is
+    dated before the referral (W07)."""
+    cols = ["deflection_id", "evaluation_date", "result", "before_referral"]
+    evals = current.meg_evaluation
+    if evals is None or not len(evals) or not len(deflections):
+        return pd.DataFrame(columns=cols, dtype=object)
+    linked = deflections[deflections["meg_record_id"].notna()][
+        ["deflection_id", "meg_record_id", "meg_subject_id", "referral_date"]
+    ]
+    evals = evals.assign(evaluation_date=out_dates(day_column(evals["evaluation_date"])),
+                         subject_id=ident_column(evals["subject_id"]))
+    merged = evals.merge(
+        linked, left_on=["record_id", "subject_id"], right_on=["meg_record_id", "meg_subject_id"]
+    )
+    merged["before_referral"] = [
+        None if e is None or r is None or pd.isna(e) or pd.isna(r) else bool(e < r)
+        for e, r in zip(merged["evaluation_date"], merged["referral_date"])
+    ]
+    return merged[cols].astype(object)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-CHICAGO = ZoneInfo("America/Chicago")
+from deflect.core.dates import CHICAGO
 
 
 def is_null(value) -> bool:

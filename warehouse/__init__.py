@@ -4,15 +4,14 @@ Embedded default DuckDB (`duckdb:///path/file.duckdb`), production PostgreSQL
 (`postgresql://user@host:port/db`); the same schemas and names on both.
 """
 from warehouse.backend import Warehouse, WarehouseError, connect
-from warehouse.current import CurrentRows, current_rows
+from warehouse.current import current_rows
 from warehouse.load import LoadResult, load_batch, load_batches
 from warehouse.migrate import migrate
 from warehouse.refresh import RefreshResult, last_as_of, refresh
 from warehouse.runs import ledger_snapshot, record_load_run
-from warehouse.scan import find_strings
 
 __all__ = [
-    "CurrentRows", "LoadResult", "RefreshResult", "Warehouse", "WarehouseError", "connect",
-    "current_rows", "find_strings", "last_as_of", "ledger_snapshot", "load_batch", "load_batches",
+    "LoadResult", "RefreshResult", "Warehouse", "WarehouseError", "connect",
+    "current_rows", "last_as_of", "ledger_snapshot", "load_batch", "load_batches",
     "migrate", "record_load_run", "refresh",
 ]

@@ -23,20 +23,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.canonical import BATCH_KEYS, BOOKKEEPING, TABLES
+from deflect.core.canonical import BATCH_KEYS, BOOKKEEPING, SourceTables
 from warehouse.backend import Warehouse, WarehouseError, csv_header, quote_ident
 
-# staging parent table, its version column and SQL type, and its children, per source kind
-KINDS = {
-    "tracs": (
-        "stg_tracs__field_report", "form_version", "integer",
-        ("stg_tracs__individual", "stg_tracs__deflection", "stg_tracs__evidence_item"),
-    ),
-    "meg": (
-        "stg_meg__case", "last_modified", "timestamp",
-        ("stg_meg__subject", "stg_meg__deflection", "stg_meg__evaluation"),
-    ),
-}
 _LOAD_PREFIX = "load_"
 
 
@@ -165,21 +154,19 @@ class _Batch:
         return self.meta.get("kind")
 
 
-def _inspect(batch_dir: Path) -> _Batch:
+def _inspect(batch_dir: Path, kinds: dict[str, SourceTables]) -> _Batch:
     """Read and check a batch directory before anything is written. Raises WarehouseError."""
     meta = read_batch_meta(batch_dir)
     kind = meta.get("kind")
     result = LoadResult(str(meta["batch_id"]), meta.get("run_id"), meta.get("source"), kind,
                         skipped=False)
-    if kind is not None and kind not in KINDS:
+    if kind is not None and kind not in kinds:
         raise WarehouseError(f"{batch_dir}/batch.json: unknown kind {kind!r}")
     tables = dict(BOOKKEEPING)
     if kind is not None:
-        parent, _v, _t, children = KINDS[kind]
-        tables.update({n: TABLES[n] for n in (parent, *children)})
-        other = {n for k, spec in KINDS.items() if k != kind for n in (spec[0], *spec[3])}
-        # Ingestion writes every canonical table, header-only where a kind has no rows;
-        # only a stray file with rows would mean the batch mixes source kinds.
+        tables.update({t.name: t.columns for t in kinds[kind].tables})
+        other = {t.name for k, spec in kinds.items() if k != kind for t in spec.tables}
+        # A stray file of another kind with rows would mean the batch mixes source kinds.
         stray = sorted(n for n in other if _has_rows(batch_dir / f"{n}.csv"))
         if stray:
             raise WarehouseError(f"{batch_dir}: {kind} batch holds {stray[0]}.csv")
@@ -187,8 +174,7 @@ def _inspect(batch_dir: Path) -> _Batch:
     for name in staged:
         _check_header(batch_dir / f"{name}.csv", tables[name])
     if kind is not None:
-        parent, _v, _t, children = KINDS[kind]
-        result.rows_staged = dict.fromkeys((parent, *children), 0)
+        result.rows_staged = {t.name: 0 for t in kinds[kind].tables}
     return _Batch(batch_dir, meta, result, tables, staged)
 
 
@@ -203,12 +189,14 @@ def _check_header(path: Path, columns: tuple[str, ...]) -> None:
         )
 
 
-def _load_staging(wh: Warehouse, kind: str, batches: list[_Batch], created: list[str]) -> None:
-    """Staging rows of every batch of `kind` in this load, as if loaded one batch after another:
-    the first copy of each version not staged before wins, earlier batches first."""
-    parent, vcol, vtype, children = KINDS[kind]
+def _load_staging(wh: Warehouse, spec: SourceTables, batches: list[_Batch],
+                  created: list[str]) -> None:
+    """Staging rows of every batch of one kind in this load, as if loaded one batch after
+    another: the first copy of each version not staged before wins, earlier batches first."""
+    parent, vcol, vtype = spec.parent.name, spec.version_column, spec.version_type
+    children = [t.name for t in spec.children]
     ptypes = column_types(wh, "staging", parent)
-    pcols = TABLES[parent]
+    pcols = spec.parent.columns
     cand = temp_table(
         wh, f"cand_{parent}",
         ", ".join(f"{quote_ident(c)} {ptypes[c]}" for c in pcols)
@@ -257,7 +245,7 @@ def _load_staging(wh: Warehouse, kind: str, batches: list[_Batch], created: list
                f"AND p.{vcol} = CAST(l.{vcol} AS {vtype}))")
     for child in present:
         ctypes = column_types(wh, "staging", child)
-        ccols = TABLES[child]
+        ccols = next(t.columns for t in spec.children if t.name == child)
         names = ", ".join(quote_ident(c) for c in ccols)
         wh.execute(
             f"""INSERT INTO staging.{child} ({names}, batch_id, load_seq)
@@ -431,7 +419,7 @@ def _load_findings(wh: Warehouse, batches: list[_Batch], created: list[str]) -> 
         by_ord[int(o)].result.findings_added = int(n)
 
 
-def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch],
+def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch],
                         created: list[str]) -> None:
     """Mark open record entries resolved once a later version of the same record is staged.
 
@@ -440,12 +428,13 @@ def _resolve_quarantine(wh: Warehouse, kind: str, batches: list[_Batch],
     entry is resolved by the first batch of its kind, among those that staged or quarantined
     something (the others cannot resolve anything new), at or after both the entry and the
     staged row that resolves it."""
+    kind = spec.kind
     active = [b.result.load_seq for b in batches if b.kind == kind
               and (sum(b.result.rows_staged.values()) or b.result.quarantine_added)]
     if not active:
         return
-    parent, vcol, _vtype, _children = KINDS[kind]
-    try_cast = "meta.try_int" if vcol == "form_version" else "meta.try_timestamp"
+    parent, vcol = spec.parent.name, spec.version_column
+    try_cast = "meta.try_int" if spec.version_type == "integer" else "meta.try_timestamp"
     table = temp_table(wh, _LOAD_PREFIX + "active", "kind text, load_seq integer", created)
     _insert_rows(wh, table, ("kind", "load_seq"), [[kind, seq] for seq in active])
     due = f"""SELECT d.quarantine_id, min(m.load_seq) AS load_seq FROM (
@@ -526,20 +515,23 @@ def _has_rows(path: Path) -> bool:
         return bool(fh.readline().strip())
 
 
-def load_batch(wh: Warehouse, batch_dir: str | Path) -> LoadResult:
+def load_batch(wh: Warehouse, kinds, batch_dir: str | Path) -> LoadResult:
     """Load one batch directory in one transaction; a batch loaded before changes nothing."""
-    return load_batches(wh, [batch_dir])[0]
+    return load_batches(wh, kinds, [batch_dir])[0]
 
 
-def load_batches(wh: Warehouse, batch_dirs) -> list[LoadResult]:
+def load_batches(wh: Warehouse, kinds, batch_dirs) -> list[LoadResult]:
     """Load batch directories in one transaction, with the result of loading them one after
     another in the order given; a batch loaded before (or twice in the list) changes nothing.
 
     Every batch is read and checked first: a bad one fails the load before anything is written.
     Each statement covers every batch at once (a column batch_ord tells them apart), and a
     statement whose input table is empty in every batch is not sent: on PostgreSQL each costs a
-    round trip and a plan whatever it finds, and most batches hold no quarantine or findings."""
-    batches = [_inspect(Path(d)) for d in batch_dirs]
+    round trip and a plan whatever it finds, and most batches hold no quarantine or findings.
+
+    `kinds`: the `SourceTables` of every source kind (adapters.registry.staging_tables())."""
+    kinds = {k.kind: k for k in kinds}
+    batches = [_inspect(Path(d), kinds) for d in batch_dirs]
     if not batches:
         return []
     created: list[str] = []  # temp tables created by this load (kept once it commits)
@@ -563,14 +555,15 @@ def load_batches(wh: Warehouse, batch_dirs) -> list[LoadResult]:
             b.ord, b.result.load_seq = len(todo), last_seq + len(todo) + 1
             todo.append(b)
         if todo:
-            _load_all(wh, todo, created)
+            _load_all(wh, kinds, todo, created)
             _empty_temps(wh, wh.temp_tables | set(created), committing=own_transaction)
     if own_transaction:  # committed: they exist for the next load
         wh.temp_tables.update(created)
     return [b.result for b in batches]
 
 
-def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
+def _load_all(wh: Warehouse, kinds: dict[str, SourceTables], todo: list[_Batch],
+              created: list[str]) -> None:
     ordinal = wh.session_int_sql("load_batch_ord")
     bmap = temp_table(wh, _LOAD_PREFIX + "batch_map",
                       "batch_ord integer, batch_id text, load_seq integer, run_id text, "
@@ -587,10 +580,10 @@ def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
             if name in b.staged:
                 _stage_csv(wh, b.dir, name, columns, ordinal, created)
         staged |= b.staged
-    for kind, (parent, *_rest) in KINDS.items():
+    for kind, spec in kinds.items():
         of_kind = [b for b in todo if b.kind == kind]
-        if any(parent in b.staged for b in of_kind):
-            _load_staging(wh, kind, of_kind, created)
+        if any(spec.parent.name in b.staged for b in of_kind):
+            _load_staging(wh, spec, of_kind, created)
     if "file_ledger" in staged:
         _load_ledger(wh, todo, created)
     if "quarantine" in staged:
@@ -598,6 +591,6 @@ def _load_all(wh: Warehouse, todo: list[_Batch], created: list[str]) -> None:
     if "finding" in staged:
         _load_findings(wh, todo, created)
     # Only record entries resolve, and only by staging of their own kind.
-    for kind in KINDS:
-        _resolve_quarantine(wh, kind, todo, created)
+    for spec in kinds.values():
+        _resolve_quarantine(wh, spec, todo, created)
     _audit(wh, todo)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from warehouse.backend import DIALECTS, Warehouse
+from deflect.core.canonical import SourceTables
+from warehouse.backend import DIALECTS, Warehouse, quote_ident
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+?)(?:\.(duckdb|postgresql))?\.sql$")
 
@@ -92,3 +93,43 @@ def migrate(wh: Warehouse, directory: Path | None = None) -> list[int]:
             )
         applied.append(mig.version)
     return applied
+
+
+def staging_ddl(spec: SourceTables, dialect: str) -> list[str]:
+    """CREATE statements of one kind's staging tables, as its adapter declares them: the
+    canonical columns with their types, then the loading batch (batch_id, load_seq); the parent
+    keyed by (record_id, version). Migration 0002 made the TraCS and MEG tables this way; a
+    kind added later gets its tables from here (tests/warehouse checks the two agree)."""
+    vcol = spec.version_column
+    out = []
+    for table in spec.tables:
+        cols = []
+        for c in table.columns:
+            required = c in ("source", "record_id", vcol)
+            cols.append(f"{quote_ident(c)} {table.sql_type(c)}" + (" NOT NULL" if required else ""))
+        cols += ["batch_id text NOT NULL", "load_seq integer NOT NULL"]
+        if table is spec.parent:
+            cols.append(f"PRIMARY KEY (record_id, {quote_ident(vcol)})")
+        out.append(f"CREATE TABLE IF NOT EXISTS staging.{table.name} ({', '.join(cols)})")
+        if dialect == "postgresql":
+            what = "batch" if table is spec.parent else "version"
+            on = "batch_id" if table is spec.parent else f"record_id, {quote_ident(vcol)}"
+            out.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{what} "
+                       f"ON staging.{table.name} ({on})")
+    return out
+
+
+def ensure_staging(wh: Warehouse, kinds) -> list[str]:
+    """Create the staging tables of every kind that has none yet; the tables created."""
+    have = {r[0] for r in wh.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging'")}
+    created = []
+    for spec in kinds:
+        missing = [t.name for t in spec.tables if t.name not in have]
+        if not missing:
+            continue
+        with wh.transaction():
+            for statement in staging_ddl(spec, wh.dialect):
+                wh.execute(statement)
+        created += missing
+    return created

@@ -1,9 +1,11 @@
 """Refreshing the marts (and so the `reporting` views) from the current staged versions.
 
-The rules are transforms' (`transforms.build_marts`); this module feeds it the current rows and
-the unit reference, and replaces the marts tables with its result in one transaction. Dimensions
-come from the reference CSV (with history) and the shared vocabulary. W-flag findings are history:
-one row per (deflection_id, code) the first time it applies, never deleted.
+The rules are not the warehouse's: the caller passes them as `build` (the pipeline passes
+transforms.build_marts). This module reads the current rows, hands them and the unit reference
+to `build`, and replaces the marts tables with its result in one transaction. Dimensions come
+from the reference CSV (with history), the shared vocabulary and the source codes the caller
+passes. W-flag findings are history: one row per (deflection_id, code) the first time it
+applies, never deleted.
 """
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from deflect import vocab
-from deflect.units import UnitPeriod, load_units
+from deflect.core import vocab
+from deflect.core.dates import quarter_of
+from deflect.core.units import UnitPeriod, load_units
 from warehouse.backend import Warehouse, WarehouseError
-from warehouse.current import CurrentRows, current_rows
+from warehouse.current import current_rows
 from warehouse.load import column_types
 
 REPORTING_DEFLECTION = (
@@ -33,8 +36,9 @@ MART_TABLES = {
     "deflection_counts": "deflection_counts",
     "followup_compliance": "followup_compliance",
     "published_deflection_counts": "published_deflection_counts",
+    "fct_evaluation": "evaluation",
 }
-_DIRECTIVE = dict(zip(vocab.PATHWAYS, ("III.B.1", "III.B.2", "III.B.3", "III.B.4", "III.B.5")))
+EVALUATION_COLUMNS = ("deflection_id", "evaluation_date", "result", "before_referral")
 
 
 @dataclass
@@ -65,14 +69,16 @@ def unit_frames(periods: list[UnitPeriod]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return units, counties
 
 
-def pathway_frame() -> pd.DataFrame:
-    tracs = {v: k for k, v in vocab.TRACS_PATHWAY.items()}
-    meg = {v: k for k, v in vocab.MEG_PATHWAY.items()}
-    return pd.DataFrame(
-        [(p, tracs[p], meg[p], _DIRECTIVE[p], i + 1) for i, p in enumerate(vocab.PATHWAYS)],
-        columns=["pathway", "tracs_code", "meg_code", "directive_section", "sort_order"],
-        dtype=object,
-    )
+def pathway_frame(source_codes: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """dim_pathway: each pathway, its directive section, and per source kind the code that
+    means it (`source_codes`: kind -> {source code: pathway}; column `<kind>_code`)."""
+    rows = []
+    for i, p in enumerate(vocab.PATHWAYS):
+        row = {"pathway": p, "directive_section": vocab.PATHWAY_SECTIONS[p], "sort_order": i + 1}
+        for kind, codes in source_codes.items():
+            row[f"{kind}_code"] = next((c for c, v in codes.items() if v == p), None)
+        rows.append(row)
+    return pd.DataFrame(rows, dtype=object)
 
 
 def date_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -80,30 +86,11 @@ def date_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     start, end = dt.date(first.year, 1, 1), dt.date(last.year, 12, 31)
     days = [start + dt.timedelta(n) for n in range((end - start).days + 1)]
     return pd.DataFrame(
-        [(d, d.year, (d.month - 1) // 3 + 1, vocab.quarter_of(d), d.month, d.isoweekday())
+        [(d, d.year, (d.month - 1) // 3 + 1, quarter_of(d), d.month, d.isoweekday())
          for d in days],
         columns=["date_day", "year", "quarter", "year_quarter", "month", "iso_day_of_week"],
         dtype=object,
     )
-
-
-def evaluation_frame(current: CurrentRows, deflections: pd.DataFrame) -> pd.DataFrame:
-    """The current evaluations of each counted deflection reported by MEG."""
-    cols = ["deflection_id", "evaluation_date", "result", "before_referral"]
-    evals = current.meg_evaluation
-    if not len(evals) or not len(deflections):
-        return pd.DataFrame(columns=cols, dtype=object)
-    linked = deflections[deflections["meg_record_id"].notna()][
-        ["deflection_id", "meg_record_id", "meg_subject_id", "referral_date"]
-    ]
-    merged = evals.merge(
-        linked, left_on=["record_id", "subject_id"], right_on=["meg_record_id", "meg_subject_id"]
-    )
-    merged["before_referral"] = [
-        None if e is None or r is None or pd.isna(e) or pd.isna(r) else bool(e < r)
-        for e, r in zip(merged["evaluation_date"], merged["referral_date"])
-    ]
-    return merged[cols].astype(object)
 
 
 def _replace(wh: Warehouse, table: str, frame: pd.DataFrame) -> int:
@@ -157,30 +144,34 @@ def refresh(
     *,
     run_id: str,
     as_of: dt.date,
+    kinds,
+    build: Callable,
     units_path: str | Path | None = None,
-    build: Callable | None = None,
+    pathway_codes: dict[str, dict[str, str]] | None = None,
 ) -> RefreshResult:
     """Rebuild the marts over everything staged, as of `as_of`, in one transaction.
 
-    `build(current_rows, units, as_of) -> Marts` defaults to transforms.build_marts."""
-    if build is None:
-        from transforms import build_marts as build
+    `kinds`: the `SourceTables` of every source kind; `build(current, units, as_of) -> Marts`
+    gets the current rows (staging table name -> frame) and gives every mart;
+    `pathway_codes`: kind -> {source code: pathway}, for dim_pathway."""
     units = load_units(units_path)
     with wh.transaction():
-        current = current_rows(wh)
+        current = current_rows(wh, kinds)
         marts = build(current, units, as_of)
         _check_marts(marts)
         deflections = marts.deflection
         unit_rows, unit_counties = unit_frames(units)
         _replace(wh, "dim_unit", unit_rows)
         _replace(wh, "dim_unit_county", unit_counties)
-        _replace(wh, "dim_pathway", pathway_frame())
+        _replace(wh, "dim_pathway", pathway_frame(pathway_codes or {}))
         referral_days = [d for d in deflections["referral_date"] if d is not None and not pd.isna(d)]
         _replace(wh, "dim_date", date_frame(min([as_of, *referral_days]),
                                             max([as_of, *referral_days])))
         for table, attr in MART_TABLES.items():
-            _replace(wh, table, getattr(marts, attr))
-        _replace(wh, "fct_evaluation", evaluation_frame(current, deflections))
+            frame = getattr(marts, attr, None)
+            if frame is None and table == "fct_evaluation":
+                frame = pd.DataFrame(columns=EVALUATION_COLUMNS, dtype=object)
+            _replace(wh, table, frame)
         added = _record_flags(wh, run_id, getattr(marts, "deflection_flag", None))
         wh.execute("DELETE FROM meta.refresh_state")
         wh.execute("INSERT INTO meta.refresh_state (id, as_of) VALUES (1, ?)", [as_of])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ingestion.canonical import LedgerEntry, LedgerSnapshot
+from deflect.core.canonical import LedgerEntry, LedgerSnapshot
 from warehouse.backend import Warehouse
 
 _COUNTS = (

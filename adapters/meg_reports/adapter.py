@@ -3,23 +3,41 @@ from __future__ import annotations
 
 import re
 
+from adapters.meg_reports import codes
+from adapters.meg_reports.expectations import SUITES
 from adapters.meg_reports.rules import NS, record_rules
-from deflect import vocab
-from deflect.person_key import age_in_years, person_key
+from adapters.meg_reports.tables import TABLES
+from deflect.core import vocab
+from deflect.core.person_key import age_in_years, person_key
 from ingestion.adapter import Adapter, FileContext, iso, text, to_date
 from ingestion.findings import F05, Finding
+from schemas.registry import SCHEMA_DIR, SchemaSet
+
+SCHEMAS = SchemaSet("meg", "MEG case activity export", NS, "Version", (
+    ("2.0", SCHEMA_DIR / "meg-case-activity-export-2.0.xsd"),
+))
 
 NAME = re.compile(r"CaseActivity_([A-Z][A-Z0-9_]{1,19})_(\d{8})\.xml")
 
 
 class MegAdapter(Adapter):
     kind = "meg"
-    namespace = NS
+    schemas = SCHEMAS
     root = "CaseActivityExport"
     containers = ()
     record = "Case"
-    version_attribute = "Version"
     name_pattern = NAME
+    tables = TABLES
+    suites = SUITES
+    pathway_codes = codes.PATHWAY
+
+    def check_source(self, source) -> list[tuple[str, str]]:
+        # F05 compares each file's Unit with the unit the source is configured for
+        return [] if source.unit else [("unit", "a meg source needs 'unit'")]
+
+    def mark_complete(self, directory, name) -> None:
+        # an empty <name>.done written after the data file: not older than it
+        (directory / f"{name}.done").touch()
 
     def is_complete(self, entry, listing) -> bool:
         # written in place, then an empty <name>.done; the marker is deleted before a rewrite,
@@ -69,7 +87,7 @@ class MegAdapter(Adapter):
             "status": case.get("Status"), "record_sha256": record_sha256,
             "export_date": ctx.extra.get("export_date"),
             "opened_date": text(case, "OpenedDate", NS),
-            "originating_agency_type": vocab.map_code(vocab.MEG_AGENCY_TYPE, origin.get("Type")),
+            "originating_agency_type": vocab.map_code(codes.AGENCY_TYPE, origin.get("Type")),
             "originating_ori": vocab.blank_to_none(origin.get("ORI")),
             "tracs_report_number": text(case, "TraCSReportNumber", NS),
             "county_fips": text(case, "CountyFIPS", NS),
@@ -102,8 +120,8 @@ class MegAdapter(Adapter):
                 **ctx.lineage(defl.sourceline),
                 "record_id": record_id, "last_modified": modified, "subject_id": sid,
                 "referral_date": iso(referral),
-                "pathway": vocab.map_code(vocab.MEG_PATHWAY, defl.get("Pathway")),
-                "approver_role": vocab.map_code(vocab.MEG_APPROVER_ROLE, attr(approval, "Role")),
+                "pathway": vocab.map_code(codes.PATHWAY, defl.get("Pathway")),
+                "approver_role": vocab.map_code(codes.APPROVER_ROLE, attr(approval, "Role")),
                 "approver_id": attr(approval, "ApproverId"),
                 "approved_at": approved_on,
                 "approval_date": approved_on[:10] if approved_on else None,

@@ -1,43 +1,56 @@
 """TraCS: drop protocol (sidecar), document layout, F05, extraction to canonical rows."""
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import re
-from zoneinfo import ZoneInfo
 
+from adapters.tracs import codes
+from adapters.tracs.expectations import SUITES
 from adapters.tracs.rules import NS, RECORD_RULES
-from deflect import vocab
-from deflect.person_key import age_in_years, person_key
+from adapters.tracs.sidecar import parse_sidecar, sidecar_line
+from adapters.tracs.tables import TABLES
+from deflect.core import vocab
+from deflect.core.dates import chicago_date
+from deflect.core.person_key import age_in_years, person_key
 from ingestion.adapter import Adapter, FileContext, child_texts, iso, to_date
 from ingestion.findings import F05, Finding
+from schemas.registry import SCHEMA_DIR, SchemaSet
 
-CHICAGO = ZoneInfo("America/Chicago")
+SCHEMAS = SchemaSet("tracs", "TraCS export", NS, "schemaVersion", (
+    ("1.0", SCHEMA_DIR / "tracs-incident-export-1.0.xsd"),
+    ("1.1", SCHEMA_DIR / "tracs-incident-export-1.1.xsd"),
+))
+
 NAME = re.compile(r"TRACS_([A-Z]{2}[0-9A-Z]{7})_(\d{8})T(\d{6})_(\d{4})\.xml(\.gz)?")
-
-
-def chicago_date(instant: str) -> dt.date:
-    """The America/Chicago date of an xs:dateTime with offset."""
-    value = dt.datetime.fromisoformat(instant)
-    if value.tzinfo is None:  # the schema requires an offset; be explicit if one is missing
-        value = value.replace(tzinfo=CHICAGO)
-    return value.astimezone(CHICAGO).date()
 
 
 class TracsAdapter(Adapter):
     kind = "tracs"
-    namespace = NS
+    schemas = SCHEMAS
     root = "TraCSExport"
     containers = ("Contact",)
     record = "FieldReport"
-    version_attribute = "schemaVersion"
     name_pattern = NAME
+    tables = TABLES
+    suites = SUITES
+    pathway_codes = codes.PATHWAY
 
     def sidecar_name(self, name: str) -> str:
         return name + ".sha256"
 
+    def announced_sha256(self, name, read_small) -> str | None:
+        return parse_sidecar(read_small(self.sidecar_name(name)), name)
+
     def is_complete(self, entry, listing) -> bool:
         # written as <name>.part, renamed, then the sidecar: complete once the sidecar exists
         return self.sidecar_name(entry.name) in listing
+
+    def mark_complete(self, directory, name) -> None:
+        h = hashlib.sha256()
+        with open(directory / name, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+                h.update(chunk)
+        (directory / self.sidecar_name(name)).write_bytes(sidecar_line(h.hexdigest(), name))
 
     def file_context_extra(self, root_attrib):
         created = root_attrib.get("createdAt")
@@ -87,10 +100,10 @@ class TracsAdapter(Adapter):
             "date_occurred": s.get("summaryDateOccurred"),
             "time_occurred": s.get("summaryTimeOccurred"),
             "division": division,
-            "originating_agency_type": vocab.map_code(vocab.TRACS_DIVISION_AGENCY_TYPE, division),
+            "originating_agency_type": vocab.map_code(codes.DIVISION_AGENCY_TYPE, division),
             "unit": s.get("summaryUnit"),
             "officer_badge": s.get("summaryOfficerBadge"),
-            "county_fips": vocab.tracs_county_fips(s.get("summaryCountyCode")),
+            "county_fips": codes.county_fips(s.get("summaryCountyCode")),
             "incident_type": s.get("summaryIncidentType"),
         }
         for ind in form.iterfind(f"{q('individuals')}/{q('individual')}"):
@@ -117,9 +130,9 @@ class TracsAdapter(Adapter):
             yield "stg_tracs__deflection", {
                 **ctx.lineage(defl.sourceline),
                 "record_id": record_id, "form_version": version, "seq": seq,
-                "pathway": vocab.map_code(vocab.TRACS_PATHWAY, d.get("deflectionPathway")),
+                "pathway": vocab.map_code(codes.PATHWAY, d.get("deflectionPathway")),
                 "approving_unit": d.get("deflectionApprovalUnit"),
-                "approver_role": vocab.map_code(vocab.TRACS_APPROVER_ROLE,
+                "approver_role": vocab.map_code(codes.APPROVER_ROLE,
                                                 d.get("deflectionApproverRole")),
                 "approver_id": d.get("deflectionApproverId"),
                 "approved_at": approved_at,

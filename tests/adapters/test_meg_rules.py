@@ -10,7 +10,7 @@ from adapters.meg_reports.rules import (
     check_b04_subject_id,
     check_b05,
 )
-from deflect.config import SourceConfig
+from deflect.core.config import SourceConfig
 from ingestion.transport import RemoteEntry
 
 NS = "urn:il:meg:rms:case-activity"

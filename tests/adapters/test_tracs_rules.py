@@ -5,7 +5,7 @@ from lxml import etree
 
 from adapters.tracs import TracsAdapter
 from adapters.tracs.rules import check_b01, check_b02, check_b04_individual_seq
-from deflect.config import SourceConfig
+from deflect.core.config import SourceConfig
 
 NS = "urn:il:isp:tracs:export"
 SRC = SourceConfig(name="t", kind="tracs", url="file:///x")

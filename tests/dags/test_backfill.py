@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.tracs.sidecar import parse_sidecar
 from deflect import backfill
-from deflect.config import load_config
-from ingestion.sidecar import parse_sidecar
+from deflect.configuration import load_config
 
 TRACS = "TRACS_IL0849800_20260901T013000_1.xml"
 MEG = "CaseActivity_SIEG_20260901.xml"

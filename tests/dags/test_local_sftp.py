@@ -1,4 +1,4 @@
-"""deflect.local_sftp: a real sshd on loopback, key-only, read-only, started and stopped by pid."""
+"""devtools.local_sftp: a real sshd on loopback, key-only, read-only, started and stopped by pid."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ import sys
 import paramiko
 import pytest
 
-from deflect import local_sftp
-from deflect.config import SourceConfig
+from deflect.core.config import SourceConfig
+from devtools import local_sftp
 from tests.dags.helpers import ROOT
 
 pytestmark = pytest.mark.sshd
@@ -39,7 +39,7 @@ def test_cli_start_serves_read_only_and_stop_ends_it(tmp_path):
     served.mkdir(parents=True)
     (served / "CaseActivity_SIEG_20260901.xml").write_text("<x/>")
     state = tmp_path / "sftp.json"
-    cmd = [sys.executable, "-m", "deflect.local_sftp"]
+    cmd = [sys.executable, "-m", "devtools.local_sftp"]
     subprocess.run([*cmd, "start", str(tmp_path / "drop"), "--state", str(state)], cwd=ROOT,
                    check=True, timeout=30)
     server = local_sftp.read_state(state)

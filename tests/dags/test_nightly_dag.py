@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deflect import local_sftp
+from devtools import local_sftp
 from tests.dags.helpers import ROOT, airflow, airflow_env, run_state, tail
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -126,7 +126,7 @@ def test_replay_dag_rebuilds_a_new_warehouse_from_the_landing_archive(tmp_path):
     """A first warehouse is loaded in-process (`deflect run`); the replay DAG then rebuilds a
     second, empty one from what the first run left in the landing archive."""
     from deflect import pipeline
-    from deflect.config import load_config
+    from deflect.configuration import load_config
 
     drop = tmp_path / "drop"
     manifest = generate(drop)

@@ -2,7 +2,8 @@ import textwrap
 
 import pytest
 
-from deflect.config import ConfigError, load_config
+from deflect.configuration import load_config
+from deflect.core.config import ConfigError
 
 
 def write(tmp_path, text):
@@ -62,3 +63,31 @@ def test_meg_needs_unit_and_secret_variable_is_named(tmp_path, monkeypatch):
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE is not set"):
         cfg.person_key_secret()
+
+
+@pytest.mark.parametrize("line, key", [
+    ("max_file_bytes: abc", "max_file_bytes"),
+    ("max_file_bytes: -1", "max_file_bytes"),
+    ("file_shards: 1.5", "file_shards"),
+])
+def test_a_value_of_the_wrong_type_names_its_key(tmp_path, line, key):
+    text = VALID.replace("max_file_bytes: 1000", line)
+    with pytest.raises(ConfigError, match=rf"deflect.yaml: {key}: "):
+        load_config(write(tmp_path, text))
+
+
+def test_a_source_value_of_the_wrong_type_names_its_source_and_key(tmp_path):
+    text = VALID.replace("    unit: SIEG\n", "    unit: SIEG\n    retries: many\n")
+    with pytest.raises(ConfigError, match=r"sources\[1\]\.retries: "):
+        load_config(write(tmp_path, text))
+
+
+def test_an_unknown_kind_names_the_kinds_there_are(tmp_path):
+    with pytest.raises(ConfigError, match=r"sources\[1\]\.kind: must be one of tracs, meg"):
+        load_config(write(tmp_path, VALID.replace("kind: meg", "kind: rms")))
+
+
+@pytest.mark.parametrize("name", ["../../../../outside", "a/b", ".hidden", "", "x" * 65])
+def test_a_source_name_that_is_not_a_plain_name_is_refused(tmp_path, name):
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.name: a source name is"):
+        load_config(write(tmp_path, VALID.replace("name: tracs-isp", f"name: '{name}'")))

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from deflect.person_key import age_in_years, normalise_name, person_key
+from deflect.core.person_key import age_in_years, normalise_name, person_key
 
 SECRET = b"example-secret"
 

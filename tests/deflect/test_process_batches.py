@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from deflect import pipeline
+from deflect.core.runs import run_dir
 
 BATCHES = [("tracs", "r-tracs-0000"), ("meg-a", "r-meg-a-0000"), ("meg-a", "r-meg-a-0001"),
            ("meg-b", "r-meg-b-0000"), ("meg-c", "r-meg-c-0000")]
@@ -20,7 +21,7 @@ SIZES = {"r-tracs-0000": 700, "r-meg-a-0000": 5, "r-meg-a-0001": 9, "r-meg-b-000
 @pytest.fixture
 def config(tmp_path, monkeypatch):
     config = SimpleNamespace(work_dir=tmp_path / "work")
-    bdir = pipeline.run_dir(config, "r") / "batches"
+    bdir = run_dir(config, "r") / "batches"
     bdir.mkdir(parents=True)
     for _, batch_id in BATCHES:
         (bdir / f"{batch_id}.json").write_text(json.dumps(

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from deflect.units import load_units, period_on, unit_codes
+from deflect.core.units import load_units, period_on, unit_codes
 
 
 def test_reference_has_every_unit_with_history():

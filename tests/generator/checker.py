@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from schemas.registry import MEG_NS, TRACS_NS, UnsupportedVersion, get_schema
+from adapters.meg_reports.adapter import SCHEMAS as MEG
+from adapters.tracs.adapter import SCHEMAS as TRACS
+from schemas.registry import UnsupportedVersion, get_schema
 
 CHICAGO = ZoneInfo("America/Chicago")
 SIDECAR = re.compile(r"^([0-9a-f]{64})  (\S+)\n$")
@@ -69,14 +71,15 @@ def check_file(path: Path, kind: str) -> Result:
     except etree.XMLSyntaxError:
         res.file_code = "F01"
         return res
-    ns = TRACS_NS if kind == "tracs" else MEG_NS
+    schemas = TRACS if kind == "tracs" else MEG
+    ns = schemas.namespace
     want = "TraCSExport" if kind == "tracs" else "CaseActivityExport"
     if root.tag != f"{{{ns}}}{want}":
         res.file_code = "F02"
         return res
     version = root.get("schemaVersion" if kind == "tracs" else "Version")
     try:
-        schema = get_schema(ns, version).xsd
+        schema = get_schema(schemas, version).xsd
     except UnsupportedVersion:
         res.file_code = "F03"
         return res

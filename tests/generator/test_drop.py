@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from deflect.config import load_config
-from deflect.units import load_units, unit_codes
+from deflect.configuration import load_config
+from deflect.core.units import load_units, unit_codes
 
 CHICAGO = ZoneInfo("America/Chicago")
 T = "{urn:il:isp:tracs:export}"

@@ -3,7 +3,7 @@ consistency on a generated drop."""
 import datetime as dt
 from collections import Counter, defaultdict
 
-from deflect.units import load_units
+from deflect.core.units import load_units
 from generator.model import Item
 from generator.truth import MSide, TSide, deflection_id, link, pct_half_up, row
 

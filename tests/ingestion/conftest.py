@@ -1,7 +1,8 @@
 import pytest
 
+from adapters.registry import adapter_for
+from deflect.core.canonical import LedgerSnapshot
 from ingestion import plan_source, process_files
-from ingestion.canonical import LedgerSnapshot
 from tests.ingestion.helpers import SECRET, make_config
 
 
@@ -14,9 +15,10 @@ def run_files(tmp_path):
         counter["n"] += 1
         ledger = ledger or LedgerSnapshot()
         config = make_config(tmp_path, source, max_file_bytes=max_file_bytes)
-        plan = plan_source(source, ledger, max_file_bytes=max_file_bytes)
+        plan = plan_source(source, adapter_for(source.kind), ledger, max_file_bytes=max_file_bytes)
         batch_dir = tmp_path / "work" / f"batch{counter['n']}"
-        result = process_files(source, plan.to_fetch + plan.pending, config=config, ledger=ledger,
+        result = process_files(source, plan.to_fetch + plan.pending,
+                               adapter=adapter_for(source.kind), config=config, ledger=ledger,
                                run_id=f"run{counter['n']}", batch_id=f"b{counter['n']}",
                                batch_dir=batch_dir, secret=SECRET)
         return plan, result

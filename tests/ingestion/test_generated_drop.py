@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from deflect.config import load_config
-from ingestion import ingest_source
-from ingestion.canonical import LedgerSnapshot
+from deflect.configuration import load_config
+from deflect.core.canonical import LedgerSnapshot
+from devtools.ingest import ingest_source
 from tests.ingestion.helpers import SECRET, ledger_from_batches, make_config, read_table
 
 pytestmark = pytest.mark.sshd

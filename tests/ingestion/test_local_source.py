@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 
-from ingestion import ingest_source
-from ingestion.canonical import LedgerSnapshot
+from deflect.core.canonical import LedgerSnapshot
+from devtools.ingest import ingest_source
 from ingestion.transport import LocalDrop
 from tests.ingestion.helpers import (
     SECRET,

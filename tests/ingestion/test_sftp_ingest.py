@@ -9,8 +9,10 @@ import uuid
 
 import pytest
 
-from ingestion import ingest_source, plan_source, process_files
-from ingestion.canonical import LedgerSnapshot
+from adapters.registry import adapter_for
+from deflect.core.canonical import LedgerSnapshot
+from devtools.ingest import ingest_source
+from ingestion import plan_source, process_files
 from tests.ingestion.helpers import (
     MEG_NAME,
     SECRET,
@@ -160,10 +162,10 @@ def test_wrong_host_key_fetches_nothing_and_says_which_key(sshd_server, drop, tm
     sub, path = drop
     put_tracs(path, TRACS_NAME, tracs_doc())
     good = sshd_server.source("tracs-isp", "tracs", sub)
-    plan = plan_source(good, LedgerSnapshot())
+    plan = plan_source(good, adapter_for("tracs"), LedgerSnapshot())
     bad = sshd_server.source("tracs-isp", "tracs", sub, host_key=sshd_server.other_host_key_line)
     config = make_config(tmp_path, bad)
-    result = process_files(bad, plan.to_fetch, config=config, ledger=LedgerSnapshot(),
+    result = process_files(bad, plan.to_fetch, adapter=adapter_for("tracs"), config=config, ledger=LedgerSnapshot(),
                            run_id="r", batch_id="b", batch_dir=tmp_path / "b", secret=SECRET)
     assert result.status == "failed"
     assert f"127.0.0.1:{sshd_server.port}" in result.error and "SHA256:" in result.error
@@ -197,11 +199,12 @@ def test_connection_cut_every_time_fails_the_source_cleanly(sshd_server, drop, t
     sub, path = drop
     big = tracs_doc().replace("JVBERi0xLjcKJeLjz9MK", base64.b64encode(os.urandom(1_500_000)).decode())
     put_tracs(path, TRACS_NAME, big)
-    plan = plan_source(sshd_server.source("tracs-isp", "tracs", sub), LedgerSnapshot())
+    plan = plan_source(sshd_server.source("tracs-isp", "tracs", sub), adapter_for("tracs"),
+                       LedgerSnapshot())
     proxy = cutting_proxy(cut_after=900_000, cuts=1000)
     source = sshd_server.source("tracs-isp", "tracs", sub, port=proxy.port, retries=1)
     config = make_config(tmp_path, source)
-    result = process_files(source, plan.to_fetch, config=config, ledger=LedgerSnapshot(),
+    result = process_files(source, plan.to_fetch, adapter=adapter_for("tracs"), config=config, ledger=LedgerSnapshot(),
                            run_id="r", batch_id="b", batch_dir=tmp_path / "b", secret=SECRET)
     assert result.status == "failed" and "attempts" in result.error
     assert read_table(tmp_path / "b", "file_ledger") == []

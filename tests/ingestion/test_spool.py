@@ -4,6 +4,7 @@ import csv
 
 import pytest
 
+from adapters.meg_reports.tables import TABLES as MEG_TABLES
 from ingestion import batch as batch_mod
 from ingestion.batch import BatchWriter
 
@@ -19,7 +20,7 @@ def rows_of(batch_dir, table):
 def test_committed_rows_reach_the_batch_discarded_ones_do_not(tmp_path, monkeypatch, spool_bytes):
     monkeypatch.setattr(batch_mod, "SPOOL_BYTES", spool_bytes)
     writer = BatchWriter(tmp_path / "b1", run_id="r1", source="meg-sieg",
-                         quarantine_dir=tmp_path / "quarantine")
+                         quarantine_dir=tmp_path / "quarantine", tables=MEG_TABLES.tables)
     kept = writer.spool("kept.xml", "a" * 64)
     for i in range(500):
         kept.row("stg_meg__case", {"record_id": f"SIEG/K-{i}", "file_name": "kept.xml",

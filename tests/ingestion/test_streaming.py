@@ -36,7 +36,7 @@ def write_big_tracs(path: Path, forms: int, big_attachment: bool) -> None:
 MEASURE = r"""
 import json, sys, time
 from pathlib import Path
-from deflect.config import SourceConfig
+from deflect.core.config import SourceConfig
 from ingestion.adapter import FileContext
 from ingestion.document import DocumentProcessor
 from adapters.tracs import TracsAdapter

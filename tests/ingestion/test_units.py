@@ -5,12 +5,12 @@ import pytest
 
 from adapters.meg_reports import MegAdapter
 from adapters.tracs import TracsAdapter
+from adapters.tracs.sidecar import parse_sidecar
+from deflect.core.canonical import LedgerEntry, LedgerSnapshot
 from ingestion.batch import quarantine_id
-from ingestion.canonical import LedgerEntry, LedgerSnapshot
 from ingestion.document import redact
 from ingestion.landing import safe_name
 from ingestion.plan import RemoteFile, SourcePlan, classify, split_plan
-from ingestion.sidecar import parse_sidecar
 from ingestion.transport import RemoteEntry
 from ingestion.xmlsafe import check_prolog
 

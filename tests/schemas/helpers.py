@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from schemas.registry import MEG_NS, TRACS_NS, SchemaError, get_schema, validate
+from adapters.meg_reports.adapter import SCHEMAS as MEG
+from adapters.tracs.adapter import SCHEMAS as TRACS
+from schemas.registry import SchemaError, get_schema, validate
+
+TRACS_NS, MEG_NS = TRACS.namespace, MEG.namespace
+BY_NAMESPACE = {TRACS_NS: TRACS, MEG_NS: MEG}
 
 EXAMPLES = Path(__file__).parent / "examples"
 TRACS_EXAMPLE = EXAMPLES / "tracs-incident-export-1.1.xml"
@@ -69,7 +74,7 @@ def mutated(name: str, xpath: str, mutation) -> bytes:
 def check(data: bytes, version: str) -> list[SchemaError]:
     """Schema errors of `data` against the schema of its namespace at `version`."""
     tree = parse(data)
-    entry = get_schema(etree.QName(tree.getroot()).namespace, version)
+    entry = get_schema(BY_NAMESPACE[etree.QName(tree.getroot()).namespace], version)
     return validate(tree, entry, source=data)
 
 

@@ -4,8 +4,9 @@ import re
 
 from lxml import etree
 
-from schemas.registry import MEG_NS, SCHEMA_DIR, get_schema
+from schemas.registry import SCHEMA_DIR, get_schema
 from tests.schemas.helpers import (
+    MEG,
     MEG_EXAMPLE,
     NSMAP,
     TRACS_EXAMPLE,
@@ -131,7 +132,7 @@ def test_huge_offending_value_is_shortened_in_the_message():
 
 
 def test_xmlschema_agrees_on_the_examples_and_reports_the_same_error():
-    entry = get_schema(MEG_NS, "2.0")
+    entry = get_schema(MEG, "2.0")
     xs = entry.xmlschema_schema()
     assert xs.is_valid(parse(MEG_EXAMPLE.read_bytes()))
     data = mutated("meg", "/m:CaseActivityExport/m:Case", lambda el: el.set("Status", "GONE"))

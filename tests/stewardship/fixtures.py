@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from deflect.config import Config, parse_config
-from stewardship.rules_catalog import CODES
+from deflect.core.config import Config, parse_config
+from deflect.core.rules import CODES
 
 DDL = """
 create schema if not exists reporting;

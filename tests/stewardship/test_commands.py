@@ -2,7 +2,7 @@
 
 import argparse
 
-from stewardship.commands import register
+from deflect.steward_cli import register
 from tests.stewardship import fixtures
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from stewardship.publish import publish_run
+from deflect.pipeline import report as publish_run
 from tests.stewardship import fixtures
 
 pytestmark = pytest.mark.slow

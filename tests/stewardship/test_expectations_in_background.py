@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from adapters.registry import canonical_suites
+from deflect.pipeline import report as publish_run
 from stewardship import expectations
-from stewardship.publish import publish_run
 from tests.stewardship import fixtures
 
 pytestmark = pytest.mark.slow
@@ -30,10 +31,11 @@ def _comparable(summary):
 
 def test_background_canonical_suites_give_the_same_summary(tmp_path):
     one = _env(tmp_path / "one")
-    alone = expectations.run_expectations(one.config, fixtures.RUN2)
+    alone = expectations.run_expectations(one.config, fixtures.RUN2, canonical_suites())
     two = _env(tmp_path / "two")
-    pending = expectations.start_canonical(two.config, fixtures.RUN2)
-    both = expectations.run_expectations(two.config, fixtures.RUN2, canonical=pending)
+    pending = expectations.start_canonical(two.config, fixtures.RUN2, canonical_suites())
+    both = expectations.run_expectations(two.config, fixtures.RUN2, canonical_suites(),
+                                          canonical=pending)
     assert _comparable(both) == _comparable(alone)
     assert both["failed"] > 0  # the bad sex code and person key: there is something to compare
     assert all((two.report_dir / s["data_docs_page"]).exists() for s in both["suites"])
@@ -51,7 +53,7 @@ def test_a_failed_background_process_is_replaced_by_validating_here(tmp_path, mo
         return real(ctx, suites, *args)
 
     monkeypatch.setattr(expectations, "_validate", broken_in_child)
-    pending = expectations.start_canonical(env.config, fixtures.RUN2)  # the fork sees the patch
+    pending = expectations.start_canonical(env.config, fixtures.RUN2, canonical_suites())  # the fork sees the patch
     broken_in_child.ok = True  # only the child fails
     result = publish_run(env.config, fixtures.RUN2, canonical=pending)
     assert pending.status == 1

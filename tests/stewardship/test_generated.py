@@ -62,7 +62,7 @@ def test_masking_leaves_no_generated_name_or_birth_date_in_any_generated_file(dr
 @pytest.mark.slow
 def test_generated_run_report_lists_every_defect_code_and_no_personal_data(tmp_path):
     from deflect import pipeline
-    from deflect.config import load_config
+    from deflect.configuration import load_config
     from stewardship.quarantine import export_findings_csv
 
     out = tmp_path / "out"

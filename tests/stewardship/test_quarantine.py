@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
+from deflect.core.rules import CODES, message
 from stewardship import quarantine as q
 from stewardship.masking import MASK
-from stewardship.rules_catalog import CODES, message
 from tests.stewardship import fixtures
 
 

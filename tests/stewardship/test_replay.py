@@ -6,13 +6,14 @@ import os
 
 import pytest
 
-from stewardship import quarantine as q
+from deflect.core.runs import run_dir
+from deflect.replay import ReplayError, replay_file, stage_file
 
 
 def test_a_tracs_file_is_staged_with_its_checksum_sidecar(env, tmp_path):
     src = tmp_path / "TRACS_IL0849800_20261101T013004_0001.xml"
     src.write_bytes(b"<TraCSExport/>\n")
-    stage = q._stage(env.config, env.config.source("tracs-isp"), src, src.name)
+    stage = stage_file(env.config, "tracs", src, src.name)
     assert stage.parent == env.config.landing_dir / "replay"
     assert (stage / src.name).read_bytes() == src.read_bytes()
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
@@ -23,19 +24,17 @@ def test_a_tracs_file_is_staged_with_its_checksum_sidecar(env, tmp_path):
 def test_a_meg_file_is_staged_with_a_done_marker_not_older_than_it(env, tmp_path):
     src = tmp_path / "fixed.xml"
     src.write_text("<CaseActivityExport/>")
-    stage = q._stage(
-        env.config, env.config.source("meg-sieg"), src, "CaseActivity_SIEG_20261101.xml"
-    )
+    stage = stage_file(env.config, "meg", src, "CaseActivity_SIEG_20261101.xml")
     data_file = stage / "CaseActivity_SIEG_20261101.xml"
     marker = stage / "CaseActivity_SIEG_20261101.xml.done"
     assert marker.exists() and os.stat(marker).st_mtime >= os.stat(data_file).st_mtime
 
 
 def test_replay_refuses_a_missing_file_and_an_unknown_source(env, tmp_path):
-    with pytest.raises(q.StewardError, match="no such file"):
-        q.replay_file(env.config, "meg-sieg", tmp_path / "missing.xml")
-    with pytest.raises(KeyError):
-        q.replay_file(env.config, "nope", tmp_path / "missing.xml")
+    with pytest.raises(ReplayError, match="no such file"):
+        replay_file(env.config, "meg-sieg", tmp_path / "missing.xml")
+    with pytest.raises(ReplayError, match="no source named 'nope'"):
+        replay_file(env.config, "nope", tmp_path / "missing.xml")
 
 
 def test_replay_runs_the_pipeline_over_that_source_alone(env, tmp_path, monkeypatch):
@@ -45,16 +44,16 @@ def test_replay_runs_the_pipeline_over_that_source_alone(env, tmp_path, monkeypa
 
     seen = {}
 
-    def fake_run(config, as_of=None):
+    def fake_run(config, as_of=None, publish=True):
         seen["sources"] = config.sources
         run_id = "20261105T000000Z-replay01"
-        pipeline.run_dir(config, run_id).mkdir(parents=True)
+        run_dir(config, run_id).mkdir(parents=True)
         return {"run_id": run_id, "failed_sources": []}
 
     monkeypatch.setattr(pipeline, "run", fake_run)
     src = tmp_path / "CaseActivity_SIEG_20261101.xml"
     src.write_text("<CaseActivityExport/>")
-    result = q.replay_file(env.config, "meg-sieg", src, publish=False)
+    result = replay_file(env.config, "meg-sieg", src, publish=False)
     (source,) = seen["sources"]
     assert (source.name, source.kind, source.unit) == ("meg-sieg", "meg", "SIEG")
     assert source.url.startswith("file://" + str(env.config.landing_dir / "replay"))
@@ -69,7 +68,7 @@ def test_replayed_corrected_meg_file_loads_and_keeps_lineage(tmp_path):
     import datetime as dt
 
     from deflect import pipeline
-    from deflect.config import load_config
+    from deflect.configuration import load_config
     from generator.config import GeneratorConfig
     from generator.generate import generate
     from stewardship.data import open_warehouse
@@ -94,7 +93,7 @@ def test_replayed_corrected_meg_file_loads_and_keeps_lineage(tmp_path):
         pytest.skip("this drop has no corrected re-send to replay")
     replayed = originals[0]
     source = "meg-" + replayed.parent.name.lower()
-    result = q.replay_file(config, source, replayed, publish=False)
+    result = replay_file(config, source, replayed, publish=False)
     with open_warehouse(config) as wh:
         ledger = wh.read_frame(
             "select * from quality.file_ledger where source = ? and remote_name = ?",

@@ -3,9 +3,9 @@
 import json
 import re
 
+from deflect.core.rules import CODES, message
 from stewardship.masking import MASK
 from stewardship.report import SECTIONS, write_run_report
-from stewardship.rules_catalog import CODES, message
 from tests.stewardship import fixtures
 
 

@@ -8,8 +8,10 @@ import datetime as dt
 
 import pandas as pd
 
-from deflect.units import load_units
-from ingestion.canonical import TABLES
+from adapters.registry import staging_columns
+
+TABLES = staging_columns()
+from deflect.core.units import load_units
 from transforms import CurrentRows, build_marts
 
 D = dt.date

@@ -6,8 +6,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from deflect.units import load_units
-from ingestion.canonical import TABLES
+from adapters.registry import staging_columns
+
+TABLES = staging_columns()
+from deflect.core.units import load_units
 from transforms import CurrentRows
 
 UNITS = [u.unit_code for u in load_units()]

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from deflect.person_key import age_in_years
+from deflect.core.person_key import age_in_years
 from generator import truth
 from tests.transforms.builders import UNITS, marts, meg_case, meg_deflection, person, tracs_form
 

@@ -3,7 +3,7 @@ import hashlib
 
 import pandas as pd
 
-from deflect.person_key import person_key
+from deflect.core.person_key import person_key
 from tests.transforms.builders import (
     KEY_A,
     KEY_B,

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from deflect.units import load_units
+from deflect.core.units import load_units
 from tests.transforms.synthetic import synthetic_current
 from transforms import build_marts
 

@@ -5,9 +5,20 @@ import csv
 import json
 from pathlib import Path
 
-from deflect.person_key import normalise_name
-from ingestion.canonical import BATCH_KEYS, BOOKKEEPING, TABLES
-from warehouse.scan import find_strings
+from adapters.registry import staging_columns, staging_tables
+from deflect.core.canonical import BATCH_KEYS, BOOKKEEPING
+
+TABLES = staging_columns()
+STAGING = staging_tables()  # every kind's staging tables, as the pipeline hands them over
+
+
+def current(wh, **kwargs) -> CurrentRows:
+    """The warehouse's current rows, as the rules get them."""
+    return CurrentRows.from_tables(current_rows(wh, STAGING, **kwargs))
+from deflect.core.person_key import normalise_name
+from devtools.scan import find_strings
+from transforms import CurrentRows
+from warehouse import current_rows
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

@@ -4,7 +4,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from tests.warehouse.helpers import merge, tracs_form, write_batch
+from tests.warehouse.helpers import STAGING, merge, tracs_form, write_batch
 from tests.warehouse.test_migrate import CONTRACT
 from tests.warehouse.test_refresh import fake_build
 from warehouse import load_batch, refresh
@@ -30,8 +30,8 @@ def test_every_contract_column_is_documented():
 
 def test_example_sql_runs(wh, tmp_path):
     rows = merge(tracs_form("FR-26-0000001", 1), tracs_form("FR-26-0000002", 1, line=40))
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
-    refresh(wh, run_id="run-1", as_of=dt.date(2026, 11, 1), build=fake_build)
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
+    refresh(wh, kinds=STAGING, run_id="run-1", as_of=dt.date(2026, 11, 1), build=fake_build)
     blocks = sql_blocks()
     assert len(blocks) >= 5
     for sql in blocks:

@@ -3,62 +3,64 @@ import pytest
 from tests.warehouse.helpers import (
     SHA_A,
     SHA_B,
+    STAGING,
+    current,
     meg_case,
     merge,
     table_counts,
     tracs_form,
     write_batch,
 )
-from warehouse import WarehouseError, current_rows, load_batch
+from warehouse import WarehouseError, load_batch
 from warehouse.backend import database_errors
 
 
 def current_version(wh, record_id):
-    rows = current_rows(wh, include_withdrawn=True).tracs_field_report
+    rows = current(wh, include_withdrawn=True).tracs_field_report
     return rows.loc[rows.record_id == record_id, "form_version"].tolist()
 
 
 def test_loading_the_same_batch_twice_changes_nothing(wh, tmp_path):
     bdir = write_batch(tmp_path, "b1", "tracs", merge(tracs_form("FR-26-0000001", 1),
                                                       tracs_form("FR-26-0000002", 1, line=40)))
-    first = load_batch(wh, bdir)
+    first = load_batch(wh, STAGING, bdir)
     assert not first.skipped
     assert first.records_loaded == 2
     assert first.rows_staged["stg_tracs__field_report"] == 2
     assert first.rows_staged["stg_tracs__individual"] == 2
     before = table_counts(wh)
-    again = load_batch(wh, bdir)
+    again = load_batch(wh, STAGING, bdir)
     assert again.skipped
     assert table_counts(wh) == before
 
 
 def test_a_new_batch_with_the_same_records_adds_nothing(wh, tmp_path):
     rows = tracs_form("FR-26-0000001", 1)
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
     before = table_counts(wh, ("staging",))
-    result = load_batch(wh, write_batch(tmp_path, "b2", "tracs", rows))
+    result = load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", rows))
     assert result.records_loaded == 0
     assert table_counts(wh, ("staging",)) == before
 
 
 def test_newer_version_replaces_current_older_and_equal_change_nothing(wh, tmp_path):
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 2)))
-    newer = load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form(
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 2)))
+    newer = load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", tracs_form(
         "FR-26-0000001", 3, deflections=(("1", "OFFICER_INTERVENTION", "SIEG"),))))
     assert newer.records_loaded == 1
     assert current_version(wh, "FR-26-0000001") == [3]
     # an older version arriving late is kept in history but is not current
-    older = load_batch(wh, write_batch(tmp_path, "b3", "tracs", tracs_form("FR-26-0000001", 1)))
+    older = load_batch(wh, STAGING, write_batch(tmp_path, "b3", "tracs", tracs_form("FR-26-0000001", 1)))
     assert older.records_loaded == 0
     assert older.rows_staged["stg_tracs__field_report"] == 1
     # an equal version with different bytes changes nothing: the first copy wins
-    equal = load_batch(wh, write_batch(tmp_path, "b4", "tracs", tracs_form(
+    equal = load_batch(wh, STAGING, write_batch(tmp_path, "b4", "tracs", tracs_form(
         "FR-26-0000001", 3, file_sha=SHA_B, deflections=(("1", "SELF_REFERRAL", "DMEG"),))))
     assert equal.records_loaded == 0 and sum(equal.rows_staged.values()) == 0
-    current = current_rows(wh)
+    now = current(wh)
     assert current_version(wh, "FR-26-0000001") == [3]
-    assert current.tracs_deflection.pathway.tolist() == ["OFFICER_INTERVENTION"]
-    assert current.tracs_deflection.file_sha256.tolist() == [SHA_A]
+    assert now.tracs_deflection.pathway.tolist() == ["OFFICER_INTERVENTION"]
+    assert now.tracs_deflection.file_sha256.tolist() == [SHA_A]
     assert wh.scalar("SELECT count(*) FROM staging.stg_tracs__field_report") == 3
 
 
@@ -67,9 +69,9 @@ def test_children_come_from_exactly_the_current_version(wh, tmp_path):
                     deflections=(("1", "SELF_REFERRAL", "SIEG"),), items=(("1", "Y", "HELD"),))
     v2 = tracs_form("FR-26-0000001", 2, people=(("1", "AR", "k" * 64),), deflections=(),
                     items=(("1", "Y", "DESTROYED"),))
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", v1))
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs", v2))
-    cur = current_rows(wh)
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", v1))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", v2))
+    cur = current(wh)
     assert cur.tracs_individual[["seq", "disposition"]].values.tolist() == [[1, "AR"]]
     assert len(cur.tracs_deflection) == 0
     assert cur.tracs_evidence_item.item_status.tolist() == ["DESTROYED"]
@@ -77,7 +79,7 @@ def test_children_come_from_exactly_the_current_version(wh, tmp_path):
 
 def test_two_versions_in_one_batch_count_once(wh, tmp_path):
     rows = merge(tracs_form("FR-26-0000001", 1), tracs_form("FR-26-0000001", 2, line=50))
-    result = load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    result = load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
     assert result.records_loaded == 1
     assert current_version(wh, "FR-26-0000001") == [2]
 
@@ -87,39 +89,39 @@ def test_same_version_twice_in_one_batch_loads_the_first_copy(wh, tmp_path):
         tracs_form("FR-26-0000001", 1, file_name="TRACS_b.xml", file_sha=SHA_B),
         tracs_form("FR-26-0000001", 1, file_name="TRACS_a.xml", file_sha=SHA_A),
     )
-    result = load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    result = load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
     assert result.rows_staged["stg_tracs__field_report"] == 1
     assert result.rows_staged["stg_tracs__individual"] == 1
-    assert current_rows(wh).tracs_field_report.file_name.tolist() == ["TRACS_a.xml"]
+    assert current(wh).tracs_field_report.file_name.tolist() == ["TRACS_a.xml"]
 
 
 def test_voided_form_stays_in_history_but_not_current(wh, tmp_path):
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs",
                                tracs_form("FR-26-0000001", 2, status="Voided")))
-    cur = current_rows(wh)
+    cur = current(wh)
     assert len(cur.tracs_field_report) == 0 and len(cur.tracs_deflection) == 0
     assert wh.scalar("SELECT count(*) FROM staging.stg_tracs__deflection") == 2
-    withdrawn = current_rows(wh, include_withdrawn=True).tracs_field_report
+    withdrawn = current(wh, include_withdrawn=True).tracs_field_report
     assert withdrawn[["form_version", "status"]].values.tolist() == [[2, "Voided"]]
 
 
 def test_meg_newest_last_modified_wins_and_void_withdraws(wh, tmp_path):
     rid = "SIEG/SIEG-2026-0001"
-    load_batch(wh, write_batch(tmp_path, "m1", "meg", meg_case(rid, "2026-10-22T10:00:00")))
-    newer = load_batch(wh, write_batch(tmp_path, "m2", "meg", meg_case(
+    load_batch(wh, STAGING, write_batch(tmp_path, "m1", "meg", meg_case(rid, "2026-10-22T10:00:00")))
+    newer = load_batch(wh, STAGING, write_batch(tmp_path, "m2", "meg", meg_case(
         rid, "2026-10-23T09:00:00", evaluations=(("1", "2026-11-01", "ENG"),
                                                  ("1", "2026-11-20", "TRT")))))
     assert newer.records_loaded == 1
-    older = load_batch(wh, write_batch(tmp_path, "m3", "meg", meg_case(rid, "2026-10-21T08:00:00")))
+    older = load_batch(wh, STAGING, write_batch(tmp_path, "m3", "meg", meg_case(rid, "2026-10-21T08:00:00")))
     assert older.records_loaded == 0
-    cur = current_rows(wh)
+    cur = current(wh)
     assert cur.meg_case.last_modified.tolist() == ["2026-10-23T09:00:00"]
     assert len(cur.meg_evaluation) == 2
     assert cur.meg_deflection.referral_date.map(type).tolist() == [type(cur.meg_deflection.referral_date[0])]
-    load_batch(wh, write_batch(tmp_path, "m4", "meg", meg_case(rid, "2026-10-24T09:00:00",
+    load_batch(wh, STAGING, write_batch(tmp_path, "m4", "meg", meg_case(rid, "2026-10-24T09:00:00",
                                                                status="VOID")))
-    cur = current_rows(wh)
+    cur = current(wh)
     assert len(cur.meg_case) == 0 and len(cur.meg_deflection) == 0
     assert wh.scalar("SELECT count(*) FROM staging.stg_meg__case") == 4
 
@@ -127,15 +129,15 @@ def test_meg_newest_last_modified_wins_and_void_withdraws(wh, tmp_path):
 def test_current_rows_hold_plain_python_values(wh, tmp_path):
     import datetime as dt
 
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
-    cur = current_rows(wh)
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    cur = current(wh)
     form = cur.tracs_field_report.iloc[0]
     assert form.export_date == dt.date(2026, 10, 25)
     assert type(form.form_version) is int and form.time_occurred is None
     people = tracs_form("FR-26-0000002", 1, people=(("1", "CD", None),))
     people["stg_tracs__individual"][0]["seq"] = None
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs", people))
-    individual = current_rows(wh).tracs_individual.iloc[1]
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", people))
+    individual = current(wh).tracs_individual.iloc[1]
     assert individual.seq is None and individual.person_key is None
     defl = cur.tracs_deflection.iloc[0]
     assert defl.age_at_referral == 34 and defl.case_manager_contact_date is None
@@ -154,7 +156,7 @@ def test_copy_path_is_used_for_every_csv(wh, tmp_path, monkeypatch):
     bdir = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
     with_rows = sorted(p.name for p in bdir.glob("*.csv") if len(p.read_text().splitlines()) > 1)
     assert "finding.csv" not in with_rows  # header only: costs no statement at all
-    load_batch(wh, bdir)
+    load_batch(wh, STAGING, bdir)
     assert sorted(calls) == with_rows == sorted([
         "stg_tracs__field_report.csv", "stg_tracs__individual.csv", "stg_tracs__deflection.csv",
     ])
@@ -170,14 +172,14 @@ def test_temp_tables_are_created_once_per_connection_and_start_empty(wh, tmp_pat
         return real(self, sql, params)
 
     monkeypatch.setattr(type(wh), "execute", spy)
-    first = load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+    first = load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
     # three CSV tables, the candidates, the map of the batches and the batches that can resolve
     assert len(created) == len(set(created)) == 6
-    second = load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1)))
+    second = load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1)))
     assert len(created) == 6  # the same tables again, no new statement
     # the second load saw only its own rows: nothing of b1 was staged twice
     assert first.rows_staged == second.rows_staged
-    assert sorted(current_rows(wh).tracs_field_report.record_id) == [
+    assert sorted(current(wh).tracs_field_report.record_id) == [
         "FR-26-0000001", "FR-26-0000002"]
 
 
@@ -187,7 +189,7 @@ def test_a_bad_header_fails_the_batch_and_loads_nothing(wh, tmp_path):
     text = path.read_text().replace("person_key", "first_name", 1)
     path.write_text(text)
     with pytest.raises(WarehouseError, match="first_name"):
-        load_batch(wh, bdir)
+        load_batch(wh, STAGING, bdir)
     assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
 
 
@@ -195,10 +197,10 @@ def test_a_failure_midway_rolls_back_the_whole_batch(wh, tmp_path):
     rows = tracs_form("FR-26-0000001", 1)
     rows["stg_tracs__deflection"][0]["referral_date"] = "not-a-date"
     with pytest.raises(database_errors()):
-        load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+        load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
     assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
     # and the batch can be loaded once fixed
-    assert load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+    assert load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs",
                                       tracs_form("FR-26-0000001", 1))).records_loaded == 1
 
 
@@ -209,11 +211,11 @@ def ledger_row(name, sha, status, run_id="run-1", size=100, mtime=1761300000):
 
 def test_ledger_upsert_and_pending_placeholder(wh, tmp_path):
     name = "TRACS_IL0849800_20261025T013000_1.xml"
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs",
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs",
                                {"file_ledger": [ledger_row(name, None, "pending")]}))
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs",
                                {"file_ledger": [ledger_row(name, SHA_A, "quarantined", "run-2")]}))
-    load_batch(wh, write_batch(tmp_path, "b3", "tracs",
+    load_batch(wh, STAGING, write_batch(tmp_path, "b3", "tracs",
                                {"file_ledger": [ledger_row(name, SHA_A, "loaded", "run-3")]}))
     rows = wh.query("SELECT remote_name, sha256, status, run_id FROM quality.file_ledger")
     assert rows == [(name, SHA_A, "loaded", "run-3")]
@@ -235,13 +237,13 @@ def test_same_quarantined_record_again_adds_no_entry_nor_finding(wh, tmp_path):
     rid = "SIEG/SIEG-2026-0001"
     first = {"quarantine": [quarantine_row("q1", rid, "2026-10-22T10:00:00", "r" * 64)],
              "finding": [finding_row(rid, "r" * 64)]}
-    res = load_batch(wh, write_batch(tmp_path, "m1", "meg", first))
+    res = load_batch(wh, STAGING, write_batch(tmp_path, "m1", "meg", first))
     assert (res.quarantine_added, res.findings_added) == (1, 1)
     # the cumulative file of the next day carries the same unchanged record on another line
     again = {"quarantine": [quarantine_row("q2", rid, "2026-10-22T10:00:00", "r" * 64,
                                            file_sha=SHA_B, file_name="f2.xml")],
              "finding": [finding_row(rid, "r" * 64, file_sha=SHA_B, file_name="f2.xml", line=90)]}
-    res = load_batch(wh, write_batch(tmp_path, "m2", "meg", again))
+    res = load_batch(wh, STAGING, write_batch(tmp_path, "m2", "meg", again))
     assert (res.quarantine_added, res.findings_added) == (0, 0)
     assert wh.scalar("SELECT count(*) FROM quality.quarantine") == 1
     assert wh.scalar("SELECT count(*) FROM quality.finding") == 1
@@ -250,21 +252,21 @@ def test_same_quarantined_record_again_adds_no_entry_nor_finding(wh, tmp_path):
 def test_file_level_findings_recorded_once_per_file(wh, tmp_path):
     row = dict(run_id="run-1", file_name="f.xml", file_sha256=SHA_A, code="F01", level="file",
                line=3, column=1, message="not well-formed")
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", {"finding": [row]}))
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs", {"finding": [dict(row, run_id="run-2")]}))
-    load_batch(wh, write_batch(tmp_path, "b3", "tracs", {"finding": [dict(row, file_sha256=SHA_B)]}))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", {"finding": [row]}))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", {"finding": [dict(row, run_id="run-2")]}))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b3", "tracs", {"finding": [dict(row, file_sha256=SHA_B)]}))
     assert wh.scalar("SELECT count(*) FROM quality.finding") == 2
     assert wh.query('SELECT "column" FROM quality.finding LIMIT 1') == [(1,)]
 
 
 def test_quarantine_resolved_when_a_later_version_loads(wh, tmp_path):
     rid = "FR-26-0000001"
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", {
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", {
         "quarantine": [quarantine_row("q1", rid, "2", "r" * 64)]}))
     # an older valid version does not resolve it
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form(rid, 1)))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", tracs_form(rid, 1)))
     assert wh.query("SELECT status FROM quality.quarantine") == [("open",)]
-    res = load_batch(wh, write_batch(tmp_path, "b3", "tracs", tracs_form(rid, 3), run_id="run-3"))
+    res = load_batch(wh, STAGING, write_batch(tmp_path, "b3", "tracs", tracs_form(rid, 3), run_id="run-3"))
     assert res.quarantine_resolved == 1
     assert wh.query("SELECT status, resolved_run_id FROM quality.quarantine") == [
         ("resolved", "run-3")]
@@ -272,17 +274,17 @@ def test_quarantine_resolved_when_a_later_version_loads(wh, tmp_path):
 
 def test_quarantined_version_that_cannot_be_read_resolves_on_any_later_load(wh, tmp_path):
     rid = "SIEG/SIEG-2026-0001"
-    load_batch(wh, write_batch(tmp_path, "m1", "meg", {
+    load_batch(wh, STAGING, write_batch(tmp_path, "m1", "meg", {
         "quarantine": [quarantine_row("q1", rid, "2026-13-45T99:00", "r" * 64)]}))
-    load_batch(wh, write_batch(tmp_path, "m2", "meg",
+    load_batch(wh, STAGING, write_batch(tmp_path, "m2", "meg",
                                meg_case(rid, "2026-10-22T10:00:00", file_sha=SHA_B)))
     assert wh.query("SELECT status FROM quality.quarantine") == [("resolved",)]
 
 
 def test_audit_row_per_batch(wh, tmp_path):
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1),
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1),
                                files_seen=3, files_loaded=1, records_extracted=1))
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs", {}))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", {}))
     rows = wh.query("SELECT batch_id, load_seq, files_seen, records_loaded, rows_staged "
                     "FROM meta.load_audit ORDER BY load_seq")
     assert rows == [("b1", 1, 3, 1, 3), ("b2", 2, None, 0, 0)]
@@ -291,14 +293,14 @@ def test_audit_row_per_batch(wh, tmp_path):
 def test_stray_table_of_the_other_source_is_refused(wh, tmp_path):
     bdir = write_batch(tmp_path, "b1", "tracs", meg_case("SIEG/SIEG-2026-0001", "2026-10-22T10:00:00"))
     with pytest.raises(WarehouseError, match="stg_meg"):
-        load_batch(wh, bdir)
+        load_batch(wh, STAGING, bdir)
 
 
 def test_header_only_tables_of_the_other_source_are_accepted(wh, tmp_path):
     # Ingestion writes every canonical table, header-only where its kind has no rows.
     form = tracs_form("FR-26-0000001", 1)
     empty_meg = {name: [] for name in meg_case("SIEG/SIEG-2026-0001", "2026-10-22T10:00:00")}
-    result = load_batch(wh, write_batch(tmp_path, "b1", "tracs", merge(form, empty_meg)))
+    result = load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", merge(form, empty_meg)))
     assert result.records_loaded == 1
     assert table_counts(wh)["staging.stg_meg__case"] == 0
 
@@ -377,11 +379,11 @@ def test_batches_loaded_together_equal_batches_loaded_one_after_another(wh, tmp_
     from warehouse import load_batches
 
     dirs = _cross_batch_sequence(tmp_path)
-    one_by_one = [load_batch(wh, d) for d in dirs]
+    one_by_one = [load_batch(wh, STAGING, d) for d in dirs]
     expected = _contents(wh)
     assert expected["meta.quarantine"] and any(r.quarantine_resolved for r in one_by_one)
     reset(wh)
-    together = load_batches(wh, [*dirs, dirs[0]])  # the same batch twice: the second is skipped
+    together = load_batches(wh, STAGING, [*dirs, dirs[0]])  # the same batch twice: the second is skipped
     assert _contents(wh) == expected
     assert together[:-1] == one_by_one and together[-1].skipped
     statuses = dict(wh.query("SELECT quarantine_id, status FROM meta.quarantine"))
@@ -397,7 +399,7 @@ def test_a_bad_batch_fails_the_whole_load_before_anything_is_written(wh, tmp_pat
     path = bad / "stg_tracs__individual.csv"
     path.write_text(path.read_text().replace("person_key", "first_name", 1))
     with pytest.raises(WarehouseError, match="b2/stg_tracs__individual.csv"):
-        load_batches(wh, [good, bad])
+        load_batches(wh, STAGING, [good, bad])
     assert sum(table_counts(wh, ("staging", "meta")).values()) == 0
 
 
@@ -407,7 +409,7 @@ def test_many_batches_go_in_statements_of_bounded_size(wh, tmp_path, monkeypatch
 
     monkeypatch.setattr(load, "ROWS_PER_STATEMENT", 2)
     dirs = _cross_batch_sequence(tmp_path / "parts")
-    together = load_batches(wh, [*dirs, dirs[0]])
+    together = load_batches(wh, STAGING, [*dirs, dirs[0]])
     assert len(together) == 8 and together[-1].skipped
     assert [r.load_seq for r in together[:-1]] == list(range(1, 8))
     assert wh.scalar("SELECT count(*) FROM meta.load_audit") == 7
@@ -419,8 +421,8 @@ def test_loads_inside_a_callers_transaction_do_not_see_each_others_rows(wh, tmp_
     first = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
     second = write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1))
     with wh.transaction():
-        one = load_batch(wh, first)
-        two = load_batch(wh, second)
+        one = load_batch(wh, STAGING, first)
+        two = load_batch(wh, STAGING, second)
     assert one.rows_staged == two.rows_staged
-    assert sorted(current_rows(wh).tracs_field_report.record_id) == [
+    assert sorted(current(wh).tracs_field_report.record_id) == [
         "FR-26-0000001", "FR-26-0000002"]

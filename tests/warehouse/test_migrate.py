@@ -81,10 +81,50 @@ def test_migrate_again_changes_nothing(warehouse_url):
     assert after == before
 
 
-def test_staging_tables_hold_every_canonical_column(wh):
-    from ingestion.canonical import TABLES
+def test_staging_tables_are_what_the_adapters_declare(warehouse_url):
+    """Migration 0002 and the adapters' declarations (from which a new kind's tables are made)
+    give the same tables, column for column and type for type."""
+    from adapters.registry import staging_tables
+    from warehouse.migrate import ensure_staging, staging_ddl
 
-    for table, columns in TABLES.items():
+    with connect(warehouse_url) as wh:
+        migrate(wh)
+        assert ensure_staging(wh, staging_tables()) == []  # all there already
+        migrated = {t.name: columns_of(wh, f"staging.{t.name}")
+                    for k in staging_tables() for t in k.tables}
+        with wh.transaction():
+            for k in staging_tables():
+                for t in k.tables:
+                    wh.execute(f"ALTER TABLE staging.{t.name} RENAME TO old_{t.name}")
+        for k in staging_tables():
+            for statement in staging_ddl(k, wh.dialect):
+                if statement.startswith("CREATE TABLE"):
+                    wh.execute(statement)
+        declared = {t.name: columns_of(wh, f"staging.{t.name}")
+                    for k in staging_tables() for t in k.tables}
+    assert declared == migrated
+
+
+def test_a_new_kind_gets_its_staging_tables(warehouse_url):
+    from deflect.core.canonical import LINEAGE, SourceTables, StagingTable
+    from warehouse.migrate import ensure_staging
+
+    parent = StagingTable("stg_rms__report", LINEAGE + ("record_id", "version", "status"),
+                          {"line": "integer", "version": "integer"})
+    child = StagingTable("stg_rms__person", LINEAGE + ("record_id", "version", "sex"),
+                         {"line": "integer", "version": "integer"})
+    kind = SourceTables("rms", parent, (child,), "version", "VOID")
+    with connect(warehouse_url) as wh:
+        migrate(wh)
+        assert ensure_staging(wh, [kind]) == ["stg_rms__report", "stg_rms__person"]
+        assert ensure_staging(wh, [kind]) == []
+        assert ("version", "integer") in columns_of(wh, "staging.stg_rms__person")
+
+
+def test_staging_tables_hold_every_canonical_column(wh):
+    from adapters.registry import staging_columns
+
+    for table, columns in staging_columns().items():
         have = [c for c, _ in columns_of(wh, f"staging.{table}")]
         assert have[: len(columns)] == list(columns), table
 

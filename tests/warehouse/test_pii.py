@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+from devtools.scan import find_strings
 from tests.warehouse.helpers import (
+    STAGING,
     assert_no_pii,
     merge,
     people_needles,
@@ -12,7 +14,7 @@ from tests.warehouse.helpers import (
     write_batch,
 )
 from tests.warehouse.test_refresh import fake_build
-from warehouse import find_strings, load_batch, refresh
+from warehouse import load_batch, refresh
 
 NAMES = ["Núñez", "José", "Strauß", "Anna-Lena", "1982-08-08"]
 
@@ -21,7 +23,7 @@ def test_scan_finds_a_planted_name(wh, tmp_path):
     rows = tracs_form("FR-26-0000001", 1)
     rows["stg_tracs__field_report"][0]["officer_badge"] = "núñez"
     rows["stg_tracs__individual"][0]["role"] = "ANNA-LENA"  # case does not hide a name
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
     hits = find_strings(wh, NAMES)
     assert {(h.schema, h.table, h.column) for h in hits} == {
         ("staging", "stg_tracs__field_report", "officer_badge"),
@@ -32,8 +34,8 @@ def test_scan_finds_a_planted_name(wh, tmp_path):
 
 def test_hand_made_batch_leaves_no_personal_data(wh, tmp_path):
     rows = merge(tracs_form("FR-26-0000001", 1), tracs_form("FR-26-0000002", 1, line=40))
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
-    refresh(wh, run_id="run-1", as_of=dt.date(2026, 11, 1), build=fake_build)
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
+    refresh(wh, kinds=STAGING, run_id="run-1", as_of=dt.date(2026, 11, 1), build=fake_build)
     assert_no_pii(wh, NAMES)
 
 
@@ -49,7 +51,7 @@ def test_whole_words_only(wh, tmp_path):
     rows = tracs_form("FR-26-0000001", 1)
     rows["stg_tracs__field_report"][0]["incident_type"] = "evaluation pending"
     rows["stg_tracs__field_report"][0]["officer_badge"] = "sgt. anna lena 1982-08-08"
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", rows))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
     hits = find_strings(wh, ["Eva", "Anna-Lena", "1982-08-08"])
     assert {(h.column, h.needle_index) for h in hits} == {("officer_badge", 1),
                                                           ("officer_badge", 2)}

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 
 from tests.fixtures.postgres import with_user
-from tests.warehouse.helpers import tracs_form, write_batch
+from tests.warehouse.helpers import STAGING, tracs_form, write_batch
 from tests.warehouse.test_refresh import fake_build
 from warehouse import connect, load_batch, migrate, refresh
 
@@ -16,8 +16,8 @@ pytestmark = pytest.mark.postgres
 def pg_wh(pg_url, tmp_path):
     with connect(pg_url) as wh:
         migrate(wh)
-        load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
-        refresh(wh, run_id="run-1", as_of=dt.date(2026, 11, 1), build=fake_build)
+        load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
+        refresh(wh, kinds=STAGING, run_id="run-1", as_of=dt.date(2026, 11, 1), build=fake_build)
     return pg_url
 
 
@@ -63,10 +63,10 @@ def test_analyst_cannot_write(pg_wh):
 def test_loader_loads_and_refreshes(pg_wh, tmp_path):
     with connect(with_user(pg_wh, "deflect_loader")) as wh:
         assert migrate(wh) == []
-        result = load_batch(wh, write_batch(tmp_path, "b2", "tracs",
+        result = load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs",
                                             tracs_form("FR-26-0000001", 2)))
         assert result.records_loaded == 1
-        refresh(wh, run_id="run-2", as_of=dt.date(2026, 11, 1), build=fake_build)
+        refresh(wh, kinds=STAGING, run_id="run-2", as_of=dt.date(2026, 11, 1), build=fake_build)
         assert wh.scalar("SELECT count(*) FROM reporting.deflection") == 1
 
 

@@ -2,18 +2,18 @@ import datetime as dt
 
 import pytest
 
-from ingestion.canonical import LedgerEntry
-from tests.warehouse.helpers import SHA_A, SHA_B, tracs_form, write_batch
+from deflect.core.canonical import LedgerEntry
+from tests.warehouse.helpers import SHA_A, SHA_B, STAGING, tracs_form, write_batch
 from warehouse import ledger_snapshot, load_batch, record_load_run
 
 
 def test_load_run_aggregates_the_runs_batches(wh, tmp_path):
-    load_batch(wh, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1),
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1),
                                run_id="run-1", files_seen=4, files_loaded=1,
                                files_quarantined=1, records_quarantined=2))
-    load_batch(wh, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1),
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1),
                                run_id="run-1", files_seen=4, files_loaded=1))
-    load_batch(wh, write_batch(tmp_path, "b3", "tracs", tracs_form("FR-26-0000003", 1),
+    load_batch(wh, STAGING, write_batch(tmp_path, "b3", "tracs", tracs_form("FR-26-0000003", 1),
                                run_id="run-0", files_loaded=1))
     row = record_load_run(wh, run_id="run-1", source="tracs-isp",
                           started_at="2026-11-01T03:00:00+00:00",
@@ -37,12 +37,12 @@ def test_ledger_snapshot(wh, tmp_path):
         return dict(remote_name=name, size=size, mtime=1761300000, sha256=sha, status=status,
                     run_id="run-1", handled_at="2026-11-01T03:00:00+00:00")
 
-    load_batch(wh, write_batch(tmp_path, "m1", "meg", {"file_ledger": [
+    load_batch(wh, STAGING, write_batch(tmp_path, "m1", "meg", {"file_ledger": [
         row("CaseActivity_SIEG_20261024.xml", SHA_A, "loaded"),
         row("CaseActivity_SIEG_20261024.xml", SHA_B, "loaded", size=12),  # corrected re-send
         row("CaseActivity_SIEG_20261025.xml", None, "pending"),
     ]}))
-    load_batch(wh, write_batch(tmp_path, "x1", "meg", {"file_ledger": [
+    load_batch(wh, STAGING, write_batch(tmp_path, "x1", "meg", {"file_ledger": [
         row("CaseActivity_SIEG_20261024.xml", "c" * 64, "loaded")]}, source="meg-other"))
     snap = ledger_snapshot(wh, "meg-sieg")
     assert snap.digests == {SHA_A, SHA_B}
@@ -58,7 +58,7 @@ def test_read_only_connection_reads_the_ledger_and_refuses_writes(warehouse_url,
 
     with connect(warehouse_url) as wh:
         migrate(wh)
-        load_batch(wh, write_batch(tmp_path, "b1", "tracs", {"file_ledger": [dict(
+        load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", {"file_ledger": [dict(
             remote_name="f.xml", size=1, mtime=2, sha256=SHA_A, status="loaded")]}))
     with connect(warehouse_url, read_only=True) as ro:
         assert ledger_snapshot(ro, "tracs-isp").digests == {SHA_A}

@@ -5,8 +5,12 @@ import time
 
 import pytest
 
-from ingestion.canonical import BOOKKEEPING, TABLES
-from warehouse import current_rows, load_batch
+from adapters.registry import staging_columns
+from deflect.core.canonical import BOOKKEEPING
+
+TABLES = staging_columns()
+from tests.warehouse.helpers import STAGING, current
+from warehouse import load_batch
 
 pytestmark = pytest.mark.slow
 FORMS = 50_000
@@ -44,10 +48,10 @@ def write_big_batch(bdir, batch_id, forms, version=1):
 
 def test_fifty_thousand_forms(wh, tmp_path):
     started = time.monotonic()
-    result = load_batch(wh, write_big_batch(tmp_path / "b1", "b1", FORMS))
+    result = load_batch(wh, STAGING, write_big_batch(tmp_path / "b1", "b1", FORMS))
     assert result.records_loaded == FORMS
     assert result.rows_staged["stg_tracs__individual"] == 2 * FORMS
-    newer = load_batch(wh, write_big_batch(tmp_path / "b2", "b2", FORMS, version=2))
+    newer = load_batch(wh, STAGING, write_big_batch(tmp_path / "b2", "b2", FORMS, version=2))
     assert newer.records_loaded == FORMS
-    assert len(current_rows(wh).tracs_individual) == 2 * FORMS
+    assert len(current(wh).tracs_individual) == 2 * FORMS
     assert time.monotonic() - started < 120

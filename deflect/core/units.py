@@ -27,7 +27,7 @@ class UnitPeriod:
 
 
 def default_reference_path() -> Path:
-    return Path(str(resources.files("deflect") / "data" / "reference-units.csv"))
+    return Path(str(resources.files("deflect.core") / "data" / "reference-units.csv"))
 
 
 def load_units(path: str | Path | None = None) -> list[UnitPeriod]:

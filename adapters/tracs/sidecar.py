@@ -15,3 +15,8 @@ def parse_sidecar(data: bytes | None, data_name: str) -> str | None:
     if not m or m.group(2) != data_name.encode("utf-8"):
         return None
     return m.group(1).decode("ascii")
+
+
+def sidecar_line(digest: str, data_name: str) -> bytes:
+    """The sidecar's one line, as the producer writes it."""
+    return f"{digest}  {data_name}\n".encode()

@@ -1,4 +1,4 @@
-from stewardship import rules_catalog
+from deflect.core import rules as rules_catalog
 
 EXPECTED = (
     [f"F0{i}" for i in range(1, 9)]

@@ -5,65 +5,66 @@ Ingestion never touches the database. For each batch it writes a directory
 
     <work_dir>/batches/<batch_id>/
         batch.json            run_id, source name, kind, files handled, counts
-        <table>.csv           one file per table below, header row = the columns, UTF-8
+        <table>.csv           one file per staging table of the source's kind and per
+                              bookkeeping table below, header row = the columns, UTF-8
 
 CSV conventions (chosen so PostgreSQL `COPY ... (FORMAT csv, HEADER true)` and DuckDB
 `read_csv` load them as they are): an empty unquoted field is NULL; blank source fields are NULL,
 never ''; dates `YYYY-MM-DD`; TraCS instants ISO 8601 with their offset; MEG local date-times ISO
 8601 without offset (naive America/Chicago wall-clock, compared as written); booleans `true`/`false`.
 
-Every staging row carries lineage: `source` (configured source name), `file_name`, `file_sha256`,
+The staging tables of each source kind are declared by its adapter (`adapters/<kind>/tables.py`,
+as `SourceTables`); this module holds what every kind shares. Every staging row carries lineage: `source` (configured source name), `file_name`, `file_sha256`,
 `record_id` (TraCS formNumber, MEG `Unit/CaseNumber`), its version (`form_version` or
 `last_modified`) and `line` (line of the element in the file). Names and birth dates never appear:
 extraction turns them into `person_key` and `age_at_referral` (age at the row's own referral date).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 LINEAGE = ("source", "file_name", "file_sha256", "line")
 
-TABLES: dict[str, tuple[str, ...]] = {
-    # one row per FieldReport version
-    "stg_tracs__field_report": LINEAGE + (
-        "record_id", "form_version", "status", "last_modified", "record_sha256",
-        "schema_version", "export_id", "export_created_at", "export_date",
-        "report_number", "date_occurred", "time_occurred", "division", "originating_agency_type",
-        "unit", "officer_badge", "county_fips", "incident_type",
-    ),
-    # one row per individual of a FieldReport version
-    "stg_tracs__individual": LINEAGE + (
-        "record_id", "form_version", "seq", "role", "person_key", "sex", "race", "ethnicity",
-        "disposition",
-    ),
-    # one row per deflection element (disposition CD) of a FieldReport version
-    "stg_tracs__deflection": LINEAGE + (
-        "record_id", "form_version", "seq", "pathway", "approving_unit", "approver_role",
-        "approver_id", "approved_at", "approval_date", "referral_date", "case_manager_agency",
-        "case_manager_contact_date", "charges_held_in_abeyance", "co_responder_type",
-        "age_at_referral",
-    ),
-    # one row per evidence item of a FieldReport version
-    "stg_tracs__evidence_item": LINEAGE + (
-        "record_id", "form_version", "seq", "seized", "item_status",
-    ),
-    # one row per Case version
-    "stg_meg__case": LINEAGE + (
-        "record_id", "unit", "case_number", "last_modified", "status", "record_sha256",
-        "export_date", "opened_date", "originating_agency_type", "originating_ori",
-        "tracs_report_number", "county_fips",
-    ),
-    "stg_meg__subject": LINEAGE + (
-        "record_id", "last_modified", "subject_id", "person_key", "sex", "race",
-    ),
-    "stg_meg__deflection": LINEAGE + (
-        "record_id", "last_modified", "subject_id", "referral_date", "pathway", "approver_role",
-        "approver_id", "approved_at", "approval_date", "approving_unit", "case_manager_agency",
-        "case_manager_contact_date", "prosecutor_submission_date", "prosecutor_office",
-        "evidence_disposal_date", "evidence_disposal_method", "outcome", "age_at_referral",
-    ),
-    "stg_meg__evaluation": LINEAGE + (
-        "record_id", "last_modified", "subject_id", "evaluation_date", "result",
-    ),
-}
+
+@dataclass(frozen=True, eq=False)
+class StagingTable:
+    """One canonical table: its columns in CSV order (lineage first) and the SQL type of each
+    column that is not text. Staged one-to-one as `staging.<name>`."""
+
+    name: str
+    columns: tuple[str, ...]
+    types: Mapping[str, str] = field(default_factory=dict)
+
+    def sql_type(self, column: str) -> str:
+        return self.types.get(column, "text")
+
+
+@dataclass(frozen=True, eq=False)
+class SourceTables:
+    """What one source kind stages: a parent table with one row per record version, its child
+    tables, the version column that orders a record's versions, and the status that withdraws
+    a record (its deflections stop counting while staging keeps the history)."""
+
+    kind: str
+    parent: StagingTable
+    children: tuple[StagingTable, ...]
+    version_column: str
+    withdrawn_status: str
+
+    @property
+    def tables(self) -> tuple[StagingTable, ...]:
+        return (self.parent, *self.children)
+
+    @property
+    def version_type(self) -> str:
+        return self.parent.sql_type(self.version_column)
+
+
+def table_columns(kinds) -> dict[str, tuple[str, ...]]:
+    """name -> columns of every staging table of the given `SourceTables`."""
+    return {t.name: t.columns for k in kinds for t in k.tables}
+
 
 # Bookkeeping rows written beside the canonical rows of a batch.
 BOOKKEEPING: dict[str, tuple[str, ...]] = {
@@ -88,8 +89,6 @@ LEDGER_STATUSES = ("pending", "loaded", "quarantined", "duplicate")
 
 
 # --- what ingestion needs to know of earlier runs (read from the warehouse's file ledger) -------
-
-from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -13,20 +13,13 @@ entry, bad status, missing file) prints one line and returns 2.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import sys
 
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+from deflect.core.dates import cli_date
 
 
 def _config(args):
-    from deflect.config import load_config
+    from deflect.configuration import load_config
 
     return load_config(args.config)
 
@@ -34,18 +27,19 @@ def _config(args):
 def _run_id(config, args) -> str:
     if getattr(args, "run_id", None):
         return args.run_id
-    from deflect.pipeline import latest_run_id
+    from deflect.core.runs import latest_run_id
 
     return latest_run_id(config)
 
 
 def _guard(fn):
     def wrapped(args) -> int:
+        from deflect.replay import ReplayError
         from stewardship.quarantine import StewardError
 
         try:
             return fn(args)
-        except (StewardError, FileNotFoundError, KeyError) as exc:
+        except (StewardError, ReplayError, FileNotFoundError, KeyError) as exc:
             text = exc.args[0] if exc.args else str(exc)
             print(f"deflect: {text}", file=sys.stderr)
             return 2
@@ -97,7 +91,7 @@ def cmd_findings_export(args) -> int:
 
 @_guard
 def cmd_replay(args) -> int:
-    from stewardship.quarantine import replay_file
+    from deflect.replay import replay_file
 
     config = _config(args)
     config.person_key_secret()  # fail early, naming the variable
@@ -110,10 +104,10 @@ def cmd_replay(args) -> int:
 
 @_guard
 def cmd_report(args) -> int:
-    from stewardship.publish import publish_run
+    from deflect.pipeline import report
 
     config = _config(args)
-    result = publish_run(config, _run_id(config, args), expectations=not args.no_expectations)
+    result = report(config, _run_id(config, args), expectations=not args.no_expectations)
     print(result["report"])
     return 0
 
@@ -152,7 +146,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("replay", help="run a corrected file through validation and load")
     p.add_argument("--config", required=True)
     p.add_argument("--source", required=True, help="the configured source the file belongs to")
-    p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--as-of", type=cli_date, default=None)
     p.add_argument("--name", help="file name to stage it under (default: its own name)")
     p.add_argument("path")
     p.set_defaults(func=cmd_replay)

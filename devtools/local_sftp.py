@@ -4,9 +4,9 @@ Used by the demo and the DAG tests so the pipeline reads its drops exactly as in
 pinned ed25519 host key, public-key login, `internal-sftp -R` (the account cannot write, as the
 real drops are read-only). Works as root (creates /run/sshd) and as an ordinary user.
 
-    python -m deflect.local_sftp start DIR --state FILE [--port N]   # background; writes FILE
-    python -m deflect.local_sftp serve DIR --state FILE [--port N]   # foreground until killed
-    python -m deflect.local_sftp stop --state FILE
+    python -m devtools.local_sftp start DIR --state FILE [--port N]   # background; writes FILE
+    python -m devtools.local_sftp serve DIR --state FILE [--port N]   # foreground until killed
+    python -m devtools.local_sftp stop --state FILE
 
 The state file is JSON: host, port, username, host_key (the line to pin), key_file (the private
 key to log in with), root, pid, url_prefix. In Python: `with serve(DIR) as server: server.url(...)`.
@@ -63,7 +63,7 @@ class SftpServer:
 def sftp_sources(file_config: str | Path, server: SftpServer) -> list[dict]:
     """The `sources:` of a configuration with file:// sources (e.g. the one the generator writes
     beside a drop), rewritten to read the same directories over SFTP from `server`."""
-    from deflect.config import load_config
+    from deflect.configuration import load_config
 
     sources = []
     for s in load_config(file_config).sources:
@@ -254,7 +254,7 @@ def _stop_from_state(state: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m deflect.local_sftp", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m devtools.local_sftp", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     for name in ("start", "serve"):
         s = sub.add_parser(name, help="start sshd in the background" if name == "start"

@@ -1,0 +1,243 @@
+"""The configuration file of operations.md (YAML), declared as pydantic models.
+
+Relative paths are relative to the file. Unknown keys, values of the wrong type and missing keys
+are errors that name the key (`sources[2].max_file_bytes: ...`). Secrets are never in the file:
+the person-key secret is read from the environment variable it names, and SFTP private keys are
+files referred to by path. Which source kinds exist is not known here: the adapters say
+(deflect.configuration checks each source against its kind).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import unquote, urlparse
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+# A source name becomes a directory name (landing, work, reports): no separators, no dot first.
+SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the file and the key it concerns."""
+
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+def _base(info: ValidationInfo) -> Path:
+    return (info.context or {}).get("base", Path.cwd())
+
+
+def _resolve(base: Path, value: str | Path) -> Path:
+    p = Path(os.path.expanduser(str(value)))
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+class SourceConfig(BaseModel):
+    model_config = _FROZEN
+
+    name: str
+    kind: str  # an adapter's kind (adapters/registry.py)
+    url: str
+    unit: str | None = None  # the MEG unit a meg source delivers for
+    host_key: str | None = None  # "ssh-ed25519 AAAA..." pinned; required for sftp://
+    key_file: Path | None = None
+    connect_timeout: Annotated[float, Field(gt=0)] = 15.0
+    retries: Annotated[StrictInt, Field(ge=0)] = 3
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SOURCE_NAME.fullmatch(value):
+            raise ValueError("a source name is 1-64 letters, digits, '-' or '_', starting with a "
+                             f"letter or digit (it names directories), not {value!r}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        value = _resolve_url(_base(info), value)
+        scheme = urlparse(value).scheme
+        if scheme not in ("sftp", "file"):
+            raise ValueError(f"url scheme must be sftp:// or file://, not {scheme!r}")
+        return value
+
+    @field_validator("key_file", mode="before")
+    @classmethod
+    def _key_file(cls, value, info: ValidationInfo):
+        return None if value in (None, "") else _resolve(_base(info), value)
+
+    @model_validator(mode="after")
+    def _pinned(self) -> SourceConfig:
+        if self.scheme == "sftp" and not self.host_key:
+            raise ValueError("an sftp:// source needs a pinned 'host_key'")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        return urlparse(self.url).scheme
+
+    @property
+    def path(self) -> str:
+        """The remote directory (sftp://) or local directory (file://)."""
+        return unquote(urlparse(self.url).path)
+
+    @property
+    def host(self) -> str | None:
+        return urlparse(self.url).hostname
+
+    @property
+    def port(self) -> int:
+        return urlparse(self.url).port or 22
+
+    @property
+    def username(self) -> str | None:
+        return urlparse(self.url).username
+
+
+class Config(BaseModel):
+    model_config = _FROZEN
+
+    path: Path
+    warehouse: str
+    landing_dir: Path
+    person_key_secret_env: str
+    sources: tuple[SourceConfig, ...]
+    max_file_bytes: Annotated[StrictInt, Field(ge=0)] = DEFAULT_MAX_FILE_BYTES
+    # processes that check one large file together (ingestion/shards.py); 0: one per core
+    file_shards: Annotated[StrictInt, Field(ge=0)] = 0
+    work_dir: Path | None = None  # default: beside landing_dir
+    report_dir: Path | None = None  # default: beside landing_dir
+    reference_units: Path | None = None
+
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse(cls, value: str, info: ValidationInfo) -> str:
+        return _resolve_warehouse(_base(info), value)
+
+    @field_validator("landing_dir", "work_dir", "report_dir", "reference_units", mode="before")
+    @classmethod
+    def _paths(cls, value, info: ValidationInfo):
+        return None if value in (None, "") else _resolve(_base(info), value)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+        seen = set()
+        for s in value:
+            if s.name in seen:
+                raise ValueError(f"duplicate source name {s.name!r}")
+            seen.add(s.name)
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Config:
+        # frozen: defaults that depend on another field are set once, here
+        if self.work_dir is None:
+            object.__setattr__(self, "work_dir", self.landing_dir.parent / "work")
+        if self.report_dir is None:
+            object.__setattr__(self, "report_dir", self.landing_dir.parent / "reports")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def with_sources(self, sources) -> Config:
+        return self.model_copy(update={"sources": tuple(sources)})
+
+    def person_key_secret(self) -> bytes:
+        value = os.environ.get(self.person_key_secret_env)
+        if not value:
+            raise ConfigError(
+                f"{self.path}: the person-key secret variable {self.person_key_secret_env} is not set"
+            )
+        return value.encode("utf-8")
+
+
+def _resolve_url(base: Path, url: str) -> str:
+    """file:// URLs with a relative path are relative to the configuration file."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file" and not parsed.netloc and not parsed.path.startswith("/"):
+        return "file://" + str(_resolve(base, unquote(parsed.path)))
+    if parsed.scheme == "file" and parsed.netloc and parsed.netloc != "localhost":
+        # file://relative/dir parses 'relative' as a host: treat it as a relative path
+        return "file://" + str(_resolve(base, parsed.netloc + unquote(parsed.path)))
+    return url
+
+
+def _resolve_warehouse(base: Path, url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme == "duckdb":
+        raw = url[len("duckdb://"):]
+        if raw.startswith("/") and not raw.startswith("//"):
+            raw = raw[1:]  # duckdb:///relative -> relative; duckdb:////abs -> /abs
+        return "duckdb://" + str(_resolve(base, raw))
+    return url
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _message(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        key = _where(err["loc"])
+        if err["type"] == "extra_forbidden":
+            text = f"unknown key {err['loc'][-1]!r}"
+            key = _where(err["loc"][:-1])
+        elif err["type"] == "missing":
+            text = f"missing key {err['loc'][-1]!r}"
+            key = _where(err["loc"][:-1])
+        else:
+            text = err["msg"].removeprefix("Value error, ")
+            if "input" in err and not isinstance(err["input"], dict | list):
+                text += f" (got {err['input']!r})"
+        lines.append(f"{path}: {key + ': ' if key else ''}{text}")
+    return "; ".join(lines)
+
+
+def parse_config(data, path: Path) -> Config:
+    """The configuration from the file's mapping; `path` is the file (relative paths start at
+    its folder)."""
+    path = Path(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    if "path" in data:
+        raise ConfigError(f"{path}: unknown key 'path'")
+    try:
+        return Config.model_validate({**data, "path": path}, context={"base": path.parent})
+    except ValidationError as exc:
+        raise ConfigError(_message(path, exc)) from None
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path).resolve()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, path)

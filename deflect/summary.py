@@ -1,0 +1,73 @@
+"""The figures a person wants after a run, from the run's files and the warehouse: per-source
+outcome, III.E.3 counts by unit and quarter, follow-up; and the one screen that shows them
+(`deflect run`, `deflect summary`, `deflect backfill`, the DAGs' logs)."""
+from __future__ import annotations
+
+import math
+
+from deflect.core.config import Config
+from deflect.core.runs import read_json as _read_json
+from deflect.core.runs import run_dir, run_info
+from deflect.core.runs import write_json as _write_json
+
+
+def summary(config: Config, run_id: str) -> dict:
+    """The figures a person wants after a run: per-source outcome, III.E.3 counts, follow-up."""
+    from warehouse import connect
+
+    rdir = run_dir(config, run_id)
+    loads = _read_json(rdir / "load.json") if (rdir / "load.json").exists() else {}
+    with connect(config.warehouse, read_only=True) as wh:
+        counts = wh.read_frame(
+            "select approving_unit_code, referral_quarter, sum(deflections) as deflections "
+            "from reporting.deflection_counts group by 1, 2 order by 1, 2")
+        followup = wh.read_frame(
+            "select approving_unit_code, referral_quarter, referrals, due, "
+            "evaluated_within_90_days, overdue, pct_evaluated_within_90_days "
+            "from reporting.followup_compliance order by 1, 2")
+    result = {
+        "run_id": run_id,
+        "as_of": run_info(config, run_id)["as_of"],
+        "sources": loads,
+        "deflection_counts": counts.to_dict(orient="records"),
+        "followup_compliance": followup.to_dict(orient="records"),
+        "failed_sources": sorted(k for k, v in loads.items() if v["status"] != "ok"),
+    }
+    report = config.report_dir / run_id / "index.html"
+    if report.exists():
+        result["report"] = str(report)
+    _write_json(rdir / "summary.json", result)
+    return result
+
+
+def format_summary(result: dict) -> str:
+    """One screen: per-source outcome, III.E.3 counts by unit and quarter, follow-up."""
+    lines = [f"run {result['run_id']}  as of {result['as_of']}", ""]
+    lines.append(f"{'source':<16} {'status':<7} {'seen':>5} {'loaded':>6} {'pend':>5} "
+                 f"{'quar':>5} {'dup':>4} {'rec.loaded':>10} {'rec.quar':>8}")
+    for name, s in sorted(result["sources"].items()):
+        lines.append(
+            f"{name:<16} {s['status']:<7} {s['files_seen']:>5} {s['files_loaded']:>6} "
+            f"{s['files_pending']:>5} {s['files_quarantined']:>5} {s['files_duplicate']:>4} "
+            f"{s['records_loaded']:>10} {s['records_quarantined']:>8}"
+        )
+        if s.get("error"):
+            lines.append(f"    error: {s['error']}")
+    lines += ["", "Deflections by approving unit and quarter (III.E.3):"]
+    for row in result["deflection_counts"]:
+        lines.append(f"  {row['approving_unit_code']:<14} {row['referral_quarter']:<8} "
+                     f"{int(row['deflections']):>6}")
+    lines += ["", "Follow-up (first evaluation within 90 days):",
+              f"  {'unit':<14} {'quarter':<8} {'refs':>5} {'due':>5} {'in90':>5} {'overdue':>7} {'pct':>6}"]
+    for row in result["followup_compliance"]:
+        pct = row["pct_evaluated_within_90_days"]
+        pct_text = "-" if pct is None or math.isnan(float(pct)) else f"{float(pct):.1f}"
+        lines.append(
+            f"  {row['approving_unit_code']:<14} {row['referral_quarter']:<8} {row['referrals']:>5} "
+            f"{row['due']:>5} {row['evaluated_within_90_days']:>5} {row['overdue']:>7} {pct_text:>6}"
+        )
+    if result.get("report"):
+        lines += ["", f"Validation report: {result['report']}"]
+    if result["failed_sources"]:
+        lines += ["", "FAILED sources: " + ", ".join(result["failed_sources"])]
+    return "\n".join(lines)
