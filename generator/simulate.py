@@ -9,7 +9,7 @@ import unicodedata
 from collections import defaultdict, deque
 from dataclasses import replace
 
-from deflect.core.units import load_units, period_on, unit_codes
+from deflect.core.units import UnitReference, load_units, unit_codes
 from generator import names as N
 from generator.anomalies import AnomalyPlanner
 from generator.config import GeneratorConfig
@@ -42,6 +42,7 @@ class World:
         self.cfg = cfg
         self.rng = random.Random(f"{cfg.seed}:world")
         self.periods = load_units()
+        self.reference = UnitReference(self.periods)
         self.units = unit_codes(self.periods)
         self.unit_type = {p.unit_code: p.unit_type for p in self.periods}
         self.people = people_sink
@@ -62,7 +63,7 @@ class World:
         return self.counters[key]
 
     def counties_of(self, unit: str, day: dt.date) -> tuple[str, ...]:
-        p = period_on(self.periods, unit, day)
+        p = self.reference.period_on(unit, day)
         return p.counties if p else ()
 
     def person(self, ref: dt.date, anomaly_age: bool = False):

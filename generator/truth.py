@@ -14,7 +14,7 @@ from adapters.meg_reports import codes as meg_codes
 from adapters.tracs import codes as tracs_codes
 from deflect.core.dates import CHICAGO, quarter_of
 from deflect.core.person_key import age_in_years, person_key
-from deflect.core.units import period_on
+from deflect.core.units import UnitReference
 from deflect.core.vocab import UNATTRIBUTED
 
 FINAL = ("SUCCESSFUL", "UNSUCCESSFUL")
@@ -177,7 +177,8 @@ def deflection_id(members: list[str]) -> str:
     return "D" + hashlib.sha256("\n".join(sorted(members)).encode("utf-8")).hexdigest()[:24]
 
 
-def row(t: TSide | None, m: MSide | None, by_report_only: bool, periods, as_of: dt.date) -> dict:
+def row(t: TSide | None, m: MSide | None, by_report_only: bool, reference: UnitReference,
+        as_of: dt.date) -> dict:
     flags = set()
     if by_report_only:
         flags.add("W10")
@@ -195,7 +196,7 @@ def row(t: TSide | None, m: MSide | None, by_report_only: bool, periods, as_of: 
     origin = t.origin if t else m.origin
     county = t.county if t else m.county
     if unit:
-        if period_on(periods, unit, approval_date or referral) is None:
+        if reference.period_on(unit, approval_date or referral) is None:
             code = UNATTRIBUTED
             flags.add("W02")
         else:
@@ -221,7 +222,7 @@ def row(t: TSide | None, m: MSide | None, by_report_only: bool, periods, as_of: 
     if any(d < referral for d, _ in evaluations):
         flags.add("W07")
     if code != UNATTRIBUTED:
-        p = period_on(periods, code, approval_date or referral)
+        p = reference.period_on(code, approval_date or referral)
         if p is not None and p.counties and county not in p.counties:
             flags.add("W08")
     if t is not None and t.dob:
@@ -291,7 +292,8 @@ def pct_half_up(num: int, den: int) -> float | None:
 def reporting(world, deliveries: Deliveries, secret: bytes, as_of: dt.date) -> tuple[dict, list]:
     tracs = current_tracs(world, deliveries, secret)
     meg = current_meg(world, deliveries, secret)
-    rows = [row(t, m, w10, world.periods, as_of) for t, m, w10 in link(tracs, meg)]
+    reference = UnitReference(world.periods)
+    rows = [row(t, m, w10, reference, as_of) for t, m, w10 in link(tracs, meg)]
     rows.sort(key=lambda r: r["deflection_id"])
     counts = defaultdict(int)
     follow = defaultdict(lambda: {"referrals": 0, "due": 0, "evaluated_within_90_days": 0, "overdue": 0})

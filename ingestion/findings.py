@@ -1,49 +1,17 @@
-"""Findings (deflection-rules.md §5) and the rule units that produce them.
-
-A `Rule` is a code, a level and a message; a check is a small function returning the findings of
-one rule. File-level checks live here; record rules live beside their adapter.
+"""The rule units of ingestion: the file and record rules of deflection-rules.md §5, worded by
+the one catalogue (deflect.core.rules), and the generic B04 checks. Record rules that are
+specific to a source kind live beside its adapter.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from deflect.core.rules import RULES as _CATALOGUE
+from deflect.core.rules import Finding, Rule
 
+__all__ = ["RULES", "Finding", "Rule", "check_duplicate_in_file", "duplicate_values"]
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    level: str  # "file" | "record"
-    message: str
-    line: int | None = None
-    column: int | None = None
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    level: str
-    message: str
-
-    def finding(self, detail: str | None = None, *, line: int | None = None,
-                column: int | None = None, path: str | None = None) -> Finding:
-        message = f"{self.message}: {detail}" if detail else self.message
-        return Finding(self.code, self.level, message, line, column, path)
-
-
-F01 = Rule("F01", "file", "not well-formed XML, or bad encoding")
-F02 = Rule("F02", "file", "wrong root element or namespace")
-F03 = Rule("F03", "file", "unsupported version")
-F04 = Rule("F04", "file", "checksum does not match the sidecar, or the sidecar is malformed")
-F05 = Rule("F05", "file", "unit/ORI/date in the file name differs from the document")
-F06 = Rule("F06", "file", "DTD, entity declarations or external references present")
-F07 = Rule("F07", "file", "cannot decompress, or over the configured size limit")
-F08 = Rule("F08", "file", "XML Schema error outside every record")
-S01 = Rule("S01", "record", "XML Schema error")
-B01 = Rule("B01", "record", "disposition CD without deflection")
-B02 = Rule("B02", "record", "deflection with a disposition other than CD")
-B03 = Rule("B03", "record", "Deflection/@SubjectId not among the case's subjects")
-B04 = Rule("B04", "record", "duplicate identity within a record or in the file")
-B05 = Rule("B05", "record", "CaseNumber does not start with the file's Unit followed by '-'")
+F01, F02, F03, F04, F05, F06, F07, F08 = (_CATALOGUE[f"F0{i}"] for i in range(1, 9))
+S01 = _CATALOGUE["S01"]
+B01, B02, B03, B04, B05 = (_CATALOGUE[f"B0{i}"] for i in range(1, 6))
 
 RULES = {r.code: r for r in (F01, F02, F03, F04, F05, F06, F07, F08, S01, B01, B02, B03, B04, B05)}
 

@@ -5,32 +5,13 @@ Each rule is one function of the resolved frame (transforms.resolve) returning w
 """
 from __future__ import annotations
 
-import datetime as dt
-from functools import lru_cache
-
 import pandas as pd
 
-from deflect.core.units import UnitPeriod
+from deflect.core.units import UnitReference
 from deflect.core.vocab import UNATTRIBUTED
 from transforms.values import out_dates, out_values
 
 MEG_OR_TF = ("MEG", "TASK_FORCE")
-
-
-class UnitReference:
-    """period_on with a cache: the same (unit, day) pairs recur across thousands of deflections."""
-
-    def __init__(self, periods: list[UnitPeriod]):
-        self._by_unit: dict[str, list[UnitPeriod]] = {}
-        for p in periods:
-            self._by_unit.setdefault(p.unit_code, []).append(p)
-        self.period_on = lru_cache(maxsize=None)(self._period_on)
-
-    def _period_on(self, unit: str, day: dt.date) -> UnitPeriod | None:
-        for p in self._by_unit.get(unit, ()):
-            if p.valid_on(day):
-                return p
-        return None
 
 
 def _days(series: pd.Series) -> list:

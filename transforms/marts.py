@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from deflect.core.dates import quarter_of
-from deflect.core.units import UnitPeriod
+from deflect.core.rules import RULES
+from deflect.core.units import UnitPeriod, UnitReference
 from transforms import attribution, followup, quality
 from transforms.aggregates import deflection_counts, followup_compliance
 from transforms.current import CurrentRows, counted_meg, counted_tracs
@@ -27,26 +28,8 @@ INTERNAL_COLUMNS = ["tracs_record_id", "tracs_seq", "meg_record_id", "meg_subjec
                     "first_due_date", "overdue", "approval_date"]
 FLAG_COLUMNS = ["deflection_id", "code", "source", "file_name", "record_id", "line", "message"]
 
-# the `what` of deflection-rules.md §5; no personal data
-MESSAGES = {
-    "W01": "no approval recorded; counted as UNATTRIBUTED",
-    "W02": "approving unit unknown or not valid on the approval date; counted as UNATTRIBUTED",
-    "W03": "approval date after the referral date",
-    "W04": "referral before the incident occurred (TraCS occurrence date)",
-    "W05": "officer prevention pathway with TraCS charges held in abeyance = Y",
-    "W06": "officer intervention pathway with TraCS charges held in abeyance blank",
-    "W07": "an evaluation dated before the referral (ignored)",
-    "W08": "county outside the approving unit's counties",
-    "W09": "TraCS and MEG name different approving units; counted under the MEG's",
-    "W10": "linked by report number only (person keys differ or are missing)",
-    "W11": "MEG case names a TraCS report with no matching deflection, or with several",
-    "W12": "MEG/TF-originated with no approval recorded; counted under the exporting unit",
-    "W13": "age at referral under 10 or over 100",
-    "W14": "an event date after the export date of the file that delivered the current version",
-    "W15": "follow-up gap over 92 days",
-    "W16": "unsuccessful, not submitted to the prosecutor",
-    "W17": "seized evidence not disposed after a final outcome",
-}
+# the `what` of deflection-rules.md §5 (the one catalogue); no personal data
+MESSAGES = {c: r.message for c, r in RULES.items() if r.level == "deflection"}
 
 
 @dataclass
@@ -60,7 +43,7 @@ class Marts:
 
 
 def evaluate_flags(r: pd.DataFrame, ev: pd.DataFrame, items: pd.DataFrame,
-                   ref: attribution.UnitReference, as_of: dt.date) -> tuple[pd.Series, dict, dict]:
+                   ref: UnitReference, as_of: dt.date) -> tuple[pd.Series, dict, dict]:
     """The counting unit, the follow-up figures and every W-flag (code -> boolean Series)."""
     unit, flags = attribution.attribute(r, ref)
     counted = followup.counted_evaluations(r, ev, as_of)
@@ -169,7 +152,7 @@ def build_marts(current: CurrentRows, units: list[UnitPeriod], as_of: dt.date) -
     meg, evals = counted_meg(current)
     r = resolve(tracs, meg, link(tracs, meg))
     ev = followup.deflection_evaluations(r, evals)
-    unit, flags, follow = evaluate_flags(r, ev, items, attribution.UnitReference(units), as_of)
+    unit, flags, follow = evaluate_flags(r, ev, items, UnitReference(units), as_of)
 
     order = np.argsort(r["deflection_id"].to_numpy(), kind="stable")
     r = r.iloc[order].reset_index(drop=True)

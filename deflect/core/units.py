@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -54,9 +55,20 @@ def unit_codes(periods: list[UnitPeriod]) -> list[str]:
     return sorted({p.unit_code for p in periods})
 
 
-def period_on(periods: list[UnitPeriod], unit_code: str, day: dt.date) -> UnitPeriod | None:
-    """The reference row of `unit_code` valid on `day`, or None (unknown or not valid then)."""
-    for p in periods:
-        if p.unit_code == unit_code and p.valid_on(day):
-            return p
-    return None
+class UnitReference:
+    """The reference, looked up by unit and day. Cached: the same (unit, day) pairs recur across
+    thousands of deflections."""
+
+    def __init__(self, periods: list[UnitPeriod]):
+        self.periods = list(periods)
+        self._by_unit: dict[str, list[UnitPeriod]] = {}
+        for p in self.periods:
+            self._by_unit.setdefault(p.unit_code, []).append(p)
+        self.period_on = lru_cache(maxsize=None)(self._period_on)
+
+    def _period_on(self, unit_code: str, day: dt.date) -> UnitPeriod | None:
+        """The reference row of `unit_code` valid on `day`, or None (unknown or not valid)."""
+        for p in self._by_unit.get(unit_code, ()):
+            if p.valid_on(day):
+                return p
+        return None

@@ -3,13 +3,13 @@ consistency on a generated drop."""
 import datetime as dt
 from collections import Counter, defaultdict
 
-from deflect.core.units import load_units
+from deflect.core.units import UnitReference, load_units
 from generator.model import Item
 from generator.truth import MSide, TSide, deflection_id, link, pct_half_up, row
 
 D = dt.date
 AS_OF = D(2026, 11, 1)
-PERIODS = load_units()
+PERIODS = UnitReference(load_units())
 
 
 def tside(**kw):
