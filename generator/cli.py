@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from pathlib import Path
 
+from deflect.core.dates import cli_date
 from generator.config import PERSON_KEY_ENV, GeneratorConfig
 from generator.generate import GeneratorError, write_drop
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,8 +17,8 @@ def parser() -> argparse.ArgumentParser:
         description="Write synthetic TraCS and MEG/TF export files with a ground-truth manifest. "
                     f"The person-key secret is read from ${PERSON_KEY_ENV}.")
     p.add_argument("--out", required=True, type=Path, help="output directory (new or empty)")
-    p.add_argument("--start", required=True, type=_date, help="first night, YYYY-MM-DD")
-    p.add_argument("--end", required=True, type=_date, help="last night, YYYY-MM-DD")
+    p.add_argument("--start", required=True, type=cli_date, help="first night, YYYY-MM-DD")
+    p.add_argument("--end", required=True, type=cli_date, help="last night, YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--forms-per-day", type=int, default=200,
                    help="TraCS FieldReports first exported per night (default 200)")
@@ -35,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--defect-rate", type=float, default=0.02,
                    help="share of defective files and records (0 = clean; default 0.02)")
     p.add_argument("--gzip-share", type=float, default=0.2, help="share of TraCS files gzipped")
-    p.add_argument("--as-of", type=_date, default=None,
+    p.add_argument("--as-of", type=cli_date, default=None,
                    help="date the follow-up figures are computed for (default: end + 1 day)")
     p.add_argument("--no-pending", action="store_true",
                    help="complete every file (no .part, missing sidecar or marker at the end)")
