@@ -103,3 +103,16 @@ def test_nightly_runs_once_a_night_at_0430_chicago_across_dst(probe, season, utc
     days = [x.date() for x in local]
     assert all((b - a).days == 1 for a, b in itertools.pairwise(days))
     assert [r.hour for r in runs] == utc_hours
+
+
+def test_the_dags_time_zone_is_the_projects():
+    """deflect_common spells the zone out (parsing imports nothing of the project); it must be
+    deflect.core.dates.TIME_ZONE."""
+    import ast
+
+    from deflect.core.dates import TIME_ZONE
+
+    tree = ast.parse((DAGS / "deflect_common.py").read_text(encoding="utf-8"))
+    values = [n.value.value for n in tree.body if isinstance(n, ast.Assign)
+              and any(getattr(t, "id", None) == "CHICAGO" for t in n.targets)]
+    assert values == [TIME_ZONE]
