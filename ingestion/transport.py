@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+import tenacity
 from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
 
 from deflect.core.config import SourceConfig
@@ -123,23 +124,37 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, EOFError, paramiko.SSHException, TransientError))
 
 
-def with_retries(what: str, func, *, retries: int, base_delay: float = 0.5, max_delay: float = 8.0):
-    """Call `func()`; on a transient error retry up to `retries` times with exponential backoff,
-    then raise SourceError naming `what`."""
-    attempt = 0
-    while True:
-        try:
-            return func()
-        except Exception as exc:
-            if not _is_transient(exc):
-                raise
-            if attempt >= retries:
-                raise SourceError(f"{what}: failed after {attempt + 1} attempts: "
-                                  f"{type(exc).__name__}: {exc}") from exc
-            delay = min(max_delay, base_delay * 2**attempt)
-            log.warning("%s: %s (%s); retrying in %.1f s", what, type(exc).__name__, exc, delay)
-            time.sleep(delay)
-            attempt += 1
+# Waits between attempts: 0.5 s, 1 s, 2 s, 4 s, then 8 s each.
+RETRY_FIRST_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+
+
+def _retry_policy(what: str, source: SourceConfig) -> tenacity.Retrying:
+    """Retry a transient failure up to `source.retries` times with exponential backoff, then
+    raise SourceError naming `what`; any other error goes through at once."""
+    where = f"{source.host}:{source.port}"
+
+    def log_retry(state: tenacity.RetryCallState) -> None:
+        # host and port, never the URL: it may carry a password
+        exc = state.outcome.exception()
+        log.warning("%s: %s (%s); retry %d of %d against %s in %.1f s", what,
+                    type(exc).__name__, exc, state.attempt_number, source.retries, where,
+                    state.next_action.sleep)
+
+    def give_up(state: tenacity.RetryCallState):
+        exc = state.outcome.exception()
+        raise SourceError(f"{what}: failed after {state.attempt_number} attempts: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(_is_transient),
+        stop=tenacity.stop_after_attempt(source.retries + 1),
+        wait=tenacity.wait_exponential(multiplier=RETRY_FIRST_DELAY, max=RETRY_MAX_DELAY),
+        before_sleep=log_retry,
+        retry_error_callback=give_up,
+        # looked up at each wait, so that tests which patch time.sleep do not wait
+        sleep=lambda seconds: time.sleep(seconds),
+    )
 
 
 class LocalDrop:
@@ -207,8 +222,7 @@ class SftpDrop:
 
     def connect(self) -> None:
         s = self.source
-        with_retries(f"source {s.name}: connect to {s.host}:{s.port}", self._connect_once,
-                     retries=s.retries)
+        _retry_policy(f"source {s.name}: connect to {s.host}:{s.port}", s)(self._connect_once)
 
     def _connect_once(self) -> None:
         s = self.source
@@ -261,8 +275,7 @@ class SftpDrop:
                 if _is_transient(exc):
                     self.close()  # reconnect on the next attempt
                 raise
-        return with_retries(f"source {self.source.name}: {what}", attempt,
-                            retries=self.source.retries)
+        return _retry_policy(f"source {self.source.name}: {what}", self.source)(attempt)
 
     def _remote(self, name: str) -> str:
         if "/" in name or "\x00" in name or name in (".", ".."):
@@ -322,14 +335,42 @@ CHANNEL_WINDOW = 2 * FETCH_WINDOW
 CHANNEL_MAX_PACKET = 256 * 1024
 
 
+# -- paramiko private API ---------------------------------------------------------------------
+# Every use this module makes of paramiko's private API, both for the large reads below: an
+# underscore method, and a class attribute whose effect on reads paramiko does not document.
+# tests/ingestion/test_paramiko_private_api.py fails when a paramiko release changes either.
+
+def _sftp_extended_request(sftp: paramiko.SFTPClient, name: str) -> paramiko.Message | None:
+    """Send the SFTP extended request `name` without arguments; return the server's
+    SSH_FXP_EXTENDED_REPLY message, or None for any other answer.
+
+    paramiko offers no public way to send an extended request, so this goes through
+    `SFTPClient._request(type, *args)`, the call every SFTPClient method makes. Like them it
+    raises OSError or EOFError on an error status and SSHException when the connection drops.
+    Checked against paramiko 5.1.0 (the locked version); unchanged in the 2.12 to 4.0 sources."""
+    kind, msg = sftp._request(CMD_EXTENDED, name)
+    return msg if kind == CMD_EXTENDED_REPLY else None
+
+
+def _set_read_request_size(fh: paramiko.SFTPFile, size: int) -> None:
+    """Make read(), readv() and prefetch on this open file ask for up to `size` bytes a request.
+
+    paramiko splits reads by `SFTPFile.MAX_REQUEST_SIZE`, an undocumented class attribute
+    (32 KB) with no public setter. Set on this file only, never on the class, which every other
+    SFTP user in the process shares.
+    Checked against paramiko 5.1.0 (the locked version); unchanged in the 2.12 to 4.0 sources."""
+    fh.MAX_REQUEST_SIZE = size
+
+
+# -- reads --------------------------------------------------------------------------------------
 def read_request_size(sftp) -> int:
     """The read size to ask this server for: its limits@openssh.com max-read-length (0 means no
     limit), capped at MAX_READ_REQUEST, or 32 KB from a server without the extension."""
     try:
-        kind, msg = sftp._request(CMD_EXTENDED, "limits@openssh.com")
+        msg = _sftp_extended_request(sftp, "limits@openssh.com")
     except (OSError, EOFError, paramiko.SFTPError):
         return _REQUEST  # unsupported: the server said so; nothing else is wrong
-    if kind != CMD_EXTENDED_REPLY:
+    if msg is None:
         return _REQUEST
     msg.get_int64()  # max-packet-length
     max_read = msg.get_int64()
@@ -339,8 +380,7 @@ def read_request_size(sftp) -> int:
 def _windowed_copy(sftp, remote: str, writer, request: int = _REQUEST) -> int:
     """Copy a remote file to `writer` with paramiko's pipelined reads, one window at a time."""
     with sftp.open(remote, "rb") as fr:
-        # paramiko splits reads by this attribute; set on this file only, never on the class
-        fr.MAX_REQUEST_SIZE = request
+        _set_read_request_size(fr, request)
         size = fr.stat().st_size
         offset = 0
         while offset < size:
