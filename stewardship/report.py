@@ -9,6 +9,9 @@ What a steward needs after a night's run: per source what happened to files and 
 findings by rule, every quarantined file or record with its findings and a masked excerpt of the
 XML, the W-flags per approving unit, the Great Expectations results, and trends over the last runs.
 Nothing personal is shown: excerpts and messages go through `stewardship.masking`.
+
+The functions here gather the figures; the markup is in the Jinja templates of
+stewardship/templates/, whose stylesheet (report.css) is inlined into every page.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from html import escape
 from pathlib import Path
 
 import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from deflect.core import rules as rules_catalog
 from stewardship import charts, data
@@ -45,41 +50,47 @@ SECTIONS = (
     ("trends", "Trends"),
 )
 
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;
-color:#1d2733;background:#f6f7f9;font-size:14px;line-height:1.4}
-header{background:#1f3a5f;color:#fff;padding:16px 24px}
-header h1{margin:0 0 4px;font-size:22px} header .meta{opacity:.9} header .bad{color:#ffb4ab}
-nav{background:#fff;border-bottom:1px solid #d8dde3;padding:8px 24px;position:sticky;top:0}
-nav a{margin-right:16px;color:#1f3a5f;text-decoration:none;font-weight:600}
-main{padding:8px 24px 40px;max-width:1280px}
-section{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:12px 16px;margin:16px 0}
-h2{font-size:18px;margin:4px 0 10px;color:#1f3a5f} h3{font-size:15px;margin:14px 0 6px}
-table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}
-th,td{border:1px solid #d8dde3;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#eef1f5} td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.failed td{background:#fdecea} .ok{color:#1b7f3b;font-weight:600}
-.bad{color:#b3261e;font-weight:600} .muted{color:#66717d}
-.code{font-family:ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-weight:600}
-.lvl-file{color:#b3261e} .lvl-record{color:#b35c00} .lvl-deflection{color:#1f5fa8}
-pre.xml{background:#f3f4f6;border:1px solid #d8dde3;padding:6px 8px;overflow-x:auto;
-font-size:12px;margin:4px 0 10px}
-pre.xml .ln{color:#8a94a0;display:inline-block;width:5.5em;user-select:none}
-pre.xml .hit{background:#ffe08a;display:inline-block;min-width:100%}
-.entry{border-top:1px solid #e4e7eb;padding:8px 0}
-.entry h3{margin:0 0 4px}
-.chart{background:#fff;margin:6px 12px 6px 0}
-.chart-title{font-weight:600;font-size:13px;fill:#1d2733} .tick{font-size:11px;fill:#4a5561}
-.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;background:#eef1f5}
-.badge.open{background:#fdecea} .badge.reviewed{background:#fff4d6}
-.badge.resolved{background:#e3f4e8}
-summary{cursor:pointer;color:#1f3a5f;font-weight:600;margin:8px 0}
-"""
-
 
 def e(value) -> str:
     """Escape a value for HTML; None and NaN show as an empty cell."""
     return "" if data.missing(value) else escape(str(value))
+
+
+def _finalize(value):
+    """How the templates print a value: escaped by `e`, so that a missing value is an empty cell
+    and quotes come out as html.escape writes them (`&quot;`, `&#x27;`), like the charts' SVG,
+    rather than markupsafe's `&#34;`, `&#39;`. Markup (macro output, charts) is kept as it is."""
+    return value if hasattr(value, "__html__") else Markup(e(value))
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("stewardship", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,  # a page file ends with a newline
+        finalize=_finalize,
+    )
+
+
+@lru_cache(maxsize=1)
+def _css() -> Markup:
+    source, _, _ = _environment().loader.get_source(_environment(), "report.css")
+    # Our own stylesheet, not data; escaping it would break its quoted font names.
+    return Markup(source)
+
+
+def _render(name: str, **context) -> Markup:
+    # The output of an autoescaped template: every value in it was escaped on the way in.
+    return Markup(_environment().get_template(name).render(**context))
+
+
+def _page(name: str, **context) -> str:
+    """A whole page, its stylesheet inline so that it is one file that opens offline."""
+    return _environment().get_template(name).render(css=_css(), **context)
 
 
 def _int(value) -> int:
@@ -89,37 +100,17 @@ def _int(value) -> int:
         return 0
 
 
-def _table(
-    headers: list[str],
-    rows: list[list[str]],
-    numeric: set[int] = frozenset(),
-    row_classes: list[str] | None = None,
-    table_id: str | None = None,
-) -> str:
-    """An HTML table from already-escaped cell strings."""
-    out = [f"<table{f' id={chr(34)}{table_id}{chr(34)}' if table_id else ''}><thead><tr>"]
-    out += [
-        f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>"
-        for i, h in enumerate(headers)
-    ]
-    out.append("</tr></thead><tbody>")
-    for r, row in enumerate(rows):
-        cls = f' class="{row_classes[r]}"' if row_classes and row_classes[r] else ""
-        out.append(
-            f"<tr{cls}>"
-            + "".join(
-                f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                for i, c in enumerate(row)
-            )
-            + "</tr>"
-        )
-    out.append("</tbody></table>")
-    return "".join(out)
+@dataclass(frozen=True)
+class Code:
+    """A rule code as the report shows it: coloured by its level."""
+
+    code: str
+    level: str
+    message: str
 
 
-def _code(code: str) -> str:
-    lvl = rules_catalog.level(code) or "unknown"
-    return f'<span class="code lvl-{e(lvl)}">{e(code)}</span>'
+def _code(code: str) -> Code:
+    return Code(code, rules_catalog.level(code) or "unknown", rules_catalog.message(code))
 
 
 # --- raw XML excerpts -------------------------------------------------------------------------
@@ -182,17 +173,25 @@ def _line_in_raw(entry: dict, file_line) -> int | None:
     return file_line
 
 
+def _excerpt(lines: tuple[str, ...], line: int | None, context: int = EXCERPT_CONTEXT) -> dict:
+    beyond = bool(line and line > len(lines))
+    return {
+        "beyond": beyond,
+        "line": line,
+        "limit_mb": RAW_READ_LIMIT // 2**20,
+        "rows": []
+        if beyond
+        else [
+            {"n": n, "text": content, "hit": n == line}
+            for n, content in excerpt_lines(list(lines), line, context=context)
+        ],
+    }
+
+
 def excerpt_html(lines: tuple[str, ...], line: int | None, context: int = EXCERPT_CONTEXT) -> str:
-    if line and line > len(lines):
-        return (
-            f'<p class="muted">line {line} is beyond the first {RAW_READ_LIMIT // 2**20} MB '
-            f"of the file: no excerpt.</p>"
-        )
-    rows = []
-    for n, content in excerpt_lines(list(lines), line, context=context):
-        body = f'<span class="ln">{n}</span>{e(content)}'
-        rows.append(f'<span class="hit">{body}</span>' if n == line else body)
-    return '<pre class="xml">' + "\n".join(rows) + "</pre>"
+    """The masked lines around `line` as a <pre> block, or a note when the line was not read."""
+    macros = _environment().get_template("_macros.html").module
+    return macros.excerpt(_excerpt(lines, line, context))
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -248,72 +247,41 @@ def _latest_status(reviews: pd.DataFrame) -> dict[str, str]:
 
 
 def section_sources(d: RunData) -> str:
-    headers = [
-        "source",
-        "status",
-        "files seen",
-        "loaded",
-        "pending",
-        "quarantined",
-        "duplicate",
-        "records loaded",
-        "records quarantined",
-        "started",
-        "finished",
-    ]
     keys = list(data.LOAD_RUN_COUNTS)
-    rows, classes = [], []
-    for r in d.load_runs.to_dict(orient="records"):
-        ok = r["status"] == "ok"
-        rows.append(
-            [e(r["source"]), f'<span class="{"ok" if ok else "bad"}">{e(r["status"])}</span>']
-            + [str(_int(r[k])) for k in keys]
-            + [e(r["started_at"]), e(r["finished_at"])]
-        )
-        classes.append("" if ok else "failed")
-    if not rows:
-        return "<p>No source was recorded for this run.</p>"
-    totals = (
-        ["<b>all sources</b>", ""]
-        + [f"<b>{sum(_int(v) for v in d.load_runs[k])}</b>" for k in keys]
-        + ["", ""]
-    )
-    return _table(
-        headers,
-        rows + [totals],
-        numeric=set(range(2, 9)),
-        row_classes=classes + [""],
-        table_id="sources-table",
-    )
+    rows = [
+        {
+            "source": r["source"],
+            "status": r["status"],
+            "ok": r["status"] == "ok",
+            "counts": [_int(r[k]) for k in keys],
+            "started_at": r["started_at"],
+            "finished_at": r["finished_at"],
+        }
+        for r in d.load_runs.to_dict(orient="records")
+    ]
+    totals = [sum(_int(v) for v in d.load_runs[k]) for k in keys] if rows else []
+    return _render("sections/sources.html", rows=rows, totals=totals)
 
 
 def section_findings(d: RunData) -> str:
     f = d.findings
     if f.empty:
-        return "<p>No findings in this run.</p>"
+        return _render("sections/findings.html", rows=[], sources=[])
     sources = sorted(f["source"].dropna().unique().tolist())
     counts = f.groupby(["code", "source"]).size()
     rows = []
     for code in sorted(f["code"].unique(), key=_code_order):
         rule = rules_catalog.rule(code)
-        per_source = [str(int(counts.get((code, s), 0))) for s in sources]
         rows.append(
-            [
-                _code(code),
-                e(rule.level if rule else ""),
-                e(rules_catalog.message(code)),
-                e(rule.effect if rule else ""),
-            ]
-            + per_source
-            + [f"<b>{int((f['code'] == code).sum())}</b>"]
+            {
+                "code": _code(code),
+                "level": rule.level if rule else "",
+                "effect": rule.effect if rule else "",
+                "per_source": [int(counts.get((code, s), 0)) for s in sources],
+                "total": int((f["code"] == code).sum()),
+            }
         )
-    n = len(sources)
-    return _table(
-        ["code", "level", "rule", "effect"] + [e(s) for s in sources] + ["total"],
-        rows,
-        numeric=set(range(4, 5 + n)),
-        table_id="findings-table",
-    )
+    return _render("sections/findings.html", rows=rows, sources=sources)
 
 
 def _code_order(code: str) -> tuple[int, str]:
@@ -322,33 +290,29 @@ def _code_order(code: str) -> tuple[int, str]:
 
 def section_quarantine(d: RunData, landing_dir: Path) -> str:
     q = d.quarantine
-    parts = []
-    if d.open_earlier:
-        parts.append(
-            f"<p>{d.open_earlier} quarantine entr{'y' if d.open_earlier == 1 else 'ies'} "
-            f'from earlier runs not yet resolved (<span class="code">deflect quarantine '
-            f"list --status open</span>).</p>"
+    context = {
+        "open_earlier": d.open_earlier,
+        "run_id": d.run_id,
+        "total": len(q),
+        "files": 0,
+        "records": 0,
+        "entries": [],
+        "hidden": 0,
+    }
+    if not q.empty:
+        latest = _latest_status(d.reviews)
+        context.update(
+            files=int((q["level"] == "file").sum()),
+            records=int((q["level"] == "record").sum()),
+            entries=[
+                _quarantine_entry(
+                    entry, d.findings, landing_dir, latest.get(str(entry["quarantine_id"]))
+                )
+                for entry in q.head(MAX_QUARANTINE_ENTRIES).to_dict(orient="records")
+            ],
+            hidden=max(len(q) - MAX_QUARANTINE_ENTRIES, 0),
         )
-    if q.empty:
-        parts.append("<p>Nothing was quarantined in this run.</p>")
-        return "".join(parts)
-    latest = _latest_status(d.reviews)
-    parts.append(
-        f"<p>{len(q)} quarantined in this run: "
-        f"{int((q['level'] == 'file').sum())} file(s), "
-        f"{int((q['level'] == 'record').sum())} record(s).</p>"
-    )
-    f = d.findings
-    for entry in q.head(MAX_QUARANTINE_ENTRIES).to_dict(orient="records"):
-        parts.append(
-            _quarantine_entry(entry, f, landing_dir, latest.get(str(entry["quarantine_id"])))
-        )
-    if len(q) > MAX_QUARANTINE_ENTRIES:
-        parts.append(
-            f"<p>{len(q) - MAX_QUARANTINE_ENTRIES} more entries are not shown here: "
-            f"<span class='code'>deflect quarantine list --run-id {e(d.run_id)}</span>.</p>"
-        )
-    return "".join(parts)
+    return _render("sections/quarantine.html", **context)
 
 
 def _entry_findings(entry: dict, f: pd.DataFrame) -> pd.DataFrame:
@@ -360,51 +324,16 @@ def _entry_findings(entry: dict, f: pd.DataFrame) -> pd.DataFrame:
     return f[sel]
 
 
-def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path, status: str | None) -> str:
+def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path, status: str | None) -> dict:
     found = _entry_findings(entry, f)
     codes = sorted(
         set(found["code"]) | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
         key=_code_order,
     )
-    status = status or "open"
-    what = (
-        f'record <span class="code">{e(entry["record_id"])}</span> in '
-        if entry.get("level") == "record"
-        else "file "
-    )
-    out = [
-        f'<div class="entry" id="q-{e(entry["quarantine_id"])}">',
-        (
-            f'<h3>{" ".join(_code(c) for c in codes)} — {what}<span class="code">'
-            f'{e(entry["file_name"])}</span> <span class="muted">({e(entry["source"])})</span> '
-            f'<span class="badge {e(status)}">{e(status)}</span></h3>'
-        ),
-        f'<div class="muted">quarantine id {e(entry["quarantine_id"])}'
-        + (f", record version {e(entry['record_version'])}" if entry.get("record_version") else "")
-        + "</div>",
-    ]
-    rows = [
-        [
-            _code(r["code"]),
-            e(_int(r["line"]) or ""),
-            e(_int(r["column"]) or ""),
-            e(r["path"]),
-            e(mask_message(r["message"], r["path"])),
-        ]
-        for r in found.to_dict(orient="records")
-    ]
-    if rows:
-        out.append(_table(["code", "line", "column", "XML path", "message"], rows, numeric={1, 2}))
     raw = raw_file_for(landing_dir, entry)
     text = masked_raw_lines(str(raw)) if raw else None
-    if raw is None:
-        out.append('<p class="muted">The raw XML is not in the landing area: no excerpt.</p>')
-    elif text is None:
-        out.append(
-            '<p class="muted">The raw file is not readable text (binary or compressed '
-            "beyond repair): no excerpt.</p>"
-        )
-    else:
+    excerpts = []
+    if text is not None:
         lines = sorted(
             {ln for ln in (_line_in_raw(entry, v) for v in found["line"]) if ln and ln > 0}
         )
@@ -417,15 +346,35 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path, status: s
             shown.append(ln)
             if len(shown) > MAX_EXCERPTS_PER_ENTRY:
                 break
-            out.append(excerpt_html(text, ln))
-    out.append("</div>")
-    return "".join(out)
+            excerpts.append(_excerpt(text, ln))
+    return {
+        "quarantine_id": entry["quarantine_id"],
+        "codes": [_code(c) for c in codes],
+        "is_record": entry.get("level") == "record",
+        "record_id": entry.get("record_id"),
+        "record_version": entry.get("record_version"),
+        "file_name": entry["file_name"],
+        "source": entry["source"],
+        "status": status or "open",
+        "findings": [
+            {
+                "code": _code(r["code"]),
+                "line": _int(r["line"]) or "",
+                "column": _int(r["column"]) or "",
+                "path": r["path"],
+                "message": mask_message(r["message"], r["path"]),
+            }
+            for r in found.to_dict(orient="records")
+        ],
+        "raw": "missing" if raw is None else "binary" if text is None else "text",
+        "excerpts": excerpts,
+    }
 
 
 def section_flags(d: RunData) -> str:
     fl = d.flags
     if fl.empty:
-        return "<p>No counted deflection carries a W-flag.</p>"
+        return _render("sections/flags.html", empty=True, codes=[], rows=[])
     pairs = [
         (u, code)
         for u, flags in zip(fl["approving_unit_code"], fl["flags"])
@@ -436,128 +385,75 @@ def section_flags(d: RunData) -> str:
     table = frame.groupby(["unit", "code"]).size().unstack(fill_value=0)
     codes = sorted(table.columns, key=_code_order)
     rows = [
-        [e(unit)]
-        + [
-            str(int(table.loc[unit, c])) if table.loc[unit, c] else '<span class="muted">0</span>'
-            for c in codes
-        ]
-        + [f"<b>{int(table.loc[unit].sum())}</b>"]
+        {
+            "unit": unit,
+            "counts": [int(table.loc[unit, c]) for c in codes],
+            "total": int(table.loc[unit].sum()),
+        }
         for unit in sorted(table.index)
     ]
-    legend = "".join(f"<li>{_code(c)} {e(rules_catalog.message(c))}</li>" for c in codes)
-    return (
-        "<p>Deflections currently counted, by approving unit, with each flag that applies "
-        "now (a deflection may carry several).</p>"
-        + _table(
-            ["unit"] + [_code(c) for c in codes] + ["total"],
-            rows,
-            numeric=set(range(1, len(codes) + 2)),
-            table_id="flags-table",
-        )
-        + f"<ul>{legend}</ul>"
-    )
+    return _render("sections/flags.html", empty=False, codes=[_code(c) for c in codes], rows=rows)
 
 
 def section_expectations(d: RunData, report_dir: Path) -> str:
     gx = d.expectations
     if gx is None:
-        return "<p>The expectation suites were not run for this run.</p>"
-    docs = gx.get("data_docs_index")
-    parts = []
-    ok = gx.get("success")
-    parts.append(
-        f'<p>Checkpoint <span class="code">{e(gx.get("checkpoint"))}</span>: '
-        f'<span class="{"ok" if ok else "bad"}">{"all expectations met" if ok else "some expectations failed"}</span>'
-        f" ({e(gx.get('evaluated'))} evaluated, {e(gx.get('failed'))} failed)."
-    )
-    if docs:
-        rel = os.path.relpath(Path(report_dir) / docs, Path(report_dir) / d.run_id)
-        parts.append(
-            f' <a href="{e(Path(rel).as_posix())}" id="data-docs-link">Open the Data Docs</a>'
-        )
-    parts.append("</p>")
-    suite_rows, suite_classes = [], []
+        return _render("sections/expectations.html", ran=False)
+
+    def href(target: str | None) -> str | None:
+        # relative to the run's page, so that report_dir can be moved or copied whole
+        if not target:
+            return None
+        rel = os.path.relpath(Path(report_dir) / target, Path(report_dir) / d.run_id)
+        return Path(rel).as_posix()
+
+    suites, failures, expectations = [], [], []
     for s in gx.get("suites", []):
-        failed = sum(1 for x in s.get("expectations", []) if not x["success"])
-        page = s.get("data_docs_page")
-        name = e(s["suite"])
-        if page:
-            href = Path(os.path.relpath(Path(report_dir) / page, Path(report_dir) / d.run_id))
-            name = f'<a href="{e(href.as_posix())}">{name}</a>'
-        suite_rows.append(
-            [
-                name,
-                str(_int(s.get("rows"))),
-                str(len(s.get("expectations", []))),
-                str(failed),
-                '<span class="ok">met</span>'
-                if s["success"]
-                else '<span class="bad">failed</span>',
-            ]
+        checks = s.get("expectations", [])
+        suites.append(
+            {
+                "name": s["suite"],
+                "href": href(s.get("data_docs_page")),
+                "rows": _int(s.get("rows")),
+                "expectations": len(checks),
+                "failed": sum(1 for x in checks if not x["success"]),
+                "success": s["success"],
+            }
         )
-        suite_classes.append("" if s["success"] else "failed")
-    parts.append(
-        _table(
-            ["suite", "rows", "expectations", "failed", "result"],
-            suite_rows,
-            numeric={1, 2, 3},
-            row_classes=suite_classes,
-            table_id="suites-table",
-        )
-    )
-    for s in gx.get("suites", []):
-        for x in s.get("expectations", []):
+        for x in checks:
+            check = {
+                "suite": s["suite"],
+                "expectation": x["expectation"],
+                "columns": ", ".join(x.get("columns") or []),
+                "success": x["success"],
+                "unexpected": _int(x.get("unexpected_count")),
+                "elements": _int(x.get("element_count")),
+            }
+            expectations.append(check)
             if x["success"]:
                 continue
-            parts.append(
-                f'<h3 class="failed-expectation">{e(s["suite"])}: {e(x["expectation"])} '
-                f"({e(', '.join(x.get('columns') or []))}) — "
-                f"{_int(x.get('unexpected_count'))} of {_int(x.get('element_count'))} rows</h3>"
+            unexpected_rows = x.get("unexpected_rows") or []
+            row_columns = list(unexpected_rows[0].keys()) if unexpected_rows else []
+            failures.append(
+                check
+                | {
+                    "error": x.get("error"),
+                    "row_columns": row_columns,
+                    "rows": [[r.get(c) for c in row_columns] for r in unexpected_rows],
+                }
             )
-            if x.get("error"):
-                parts.append(f'<p class="bad">could not be evaluated: {e(x["error"])}</p>')
-            if not x.get("unexpected_rows"):
-                continue
-            cols = list(x["unexpected_rows"][0].keys())
-            parts.append(
-                _table(
-                    [e(c) for c in cols],
-                    [[e(r.get(c)) for c in cols] for r in x["unexpected_rows"]],
-                )
-            )
-            if _int(x.get("unexpected_count")) > len(x["unexpected_rows"]):
-                parts.append(
-                    f'<p class="muted">first {len(x["unexpected_rows"])} of '
-                    f"{_int(x.get('unexpected_count'))} shown</p>"
-                )
-    rows, classes = [], []
-    for s in gx.get("suites", []):
-        for x in s.get("expectations", []):
-            rows.append(
-                [
-                    e(s["suite"]),
-                    e(x["expectation"]),
-                    e(", ".join(x.get("columns") or [])),
-                    '<span class="ok">met</span>'
-                    if x["success"]
-                    else '<span class="bad">failed</span>',
-                    str(_int(x.get("unexpected_count"))),
-                    str(_int(x.get("element_count"))),
-                ]
-            )
-            classes.append("" if x["success"] else "failed")
-    parts.append(
-        "<details><summary>Every expectation</summary>"
-        + _table(
-            ["suite", "expectation", "column(s)", "result", "unexpected", "rows"],
-            rows,
-            numeric={4, 5},
-            row_classes=classes,
-            table_id="expectations-table",
-        )
-        + "</details>"
+    return _render(
+        "sections/expectations.html",
+        ran=True,
+        checkpoint=gx.get("checkpoint"),
+        success=gx.get("success"),
+        evaluated=gx.get("evaluated"),
+        failed=gx.get("failed"),
+        docs_href=href(gx.get("data_docs_index")),
+        suites=suites,
+        failures=failures,
+        expectations=expectations,
     )
-    return "".join(parts)
 
 
 def _run_label(run_id: str) -> str:
@@ -585,7 +481,8 @@ def section_trends(d: RunData) -> str:
     for r in tf.to_dict(orient="records"):
         key = r["code"] if r["code"] in series else "other"
         series[key][index[r["run_id"]]] += _int(r["findings"])
-    chart1 = charts.stacked_bars(labels, series, "Findings by rule code, last runs")
+    # charts.stacked_bars writes its SVG itself and escapes every label, name and title in it.
+    chart1 = Markup(charts.stacked_bars(labels, series, "Findings by rule code, last runs"))
     tl = d.trend_loads
     sources = sorted(tl["source"].unique().tolist()) if not tl.empty else []
     loaded = {f"{s} loaded": [0.0] * len(labels) for s in sources}
@@ -593,9 +490,9 @@ def section_trends(d: RunData) -> str:
     for r in tl.to_dict(orient="records"):
         loaded[f"{r['source']} loaded"][index[r["run_id"]]] += _int(r["records_loaded"])
         quar[f"{r['source']} quarantined"][index[r["run_id"]]] += _int(r["records_quarantined"])
-    chart2 = charts.stacked_bars(labels, loaded, "Records loaded by source, last runs")
-    chart3 = charts.stacked_bars(labels, quar, "Records quarantined by source, last runs")
-    return f'<div id="trend-charts">{chart1}{chart2}{chart3}</div>'
+    chart2 = Markup(charts.stacked_bars(labels, loaded, "Records loaded by source, last runs"))
+    chart3 = Markup(charts.stacked_bars(labels, quar, "Records quarantined by source, last runs"))
+    return _render("sections/trends.html", charts=[chart1, chart2, chart3])
 
 
 # --- page -------------------------------------------------------------------------------------
@@ -606,6 +503,7 @@ def render_run_page(d: RunData, landing_dir: Path, report_dir: Path, generated_a
         if not d.load_runs.empty
         else []
     )
+    # Each body is the output of an autoescaped section template.
     bodies = {
         "sources": section_sources(d),
         "findings": section_findings(d),
@@ -614,24 +512,14 @@ def render_run_page(d: RunData, landing_dir: Path, report_dir: Path, generated_a
         "expectations": section_expectations(d, report_dir),
         "trends": section_trends(d),
     }
-    nav = "".join(f'<a href="#{sid}">{e(title)}</a>' for sid, title in SECTIONS)
-    sections = "".join(
-        f'<section id="{sid}"><h2>{e(title)}</h2>{bodies[sid]}</section>' for sid, title in SECTIONS
-    )
-    status = (
-        f'<span class="bad">failed sources: {e(", ".join(failed))}</span>'
-        if failed
-        else "all sources processed"
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Validation report — run {e(d.run_id)}</title>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<style>{CSS}</style></head><body>"
-        f'<header><h1>Validation report</h1><div class="meta">run <span class="code">'
-        f"{e(d.run_id)}</span> · as of {e(as_of)} · {status} · generated {e(generated_at)} · "
-        f'<a href="../index.html" style="color:#fff">all runs</a></div></header>'
-        f"<nav>{nav}</nav><main>{sections}</main></body></html>\n"
+    return _page(
+        "run.html",
+        run_id=d.run_id,
+        as_of=as_of,
+        failed_sources=failed,
+        generated_at=generated_at,
+        sections=SECTIONS,
+        bodies=bodies,
     )
 
 
@@ -673,51 +561,22 @@ def write_index(report_dir: Path) -> Path:
         except (OSError, ValueError):
             continue
     runs.sort(key=lambda r: r["run_id"], reverse=True)
-    rows, classes = [], []
-    for r in runs:
-        gx = r.get("expectations_success")
-        rows.append(
-            [
-                f'<a href="{e(r["run_id"])}/index.html">{e(r["run_id"])}</a>',
-                e(r.get("as_of")),
-                str(r.get("sources", 0)),
-                f'<span class="bad">{e(", ".join(r["failed_sources"]))}</span>'
-                if r.get("failed_sources")
-                else '<span class="ok">none</span>',
-                str(r.get("files_quarantined", 0)),
-                str(r.get("records_loaded", 0)),
-                str(r.get("records_quarantined", 0)),
-                str(r.get("findings", 0)),
-                ""
-                if gx is None
-                else ('<span class="ok">met</span>' if gx else '<span class="bad">failed</span>'),
-            ]
-        )
-        classes.append("failed" if r.get("failed_sources") else "")
-    table = _table(
-        [
-            "run",
-            "as of",
-            "sources",
-            "failed sources",
-            "files quarantined",
-            "records loaded",
-            "records quarantined",
-            "findings",
-            "expectations",
+    page = _page(
+        "index.html",
+        runs=[
+            {
+                "run_id": r["run_id"],
+                "as_of": r.get("as_of"),
+                "sources": r.get("sources", 0),
+                "failed_sources": r.get("failed_sources") or [],
+                "files_quarantined": r.get("files_quarantined", 0),
+                "records_loaded": r.get("records_loaded", 0),
+                "records_quarantined": r.get("records_quarantined", 0),
+                "findings": r.get("findings", 0),
+                "expectations_success": r.get("expectations_success"),
+            }
+            for r in runs
         ],
-        rows,
-        numeric={2, 4, 5, 6, 7},
-        row_classes=classes,
-        table_id="runs-table",
-    )
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Validation reports</title><style>{CSS}</style></head><body>"
-        '<header><h1>Validation reports</h1><div class="meta">one report per pipeline run'
-        '</div></header><main><section id="runs"><h2>Runs</h2>'
-        + (table if rows else "<p>No reports yet.</p>")
-        + "</section></main></body></html>\n"
     )
     path = report_dir / "index.html"
     _write_atomic(path, page)
