@@ -411,6 +411,11 @@ class InBackground:
         self.process.join()
         return self.process.exitcode
 
+    @property
+    def status(self) -> int | None:
+        """The process's exit code once it has ended (0: its results are in `out`)."""
+        return self.process.exitcode
+
     def entries(self) -> list[dict] | None:
         """Wait for the process; its summary entries, or None when it did not succeed."""
         from great_expectations.data_context.types.resource_identifiers import (
