@@ -50,3 +50,8 @@ def pathway_codes() -> dict[str, dict[str, str]]:
 def staging_columns() -> dict[str, tuple[str, ...]]:
     """Staging table name -> its canonical columns, every kind."""
     return table_columns(staging_tables())
+
+
+def schemas_by_namespace() -> dict:
+    """namespace -> the `SchemaSet` of the kind whose documents use it."""
+    return {a.namespace: a.schemas for a in ADAPTERS.values()}

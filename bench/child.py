@@ -101,8 +101,10 @@ def stage_floor(spec: dict) -> dict:
     """lxml parse plus XML Schema validation of every file, nothing else."""
     from lxml import etree
 
+    from adapters.registry import schemas_by_namespace
     from schemas import registry
 
+    by_namespace = schemas_by_namespace()
     parser = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True,
                              load_dtd=False)
     stats: Counter = Counter()
@@ -117,12 +119,12 @@ def stage_floor(spec: dict) -> dict:
             stats["not_well_formed"] += 1
             continue
         root = doc.getroot()
-        namespace = etree.QName(root).namespace or ""
-        try:
-            entry = registry.get_schema(namespace, root.get(registry.version_attribute(namespace)))
-        except registry.UnsupportedVersion:
+        schemas = by_namespace.get(etree.QName(root).namespace or "")
+        version = root.get(schemas.version_attribute) if schemas else None
+        if schemas is None or version not in schemas.versions:
             stats["no_schema"] += 1
             continue
+        entry = registry.get_schema(schemas, version)
         try:
             if entry.xsd.validate(doc):
                 stats["valid"] += 1
@@ -152,8 +154,9 @@ def stage_naive(spec: dict) -> dict:
     import xmlschema
     from lxml import etree
 
-    from schemas import registry
+    from adapters.registry import schemas_by_namespace
 
+    by_namespace = schemas_by_namespace()
     schemas: dict[tuple[str, str], object] = {}
     frames: dict[str, list] = defaultdict(list)
     stats: Counter = Counter()
@@ -165,10 +168,11 @@ def stage_naive(spec: dict) -> dict:
             with _open(path) as fh:
                 _, root = next(etree.iterparse(fh, events=("start",)))
             namespace = etree.QName(root).namespace
-            version = root.get(registry.version_attribute(namespace))
+            interface = by_namespace[namespace]
+            version = root.get(interface.version_attribute)
             key = (namespace, version)
             if key not in schemas:
-                schemas[key] = xmlschema.XMLSchema10(str(registry.get_schema(*key).path))
+                schemas[key] = xmlschema.XMLSchema10(str(interface.path(version)))
             with _open(path) as fh:
                 errors = sum(1 for _ in schemas[key].iter_errors(fh))
         except Exception:  # noqa: BLE001 - a naive loop skips what it cannot read
