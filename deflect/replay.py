@@ -52,6 +52,8 @@ def replay_config_data(config: Config, staged: dict[str, str | Path]) -> dict:
         "person_key_secret_env": config.person_key_secret_env,
         "max_file_bytes": config.max_file_bytes,
         "file_shards": config.file_shards,
+        "file_timeout_s": config.file_timeout_s,
+        "file_memory_mb": config.file_memory_mb,
         "sources": sources,
     }
     if config.reference_units:

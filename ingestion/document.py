@@ -18,6 +18,7 @@ to a `sink` that keeps them per file: a file-level finding discards what the fil
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -33,6 +34,13 @@ from ingestion.findings import F02, F03, F08, S01, Finding, check_duplicate_in_f
 from ingestion.xmlsafe import FileRejected
 
 log = logging.getLogger(__name__)
+
+# A record whose canonical form is larger than this is validated as a copy instead of being moved
+# into the wrapper: moving an element out of the parsed document costs time in proportion to its
+# subtree for each node (lxml keeps namespaces right), so a record flooded with 200,000 empty
+# elements took minutes. A copy costs time in proportion to its size, once.
+MOVE_LIMIT_BYTES = 64 * 1024
+MOVE_LIMIT_ELEMENTS = 2_000  # the same for what lies between records, counted in elements
 
 
 @dataclass
@@ -138,19 +146,49 @@ def _shallow_copy(el):
     return copy
 
 
+def _discard(el) -> None:
+    """Take `el` out of its tree and free what is inside it.
+
+    Emptied first: lxml's remove() of an element that still holds a subtree walks the whole
+    subtree for every node it moves (to keep namespaces right), which made a record of 200,000
+    empty elements cost minutes; clear() frees the children without moving them, and removing
+    the empty element is then constant time."""
+    el.clear()
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
+
+
+def _smaller_than(el, limit: int) -> bool:
+    """Whether `el` holds fewer than `limit` elements (counting stops at the limit)."""
+    for i, _ in enumerate(el.iter()):
+        if i >= limit:
+            return False
+    return True
+
+
+def _twin_line(target, copy_root, original_root) -> int | None:
+    """The line of the element of `original_root` at the place `target` has in its copy."""
+    for c, o in zip(copy_root.iter(), original_root.iter()):
+        if c is target:
+            return o.sourceline
+    return None
+
+
 def _has_text(s: str | None) -> bool:
     return bool(s and s.strip())
 
 
 def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
-                     compressed: bool = False) -> tuple[Counter, object]:
+                     compressed: bool = False, budget=None) -> tuple[Counter, object]:
     """Pass 1: identities of the records in their place, and the root element (attributes
     only left). Raises FileRejected: F01/F06/F07."""
     rec_q = adapter.qname(adapter.record)
     cont_q = [adapter.qname(c) for c in adapter.containers]
     counts: Counter = Counter()
     root_attrib: dict | None = None
-    it = xmlsafe.iterparse(path, max_bytes, compressed, events=("end",), tag=[rec_q, *cont_q])
+    it = xmlsafe.iterparse(path, max_bytes, compressed, budget, events=("end",),
+                           tag=[rec_q, *cont_q])
     for _, el in it:
         parent = el.getparent()
         if el.tag == rec_q and _in_place(el, adapter):
@@ -179,9 +217,11 @@ def _in_place(el, adapter: Adapter) -> bool:
 class DocumentProcessor:
     """Both passes over one file; see the module docstring."""
 
-    def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int):
+    def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int,
+                 budget: xmlsafe.FileBudget | None = None):
         self.path, self.adapter, self.ctx, self.sink = path, adapter, ctx, sink
         self.max_bytes = max_bytes
+        self.budget = budget  # time and memory this file may take (F09 past them)
         # (k, n): validate and extract only the records whose index in the file is k modulo n;
         # everything structural is still checked (ingestion/shards.py runs the n shards)
         self.shard = (0, 1)
@@ -208,8 +248,10 @@ class DocumentProcessor:
 
     def prepare(self) -> None:
         """Pass 1 and the root checks. Raises FileRejected."""
+        if self.compressed:
+            xmlsafe.check_decompressed_size(self.path, self.max_bytes, self.budget)
         self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
-                                             self.compressed)
+                                             self.compressed, self.budget)
         self._root(root)
 
     def pass2(self) -> DocumentResult:
@@ -224,7 +266,7 @@ class DocumentProcessor:
         # Events only for the root, containers and records (C-level filter): what lies between
         # them is checked when its parent ends, what lies inside a record goes with the record.
         root_q, rec_q, conts = self.root_q, self.rec_q, set(self.cont_q)
-        it = xmlsafe.iterparse(self.path, self.max_bytes, self.compressed,
+        it = xmlsafe.iterparse(self.path, self.max_bytes, self.compressed, self.budget,
                                events=("start", "end"), tag=[root_q, rec_q, *self.cont_q])
         for event, el in it:
             if event == "start":
@@ -287,6 +329,9 @@ class DocumentProcessor:
             raise FileRejected(F08.finding("character content outside every record",
                                            line=el.sourceline, path=level.path))
         if leftovers or level.records == 0:
+            # large leftovers are validated as copies, as large records are (MOVE_LIMIT_BYTES)
+            leftovers = [c if _smaller_than(c, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(c)
+                         for c in leftovers]
             for child in leftovers:
                 level.copy.append(child)
             errors = self.schema.errors(self.root_copy)
@@ -296,10 +341,10 @@ class DocumentProcessor:
             if errors:
                 self._reject_f08(errors, self.root_copy, self._anchors([(level.copy, level.path)]))
             for child in leftovers:
-                level.copy.remove(child)
+                _discard(child)
         if self.levels:  # not the root: drop it from the wrapper and from the document
-            level.copy.getparent().remove(level.copy)
-            el.getparent().remove(el)
+            _discard(level.copy)
+            _discard(el)
             self.levels[-1].records += level.records
 
     def _anchors(self, extra=()):
@@ -316,24 +361,28 @@ class DocumentProcessor:
     # -- records ----------------------------------------------------------------------------
     def _record(self, el, parent: _Level) -> None:
         a, ctx = self.adapter, self.ctx
+        if self.budget is not None:
+            self.budget.check(el.sourceline)
         parent.records += 1
         parent.children[el.tag] += 1
         index, (k, n) = self.record_index, self.shard
         self.record_index += 1
         if index % n != k:  # another shard's record: only its place in the structure counts
-            el.getparent().remove(el)
+            _discard(el)
             return
         line = el.sourceline
         rec_path = f"{parent.path}/{a.record}[{parent.children[el.tag]}]"
         rid = a.record_id(el.attrib, ctx.root_attrib) or ""
         version = a.record_version(el)
-        el.getparent().remove(el)
         el.tail = None
-        parent.copy.append(el)
+        raw = c14n(el)
+        # validated in the wrapper: the record itself when small, a copy when large (its lines
+        # past 65,535 are then taken from the original, which the rules and extraction read)
+        node = el if len(raw) <= MOVE_LIMIT_BYTES else copy.deepcopy(el)
+        parent.copy.append(node)
         try:
-            raw = c14n(el)
             rsha = record_sha256(raw)
-            findings = self._schema_findings(el, rec_path)
+            findings = self._schema_findings(node, rec_path, original=el)
             if not findings:
                 findings = a.record_rules(el, ctx) + check_duplicate_in_file(
                     rid, self.counts, line=line, path=rec_path)
@@ -355,7 +404,9 @@ class DocumentProcessor:
                 for table, row in rows:
                     self.sink.row(table, row)
         finally:
-            parent.copy.remove(el)
+            _discard(node)
+            if node is not el:
+                _discard(el)
 
     def _with_path(self, f: Finding, el, rec_path: str) -> Finding:
         if f.path is None:
@@ -364,7 +415,9 @@ class DocumentProcessor:
             return Finding(f.code, f.level, f.message, f.line, f.column, f"{rec_path}/{f.path}")
         return f
 
-    def _schema_findings(self, el, rec_path: str) -> list[Finding]:
+    def _schema_findings(self, el, rec_path: str, original=None) -> list[Finding]:
+        """S01 for every schema error of the record `el` (in the wrapper); `original`: the record
+        in the document when `el` is a copy of it (copies keep lines up to 65,535 only)."""
         out = []
         for err in self.schema.errors(self.root_copy):
             target = _error_element(err, self.root_copy)
@@ -375,6 +428,9 @@ class DocumentProcessor:
             for lv in self.levels:
                 if target is not None and lv.copy is target:
                     line = lv.el.sourceline
+            if original is not None and original is not el and target is not None \
+                    and not (line and line < 65535):
+                line = _twin_line(target, el, original) or line
             out.append(S01.finding(redact(err.message), line=line or None,
                                    column=err.column or None, path=path))
         return out

@@ -9,11 +9,12 @@ from deflect.core.rules import Finding, Rule
 
 __all__ = ["RULES", "Finding", "Rule", "check_duplicate_in_file", "duplicate_values"]
 
-F01, F02, F03, F04, F05, F06, F07, F08 = (_CATALOGUE[f"F0{i}"] for i in range(1, 9))
+F01, F02, F03, F04, F05, F06, F07, F08, F09 = (_CATALOGUE[f"F0{i}"] for i in range(1, 10))
 S01 = _CATALOGUE["S01"]
 B01, B02, B03, B04, B05 = (_CATALOGUE[f"B0{i}"] for i in range(1, 6))
 
-RULES = {r.code: r for r in (F01, F02, F03, F04, F05, F06, F07, F08, S01, B01, B02, B03, B04, B05)}
+RULES = {r.code: r for r in (F01, F02, F03, F04, F05, F06, F07, F08, F09, S01, B01, B02, B03,
+                              B04, B05)}
 
 
 def check_duplicate_in_file(record_id: str | None, counts: dict[str, int], *,

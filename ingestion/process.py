@@ -23,6 +23,7 @@ from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
 from ingestion.plan import RemoteFile
 from ingestion.shards import SHARD_MIN_BYTES, ShardFailed, default_shards, run_sharded
 from ingestion.transport import SourceError, open_drop
+from ingestion.xmlsafe import FileBudget
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,13 @@ class _Batch:
     def _check(self, landed: Path, f: RemoteFile, sha: str):
         """Both passes over a landed file into a fresh spool: (result, spool). A large file on
         several cores (ingestion/shards.py), again in one process if a shard fails."""
+        budget = FileBudget(self.config.file_timeout_s, self.config.file_memory_mb * 2**20)
+
         def processor():
             ctx = FileContext(self.source, f.name, sha, {}, self.secret)
             spool = self.writer.spool(f.name, sha)
-            return DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes)
+            return DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes,
+                                     budget)
 
         shards = self.config.file_shards or default_shards()
         if shards > 1 and f.size >= SHARD_MIN_BYTES:

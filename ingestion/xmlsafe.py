@@ -7,13 +7,16 @@ Nothing in a document is ever resolved: no DTD is loaded, no entity expanded, no
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import time
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 
-from ingestion.findings import F01, F06, F07, Finding
+from ingestion.findings import F01, F06, F07, F09, Finding
 
 PROLOG_LIMIT = 1024 * 1024  # bytes scanned for the XML declaration, comments, PIs and a DOCTYPE
 ACCEPTED_ENCODINGS = {"utf-8", "iso-8859-1"}
@@ -28,14 +31,54 @@ class FileRejected(Exception):
         self.finding = finding
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@dataclass
+class FileBudget:
+    """What one file may cost: seconds from the start of its checks, and memory above what the
+    process held then. `check()` raises FileRejected(F09) once either is spent, so one hostile or
+    broken file is quarantined and the night goes on (configuration: file_timeout_s,
+    file_memory_mb). It is called for every chunk the parser reads and every record."""
+
+    seconds: float | None = None
+    memory_bytes: int | None = None
+    started: float = field(default_factory=time.monotonic)
+    base_rss: int = field(default_factory=resident_bytes)
+    _calls: int = 0
+
+    def check(self, line: int | None = None) -> None:
+        if self.seconds is not None and time.monotonic() - self.started > self.seconds:
+            raise FileRejected(F09.finding(f"still being checked after {self.seconds:g} s",
+                                           line=line))
+        self._calls += 1
+        if self.memory_bytes is not None and self._calls % 16 == 1:  # /proc costs a read
+            grown = resident_bytes() - self.base_rss
+            if grown > self.memory_bytes:
+                raise FileRejected(F09.finding(
+                    f"needed more than {self.memory_bytes // 2**20} MB to check", line=line))
+
+
 class LimitedReader:
     """File-like reader over the raw or gunzipped bytes, counting what it hands out.
 
-    Raises FileRejected(F07) past `max_bytes` or when the gzip stream is broken.
+    Raises FileRejected(F07) past `max_bytes` or when the gzip stream is broken, F09 when the
+    file's `budget` is spent.
     """
 
-    def __init__(self, path: Path, max_bytes: int, compressed: bool = False):
+    def __init__(self, path: Path, max_bytes: int, compressed: bool = False,
+                 budget: FileBudget | None = None):
         self.max_bytes = max_bytes
+        self.budget = budget
         self.count = 0
         raw = open(path, "rb")  # noqa: SIM115 (closed by close(), with the gzip layer)
         self._raw = raw
@@ -50,7 +93,10 @@ class LimitedReader:
             raise FileRejected(F07.finding(f"cannot decompress ({type(exc).__name__})")) from None
         self.count += len(data)
         if self.count > self.max_bytes:
-            raise FileRejected(F07.finding(f"over the size limit of {self.max_bytes} bytes"))
+            what = "decompressed, over" if self._fh is not self._raw else "over"
+            raise FileRejected(F07.finding(f"{what} the size limit of {self.max_bytes} bytes"))
+        if self.budget is not None:
+            self.budget.check()
         return data
 
     def close(self) -> None:
@@ -158,8 +204,10 @@ class SafeIterparse:
     the document's root element (whatever its name: events may be filtered by tag).
     """
 
-    def __init__(self, path: Path, max_bytes: int, compressed: bool = False, **kwargs):
+    def __init__(self, path: Path, max_bytes: int, compressed: bool = False,
+                 budget: FileBudget | None = None, **kwargs):
         self.path, self.max_bytes, self.compressed, self.kwargs = path, max_bytes, compressed, kwargs
+        self.budget = budget
         self._it = None
 
     @property
@@ -167,7 +215,7 @@ class SafeIterparse:
         return None if self._it is None else self._it.root
 
     def __iter__(self):
-        with LimitedReader(self.path, self.max_bytes, self.compressed) as reader:
+        with LimitedReader(self.path, self.max_bytes, self.compressed, self.budget) as reader:
             prolog = read_prolog(reader)
             findings = check_prolog(prolog)
             if findings:
@@ -181,8 +229,18 @@ class SafeIterparse:
                                                column=column or None)) from None
 
 
-def iterparse(path: Path, max_bytes: int, compressed: bool = False, **kwargs) -> SafeIterparse:
-    return SafeIterparse(path, max_bytes, compressed, **kwargs)
+def iterparse(path: Path, max_bytes: int, compressed: bool = False,
+              budget: FileBudget | None = None, **kwargs) -> SafeIterparse:
+    return SafeIterparse(path, max_bytes, compressed, budget, **kwargs)
+
+
+def check_decompressed_size(path: Path, max_bytes: int, budget: FileBudget | None = None) -> None:
+    """A gzip file's decompressed size against the limit, streaming, before any parsing: a small
+    file that inflates to gigabytes (a gzip bomb) is F07 without ever being held in memory.
+    Raises FileRejected (F07, or F09 when the budget runs out first)."""
+    with LimitedReader(path, max_bytes, compressed=True, budget=budget) as reader:
+        while reader.read(1024 * 1024):
+            pass
 
 
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:

@@ -120,6 +120,9 @@ class Config(BaseModel):
     max_file_bytes: Annotated[StrictInt, Field(ge=0)] = DEFAULT_MAX_FILE_BYTES
     # processes that check one large file together (ingestion/shards.py); 0: one per core
     file_shards: Annotated[StrictInt, Field(ge=0)] = 0
+    # what checking one file may cost before it is quarantined (F09) and the night goes on
+    file_timeout_s: Annotated[float, Field(gt=0)] = 3600.0
+    file_memory_mb: Annotated[StrictInt, Field(gt=0)] = 256
     work_dir: Path | None = None  # default: beside landing_dir
     report_dir: Path | None = None  # default: beside landing_dir
     reference_units: Path | None = None

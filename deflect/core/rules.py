@@ -70,6 +70,13 @@ _RULES = (
          "XML Schema error outside every FieldReport and Case (root element or its attributes)",
          "file quarantined",
          f"{_ASK_PRODUCER} to correct the file header and send the file again"),
+    # Not in deflection-rules.md §5: the project's own code for a file that would stall or sink
+    # the night (operations: file_timeout_s, file_memory_mb).
+    Rule("F09", "file", "over the processing budget (time or memory) for one file",
+         "file quarantined, the night goes on",
+         "look at the file's shape (an element flood, a huge record); if it is genuine, raise "
+         "file_timeout_s or file_memory_mb and replay it, else ask the producer to export it "
+         "again"),
     Rule("S01", "record",
          "XML Schema error inside a FieldReport (or its Contact's attributes) or a Case",
          "that record quarantined, with every error",

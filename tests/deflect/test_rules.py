@@ -1,7 +1,9 @@
 from deflect.core import rules as rules_catalog
 
+# F09 is the project's own (a file over its processing budget), beside the spec's codes
+PROJECT_CODES = {"F09"}
 EXPECTED = (
-    [f"F0{i}" for i in range(1, 9)]
+    [f"F0{i}" for i in range(1, 10)]
     + ["S01"]
     + [f"B0{i}" for i in range(1, 6)]
     + [f"W{i:02d}" for i in range(1, 21)]
@@ -34,7 +36,7 @@ def test_spec_table_and_catalogue_agree_on_every_code_and_level():
         pytest.skip(f"{spec} not beside the checkout")
     rows = re.findall(r"^\| ([FSBW]\d\d) \| (\w+) \| .*? \| ([^|]+) \|$",
                       spec.read_text(encoding="utf-8"), re.MULTILINE)
-    assert {c for c, _, _ in rows} == set(EXPECTED)
+    assert {c for c, _, _ in rows} == set(EXPECTED) - PROJECT_CODES
     for code, lvl, effect in rows:
         r = rules_catalog.rule(code)
         assert r.level == lvl, code
