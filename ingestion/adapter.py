@@ -70,6 +70,11 @@ class Adapter:
     def is_complete(self, entry: RemoteEntry, listing: dict[str, RemoteEntry]) -> bool:
         raise NotImplementedError
 
+    def completion_marker(self, name: str) -> str | None:
+        """The file whose appearance says `name` is complete (its listing identity, mtime and
+        size, tells one delivery from the next), None when the protocol has none."""
+        return None
+
     def mark_complete(self, directory: Path, name: str) -> None:
         """Write beside `directory/name` what the producer writes once the file is complete
         (a file:// drop staged for replay or backfill passes the same completion rules)."""

@@ -1,10 +1,16 @@
 """Planning a source: list the drop, apply the completion protocol, compare with the ledger.
 
-Planning downloads nothing but sidecars of files an earlier run quarantined (to tell a corrupt
-transfer, F04, which is fetched again, from a final quarantine).
+A file an earlier run handled is left alone only when nothing its outcome depended on has
+changed: the listing (name, size, mtime), its completion marker (a new `.done` or `.sha256` is a
+new delivery, whatever the data file's size and mtime), and, for a quarantined file, the
+decision's basis (`decision_basis`: the configuration and schemas it was judged under). Anything
+else is fetched again; its bytes then decide (same SHA-256 as a loaded file: a duplicate).
+Planning downloads nothing.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -23,6 +29,8 @@ class RemoteFile:
     size: int
     mtime: int
     pending: bool = False  # listed but not complete: recorded in the ledger, never fetched
+    marker_mtime: int | None = None  # its completion marker as listed
+    marker_size: int | None = None
 
 
 @dataclass
@@ -35,19 +43,51 @@ class SourcePlan:
     oversize: list[RemoteFile] = field(default_factory=list)  # listed size over the limit (F07)
 
 
-def _is_unchanged(f: RemoteFile, entries: list[LedgerEntry], sidecar_digest) -> bool:
-    """True when an earlier run handled this very listing entry (same name, size, mtime) for
-    good. A quarantined entry whose digest is not the sidecar's was a corrupt transfer (F04):
-    not final, fetched again. `sidecar_digest()` reads the sidecar only when that question
-    arises (None for sources without sidecars)."""
+def decision_basis(source, adapter, max_file_bytes: int | None) -> str:
+    """A short fingerprint of what a file's quarantine may depend on besides its bytes: the
+    source's kind and unit (F05), the size limit (F07) and the schema files (F03, F08, S01). A
+    quarantined file is checked again when it changes."""
+    schemas = {v: hashlib.sha256(p.read_bytes()).hexdigest()[:16] for v, p in adapter.schemas.files}
+    data = {"kind": source.kind, "unit": source.unit, "max_file_bytes": max_file_bytes,
+            "schemas": schemas}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def quarantine_basis(basis: str, announced: str | None) -> str:
+    """What a quarantine decision rests on: the source's basis and the digest its checksum
+    sidecar announced then ('-' without one): a corrected sidecar is a reason to judge again."""
+    return f"{basis}:{announced or '-'}"
+
+
+def same_delivery(f: RemoteFile, e: LedgerEntry) -> bool:
+    """The ledger entry is of this very delivery: same size and mtime, and the same completion
+    marker where the ledger recorded one (a new .done or .sha256 is a new delivery)."""
+    if e.size != f.size or e.mtime != f.mtime:
+        return False
+    return e.marker_mtime is None or (e.marker_mtime, e.marker_size) == (
+        f.marker_mtime, f.marker_size)
+
+
+def _is_unchanged(f: RemoteFile, entries: list[LedgerEntry], basis: str | None,
+                  announced) -> bool:
+    """True when an earlier run handled this very delivery for good. A quarantine is final only
+    under the same basis, and not when the checksum sidecar still disagrees with the bytes
+    (F04: the transfer is retried every run, as the spec says). `announced()` reads the
+    sidecar only when that question arises (_NO_SIDECAR for sources without one)."""
     for e in entries:
-        if e.status not in FINAL_STATUSES or e.size != f.size or e.mtime != f.mtime:
+        if e.status not in FINAL_STATUSES or not same_delivery(f, e):
             continue
-        if e.status != "quarantined":
-            return True
-        expected = sidecar_digest()
-        if expected is _NO_SIDECAR or expected == e.sha256:
-            return True
+        if e.status == "quarantined":
+            if e.basis is None or e.basis.split(":")[0] != basis:
+                continue  # judged under another configuration or schema: judge again
+            if e.sha256 is None:
+                return True  # judged on its listing alone (F07): nothing else to compare
+            digest = announced()
+            if digest is _NO_SIDECAR:
+                return True
+            if e.basis != quarantine_basis(basis, digest) or digest != e.sha256:
+                continue  # the sidecar changed, or still disagrees: fetched again (F04)
+        return True
     return False
 
 
@@ -55,26 +95,29 @@ _NO_SIDECAR = object()
 
 
 def classify(listing: list[RemoteEntry], adapter, ledger: LedgerSnapshot, source_name: str,
-             read_small=None, max_file_bytes: int | None = None) -> SourcePlan:
-    """The plan for one listing (pure apart from `read_small`, used for F04 re-checks)."""
+             basis: str | None = None, max_file_bytes: int | None = None,
+             read_small=None) -> SourcePlan:
+    """The plan for one listing (pure apart from `read_small`, which reads the sidecar of a file
+    quarantined before); `basis`: decision_basis of the source now."""
     plan = SourcePlan(source=source_name)
     by_name = {e.name: e for e in listing}
     for entry in sorted(listing, key=lambda e: e.name):
         if not adapter.is_data_name(entry.name):
             continue
-        f = RemoteFile(entry.name, entry.size, entry.mtime)
+        marker = by_name.get(adapter.completion_marker(entry.name) or "")
+        f = RemoteFile(entry.name, entry.size, entry.mtime,
+                       marker_mtime=marker.mtime if marker else None,
+                       marker_size=marker.size if marker else None)
         plan.files_seen.append(f)
         if not adapter.is_complete(entry, by_name):
             plan.pending.append(RemoteFile(f.name, f.size, f.mtime, pending=True))
             continue
-
-        def sidecar_digest(name=f.name):
-            side = adapter.sidecar_name(name)
-            if not side or read_small is None:
+        def announced(name=f.name):
+            if read_small is None or not adapter.sidecar_name(name):
                 return _NO_SIDECAR
             return adapter.announced_sha256(name, read_small)
 
-        if _is_unchanged(f, ledger.by_name.get(f.name, []), sidecar_digest):
+        if _is_unchanged(f, ledger.by_name.get(f.name, []), basis, announced):
             plan.unchanged.append(f)
             continue
         if max_file_bytes is not None and f.size > max_file_bytes:
@@ -89,7 +132,9 @@ def plan_source(source: SourceConfig, adapter, ledger: LedgerSnapshot, *,
     `adapter` is the source kind's (adapters.registry.adapter_for)."""
     with open_drop(source) as drop:
         listing = drop.list()
-        plan = classify(listing, adapter, ledger, source.name, drop.read_small, max_file_bytes)
+        plan = classify(listing, adapter, ledger, source.name,
+                        decision_basis(source, adapter, max_file_bytes), max_file_bytes,
+                        drop.read_small)
     log.info("source %s: %d data files listed, %d to fetch, %d pending, %d unchanged",
              source.name, len(plan.files_seen), len(plan.to_fetch), len(plan.pending),
              len(plan.unchanged))

@@ -20,7 +20,7 @@ from ingestion.batch import BatchWriter, quarantine_id
 from ingestion.document import DocumentProcessor
 from ingestion.findings import F04, F07, Finding
 from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
-from ingestion.plan import RemoteFile
+from ingestion.plan import RemoteFile, decision_basis, quarantine_basis, same_delivery
 from ingestion.shards import SHARD_MIN_BYTES, ShardFailed, default_shards, run_sharded
 from ingestion.transport import SourceError, open_drop
 from ingestion.xmlsafe import FileBudget
@@ -31,13 +31,16 @@ log = logging.getLogger(__name__)
 @dataclass
 class FileOutcome:
     name: str
-    status: str  # loaded | quarantined | duplicate | pending (changed while fetching) | vanished
+    # loaded | quarantined | duplicate | pending (changed while fetching) | vanished | unchanged
+    # (the same quarantine as before: an F04 transfer retried in vain)
+    status: str
     sha256: str | None = None
     landing_path: str | None = None
     codes: list[str] = field(default_factory=list)
     records_loaded: int = 0
     records_quarantined: int = 0
     duplicate_of: str | None = None
+    announced: str | None = None  # the SHA-256 its checksum sidecar gave, if any
 
 
 @dataclass
@@ -69,11 +72,20 @@ class _Batch:
         self.quarantine_dir = config.landing_dir / "quarantine"
         self.seen: dict[str, str] = {}  # digest -> remote name, this batch
         self.outcomes: list[FileOutcome] = []
+        self.basis = decision_basis(source, adapter, config.max_file_bytes)
 
     # -- one file ------------------------------------------------------------------------------
     def handle(self, drop, f: RemoteFile) -> FileOutcome:
+        if f.size > self.config.max_file_bytes:
+            # decided from the listing: never downloaded, so a huge file cannot fill the landing
+            # area; a file that grew past the limit after the listing stops at its listed size
+            return self._quarantine_listed(f, [F07.finding(
+                f"listed at {f.size} bytes, over the size limit of "
+                f"{self.config.max_file_bytes}; not downloaded")])
         try:
-            w = drop.fetch(f.name, lambda: atomic_file(self.day_dir))
+            # at most one byte more than listed: a file that grew (or became a link to an endless
+            # device) is "changed while fetching", never a full disk
+            w = drop.fetch(f.name, lambda: atomic_file(self.day_dir), limit=f.size)
         except FileNotFoundError:
             # deleted since the listing (retention): nothing to record, nothing was fetched
             log.warning("source %s: %s vanished since the listing", self.source.name, f.name)
@@ -84,15 +96,21 @@ class _Batch:
                         self.source.name, f.name)
             return self._record(FileOutcome(f.name, "pending"), f)
         sha = w.sha.hexdigest()
+        announced = (self.adapter.announced_sha256(f.name, drop.read_small)
+                     if self.adapter.sidecar_name(f.name) else None)
+        if self._quarantined_before(f, sha, announced):
+            # the same bytes of the same delivery, judged on the same basis: the same quarantine
+            # again (an F04 transfer retried in vain); counted in no column, nothing recorded
+            w.tmp.unlink(missing_ok=True)
+            return FileOutcome(f.name, "unchanged", sha)
         landed = commit_tmp(w.tmp, self.day_dir / f"{safe_name(f.name)}.{sha[:12]}")
         out = FileOutcome(f.name, "loaded", sha, str(landed))
 
-        if self.adapter.sidecar_name(f.name):
-            expected = self.adapter.announced_sha256(f.name, drop.read_small)
-            if expected != sha:
-                detail = "malformed or missing sidecar" if expected is None else \
-                    "SHA-256 of the downloaded bytes differs from the sidecar"
-                return self._quarantine_file(out, f, [F04.finding(detail)], landed)
+        out.announced = announced
+        if self.adapter.sidecar_name(f.name) and announced != sha:
+            detail = "malformed or missing sidecar" if announced is None else \
+                "SHA-256 of the downloaded bytes differs from the sidecar"
+            return self._quarantine_file(out, f, [F04.finding(detail)], landed)
 
         first = self.seen.get(sha) or self._ledger_name(sha)
         if first is not None:
@@ -100,10 +118,6 @@ class _Batch:
             return self._record(out, f)
         self.seen[sha] = f.name
 
-        if f.size > self.config.max_file_bytes:
-            finding = F07.finding(f"{f.size} bytes, over the size limit of "
-                                  f"{self.config.max_file_bytes}")
-            return self._quarantine_file(out, f, [finding], landed)
         result, spool = self._check(landed, f, sha)
         if result.file_findings:
             spool.discard()
@@ -135,6 +149,13 @@ class _Batch:
         proc = processor()
         return proc.run(), proc.sink
 
+    def _quarantined_before(self, f: RemoteFile, sha: str, announced: str | None) -> bool:
+        if self.adapter.sidecar_name(f.name) is None:
+            return False
+        basis = quarantine_basis(self.basis, announced)
+        return any(e.status == "quarantined" and e.sha256 == sha and e.basis == basis
+                   and same_delivery(f, e) for e in self.ledger.by_name.get(f.name, []))
+
     def _ledger_name(self, sha: str) -> str | None:
         if sha not in self.ledger.digests:
             return None
@@ -159,13 +180,31 @@ class _Batch:
         w.quarantine(row, frows, landed)
         return self._record(out, f)
 
+    def _quarantine_listed(self, f: RemoteFile, findings: list[Finding]) -> FileOutcome:
+        """Quarantine a file on what its listing says, without its bytes (no digest, no raw
+        copy): its identity is the listing's (name, size, mtime)."""
+        out = FileOutcome(f.name, "quarantined", codes=[x.code for x in findings])
+        w = self.writer
+        row = {
+            "quarantine_id": quarantine_id(self.source.name, None, None,
+                                           f"listed:{f.name}:{f.size}:{f.mtime}"),
+            "run_id": self.run_id, "source": self.source.name, "file_name": f.name,
+            "file_sha256": None, "level": "file", "record_id": None, "record_version": None,
+            "record_sha256": None, "codes": ",".join(sorted(set(out.codes))),
+            "line": None, "raw_path": None,
+        }
+        w.quarantine(row, [w.finding_row(f.name, None, None, None, x) for x in findings], None)
+        return self._record(out, f)
+
     def _record(self, out: FileOutcome, f: RemoteFile) -> FileOutcome:
         self.writer.write("file_ledger", {
             "source": self.source.name, "remote_name": f.name, "size": f.size, "mtime": f.mtime,
             "sha256": out.sha256, "status": out.status, "run_id": self.run_id,
             "landing_path": out.landing_path, "duplicate_of": out.duplicate_of,
             "records_loaded": out.records_loaded, "records_quarantined": out.records_quarantined,
-            "handled_at": _now(),
+            "handled_at": _now(), "marker_mtime": f.marker_mtime, "marker_size": f.marker_size,
+            "basis": (quarantine_basis(self.basis, out.announced)
+                      if out.status == "quarantined" else None),
         })
         self.outcomes.append(out)
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import logging
 import os
@@ -194,11 +195,28 @@ class LocalDrop:
         except FileNotFoundError:
             return None
 
-    def fetch(self, name: str, writer_factory):
-        """Copy a file through a fresh writer from `writer_factory()` (a context manager)."""
-        with writer_factory() as writer, open(self._path(name), "rb") as fh:
-            while chunk := fh.read(READ_CHUNK):
-                writer.write(chunk)
+    def fetch(self, name: str, writer_factory, limit: int | None = None):
+        """Copy a file through a fresh writer from `writer_factory()` (a context manager); at
+        most `limit` + 1 bytes (the caller compares the size with the listing). A link or any
+        other non-regular file is not followed (FileNotFoundError: not the file listed)."""
+        try:
+            fd = os.open(self._path(name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENXIO):
+                raise FileNotFoundError(f"{name} is no longer a regular file") from None
+            raise
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise FileNotFoundError(f"{name} is no longer a regular file")
+            left = None if limit is None else limit + 1
+            with writer_factory() as writer:
+                while left is None or left > 0:
+                    chunk = fh.read(READ_CHUNK if left is None else min(READ_CHUNK, left))
+                    if not chunk:
+                        break
+                    writer.write(chunk)
+                    if left is not None:
+                        left -= len(chunk)
         return writer
 
 
@@ -302,15 +320,16 @@ class SftpDrop:
                 return None
         return self._retry(f"read {name}", op)
 
-    def fetch(self, name: str, writer_factory):
-        """Stream a remote file. `writer_factory()` opens a fresh local writer per attempt (so a
-        retried download starts from an empty file) and returns a context manager."""
+    def fetch(self, name: str, writer_factory, limit: int | None = None):
+        """Stream a remote file, at most `limit` + 1 bytes. `writer_factory()` opens a fresh
+        local writer per attempt (so a retried download starts from an empty file) and returns
+        a context manager."""
         def op():
             with writer_factory() as writer:
                 sock = self.transport.sock
                 _bulk(sock, True)
                 try:
-                    _windowed_copy(self.sftp, self._remote(name), writer, self.read_size)
+                    _windowed_copy(self.sftp, self._remote(name), writer, self.read_size, limit)
                 finally:
                     _bulk(sock, False)
                 return writer
@@ -377,11 +396,17 @@ def read_request_size(sftp) -> int:
     return MAX_READ_REQUEST if max_read == 0 else min(max_read, MAX_READ_REQUEST)
 
 
-def _windowed_copy(sftp, remote: str, writer, request: int = _REQUEST) -> int:
-    """Copy a remote file to `writer` with paramiko's pipelined reads, one window at a time."""
+def _windowed_copy(sftp, remote: str, writer, request: int = _REQUEST,
+                   limit: int | None = None) -> int:
+    """Copy a remote file to `writer` with paramiko's pipelined reads, one window at a time; at
+    most `limit` + 1 bytes when a limit is given (the listed size: one byte more tells the
+    caller the file changed)."""
+    cap = None if limit is None else limit + 1
     with sftp.open(remote, "rb") as fr:
         _set_read_request_size(fr, request)
         size = fr.stat().st_size
+        if cap is not None:
+            size = min(size, cap)
         offset = 0
         while offset < size:
             end = min(size, offset + FETCH_WINDOW)
@@ -391,7 +416,10 @@ def _windowed_copy(sftp, remote: str, writer, request: int = _REQUEST) -> int:
             offset = end
         # whatever was appended since the stat: the caller compares the size with the listing
         fr.seek(offset)
-        while data := fr.read(request):
+        while cap is None or offset < cap:
+            data = fr.read(request if cap is None else min(request, cap - offset))
+            if not data:
+                break
             writer.write(data)
             offset += len(data)
         return offset

@@ -133,7 +133,9 @@ def _typed(columns, types: dict[str, str], alias: str = "l") -> str:
 
 
 _IDENT = (
-    "CASE WHEN {a}.level = 'file' THEN 'F:' || COALESCE({a}.file_sha256, '') "
+    # a file quarantined from its listing alone (F07) has no digest: its name tells it apart
+    "CASE WHEN {a}.level = 'file' THEN 'F:' || COALESCE({a}.file_sha256, "
+    "'name:' || COALESCE({a}.file_name, '')) "
     "ELSE 'R:' || COALESCE({a}.record_id, '') || ':' || COALESCE({a}.record_sha256, '') END"
 )
 
@@ -304,6 +306,14 @@ def _load_ledger(wh: Warehouse, batches: list[_Batch], created: list[str]) -> No
         SELECT {", ".join(f"c.{quote_ident(c)}" for c in cols)}, m.batch_id
         FROM {cand} c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord
         WHERE NOT EXISTS (SELECT 1 FROM meta.file_ledger t WHERE {key})""",
+    )
+    # every row, as written, kept for good: the current row above may be replaced later
+    hist = ", ".join(quote_ident(c) for c in cols)
+    wh.execute(
+        f"""INSERT INTO meta.file_ledger_history ({hist}, batch_id, load_seq)
+        SELECT {_typed(cols, types, 'l')}, m.batch_id, m.load_seq
+        FROM {_LOAD_PREFIX}file_ledger l JOIN {_LOAD_PREFIX}batch_map m
+            ON m.batch_ord = l.batch_ord""",
     )
     # A file once listed as pending and now downloaded: its placeholder row has done its job,
     # unless a later batch than the download listed it as pending again.

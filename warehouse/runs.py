@@ -73,19 +73,21 @@ def ledger_snapshot(wh: Warehouse, source: str) -> LedgerSnapshot:
     """Every file the source's earlier runs handled, by remote name, and every content digest."""
     snap = LedgerSnapshot()
     rows = wh.query(
-        "SELECT remote_name, size, mtime, sha256, status FROM meta.file_ledger "
-        "WHERE source = ? ORDER BY remote_name, handled_at, sha256",
+        "SELECT remote_name, size, mtime, sha256, status, marker_mtime, marker_size, basis "
+        "FROM meta.file_ledger WHERE source = ? ORDER BY remote_name, handled_at, sha256",
         [source],
     )
-    for name, size, mtime, sha256, status in rows:
-        entry = LedgerEntry(
-            remote_name=name,
-            size=None if size is None else int(size),
-            mtime=None if mtime is None else int(mtime),
-            sha256=sha256,
-            status=status,
-        )
+
+    def num(v):
+        return None if v is None else int(v)
+
+    for name, size, mtime, sha256, status, marker_mtime, marker_size, basis in rows:
+        entry = LedgerEntry(remote_name=name, size=num(size), mtime=num(mtime), sha256=sha256,
+                            status=status, marker_mtime=num(marker_mtime),
+                            marker_size=num(marker_size), basis=basis)
         snap.by_name.setdefault(name, []).append(entry)
-        if sha256:
+        # only loaded bytes make a later copy a duplicate: a quarantined file's bytes were never
+        # taken in, so the same bytes again (a replay, a fixed configuration) are checked again
+        if sha256 and status == "loaded":
             snap.digests.add(sha256)
     return snap

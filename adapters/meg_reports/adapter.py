@@ -39,10 +39,13 @@ class MegAdapter(Adapter):
         # an empty <name>.done written after the data file: not older than it
         (directory / f"{name}.done").touch()
 
+    def completion_marker(self, name: str) -> str:
+        return name + ".done"
+
     def is_complete(self, entry, listing) -> bool:
         # written in place, then an empty <name>.done; the marker is deleted before a rewrite,
         # so a marker older than the data belongs to an earlier content
-        marker = listing.get(entry.name + ".done")
+        marker = listing.get(self.completion_marker(entry.name))
         return marker is not None and marker.mtime >= entry.mtime
 
     def file_context_extra(self, root_attrib):

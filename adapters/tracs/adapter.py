@@ -38,6 +38,9 @@ class TracsAdapter(Adapter):
     def sidecar_name(self, name: str) -> str:
         return name + ".sha256"
 
+    def completion_marker(self, name: str) -> str:
+        return self.sidecar_name(name)
+
     def announced_sha256(self, name, read_small) -> str | None:
         return parse_sidecar(read_small(self.sidecar_name(name)), name)
 

@@ -72,6 +72,9 @@ BOOKKEEPING: dict[str, tuple[str, ...]] = {
     "file_ledger": (
         "source", "remote_name", "size", "mtime", "sha256", "status", "run_id", "landing_path",
         "duplicate_of", "records_loaded", "records_quarantined", "handled_at",
+        # the completion marker as listed (a new marker is a new delivery), and the basis of a
+        # decision that depends on more than the bytes (ingestion.plan.decision_basis)
+        "marker_mtime", "marker_size", "basis",
     ),
     # every finding of deflection-rules.md §5 at file and record level
     "finding": (
@@ -100,6 +103,9 @@ class LedgerEntry:
     mtime: int | None  # seconds since the epoch, as listed
     sha256: str | None  # None while pending (never downloaded)
     status: str  # one of LEDGER_STATUSES
+    marker_mtime: int | None = None  # the completion marker as listed then
+    marker_size: int | None = None
+    basis: str | None = None  # what a quarantine decision depended on
 
 
 @dataclass
@@ -107,7 +113,7 @@ class LedgerSnapshot:
     """Everything a source's earlier runs handled: by remote name, and every content digest."""
 
     by_name: dict[str, list[LedgerEntry]] = field(default_factory=dict)
-    digests: set[str] = field(default_factory=set)
+    digests: set[str] = field(default_factory=set)  # of files loaded: a copy is a duplicate
 
 
 # batch.json keys (one JSON object per batch directory)

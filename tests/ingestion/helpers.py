@@ -93,11 +93,16 @@ def ledger_from_batches(*batch_dirs: Path) -> LedgerSnapshot:
     snap = LedgerSnapshot()
     for b in batch_dirs:
         for row in read_table(b, "file_ledger"):
+            def num(v):
+                return int(v) if v else None
+
             entry = LedgerEntry(row["remote_name"], int(row["size"]), int(row["mtime"]),
-                                row["sha256"] or None, row["status"])
+                                row["sha256"] or None, row["status"],
+                                num(row.get("marker_mtime")), num(row.get("marker_size")),
+                                row.get("basis") or None)
             entries = snap.by_name.setdefault(entry.remote_name, [])
             entries[:] = [e for e in entries if e.sha256 != entry.sha256]
             entries.append(entry)
-            if entry.sha256:
+            if entry.sha256 and entry.status == "loaded":
                 snap.digests.add(entry.sha256)
     return snap

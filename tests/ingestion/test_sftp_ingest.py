@@ -144,11 +144,13 @@ def test_checksum_mismatch_is_quarantined_then_retried(sshd_server, drop, tmp_pa
     assert _statuses(r1.batch.batch_dir) == {(TRACS_NAME, "quarantined")}
     assert [f["code"] for f in read_table(r1.batch.batch_dir, "finding")] == ["F04"]
     ledger = ledger_from_batches(r1.batch.batch_dir)
-    # still corrupt: fetched again and quarantined again, under the same quarantine id
+    # still corrupt: the transfer is retried (fetched again), and the same outcome as before
+    # counts in no column and writes nothing (reporting contract: handled before, unchanged)
     r2 = _ingest(source, tmp_path, ledger=ledger, tag="2")
     assert [f.name for f in r2.plan.to_fetch] == [TRACS_NAME]
-    q1, q2 = (read_table(r.batch.batch_dir, "quarantine")[0]["quarantine_id"] for r in (r1, r2))
-    assert q1 == q2
+    assert read_table(r2.batch.batch_dir, "quarantine") == []
+    assert read_table(r2.batch.batch_dir, "file_ledger") == []
+    assert r2.batch.counts["files_quarantined"] == 0 and r2.batch.counts["files_loaded"] == 0
     (path / TRACS_NAME).write_bytes(good)  # the next transfer is sound
     r3 = _ingest(source, tmp_path, ledger=ledger, tag="3")
     assert _statuses(r3.batch.batch_dir) == {(TRACS_NAME, "loaded")}

@@ -10,7 +10,7 @@ from deflect.core.canonical import LedgerEntry, LedgerSnapshot
 from ingestion.batch import quarantine_id
 from ingestion.document import redact
 from ingestion.landing import safe_name
-from ingestion.plan import RemoteFile, SourcePlan, classify, split_plan
+from ingestion.plan import RemoteFile, SourcePlan, classify, quarantine_basis, split_plan
 from ingestion.transport import RemoteEntry
 from ingestion.xmlsafe import check_prolog
 
@@ -110,9 +110,40 @@ def test_plan_refetches_f04_but_not_other_quarantines():
     ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, bad, "quarantined")]}, {bad})
     plan = classify(listing, TracsAdapter(), ledger, "t", read_small=read)
     assert [f.name for f in plan.to_fetch] == [NAME]
-    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, DIGEST, "quarantined")]}, {DIGEST})
-    plan = classify(listing, TracsAdapter(), ledger, "t", read_small=read)
+    # a quarantine of bytes the sidecar vouches for (F08, say), judged on today's basis: final
+    judged = quarantine_basis("b1", DIGEST)
+    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, DIGEST, "quarantined", 101, 80,
+                                                judged)]}, set())
+    plan = classify(listing, TracsAdapter(), ledger, "t", basis="b1", read_small=read)
     assert plan.to_fetch == [] and len(plan.unchanged) == 1
+    # ... judged again under another configuration or schema (basis), or without a basis
+    plan = classify(listing, TracsAdapter(), ledger, "t", basis="b2", read_small=read)
+    assert [f.name for f in plan.to_fetch] == [NAME]
+    legacy = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, DIGEST, "quarantined")]}, set())
+    assert classify(listing, TracsAdapter(), legacy, "t", basis="b1", read_small=read).to_fetch
+
+
+def test_a_sidecar_corrected_after_f04_is_a_reason_to_fetch_again():
+    """The producer wrote the sidecar after the rename (F04: empty at listing time), then the
+    right one: the F04 decision rested on the old sidecar and is taken again."""
+    empty_then = quarantine_basis("b1", None)
+    ledger = LedgerSnapshot({NAME: [LedgerEntry(NAME, 10, 100, DIGEST, "quarantined", 101, 0,
+                                                empty_then)]}, set())
+    sidecar = f"{DIGEST}  {NAME}\n".encode()
+    fixed = _listing((NAME, 10, 100), (NAME + ".sha256", len(sidecar), 101))  # same second
+    plan = classify(fixed, TracsAdapter(), ledger, "t", basis="b1",
+                    read_small={NAME + ".sha256": sidecar}.get)
+    assert [f.name for f in plan.to_fetch] == [NAME]
+
+
+def test_a_new_done_marker_is_a_new_delivery_whatever_the_size_and_mtime():
+    name = "CaseActivity_SIEG_20270120.xml"
+    ledger = LedgerSnapshot({name: [LedgerEntry(name, 10, 200, "ab" * 32, "loaded", 200, 0)]},
+                            {"ab" * 32})
+    again = _listing((name, 10, 200), (name + ".done", 0, 200))
+    assert classify(again, MegAdapter(), ledger, "m").to_fetch == []
+    resent = _listing((name, 10, 200), (name + ".done", 0, 260))  # rsync -t kept the mtime
+    assert [f.name for f in classify(resent, MegAdapter(), ledger, "m").to_fetch] == [name]
 
 
 def test_plan_meg_marker_older_than_data_is_pending():
