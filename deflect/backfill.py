@@ -28,7 +28,7 @@ import yaml
 
 from adapters.registry import adapter_for
 from deflect.configuration import load_config
-from deflect.core.config import Config, ConfigError
+from deflect.core.config import Config
 from deflect.core.dates import cli_date
 from deflect.replay import new_stage_dir, replay_config_data
 from ingestion.landing import link_or_copy, safe_name
@@ -154,9 +154,13 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         config.person_key_secret()
         result = backfill(config, args.start, args.end, args.source, args.as_of)
-    except (ConfigError, BackfillError) as exc:
+    except BackfillError as exc:
         print(f"deflect backfill: {exc}", file=sys.stderr)
         return 2
+    except BaseException as exc:  # noqa: BLE001 - every failure ends in one clear line
+        from deflect.cli import fail
+
+        return fail(exc, "deflect backfill")
     files = sum(s["files"] for s in result["staged"]["sources"])
     print(f"staged {files} files received {args.start} to {args.end}")
     print(format_summary(result))

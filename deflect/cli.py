@@ -37,7 +37,8 @@ def cmd_run(args) -> int:
         done.append(source_name)
         print(f"[{len(done)}/{len(config.sources)}] {source_name}", file=sys.stderr, flush=True)
 
-    result = pipeline.run(config, as_of=args.as_of, progress=progress, workers=args.workers)
+    result = pipeline.run(config, as_of=args.as_of, progress=progress, workers=args.workers,
+                          force_as_of=args.force_as_of)
     print(format_summary(result))
     return 1 if result["failed_sources"] else 0
 
@@ -68,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--as-of", type=cli_date, default=None,
                    help="date follow-up figures are computed for (default: today, America/Chicago)")
+    p.add_argument("--force-as-of", action="store_true",
+                   help="accept an as-of date more than a week in the future")
     p.add_argument("--workers", type=int, default=None,
                    help="batches processed at once (default: one per core, at most 4; "
                         "1 processes them in this process)")
@@ -102,9 +105,55 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.verbose)
     try:
         return args.func(args)
-    except ConfigError as exc:
-        print(f"deflect: {exc}", file=sys.stderr)
-        return 2
+    except BaseException as exc:  # noqa: BLE001 - every failure ends in one clear line
+        return fail(exc, "deflect")
+
+
+# Exit status (docs/operations.md): 0 done (quarantines included), 1 a source could not be
+# processed, 2 the command or its configuration is wrong, 3 the run could not be done (another
+# run holds the warehouse, the warehouse or a disk failed), 4 an unexpected error.
+EXIT_USAGE, EXIT_CANNOT_RUN, EXIT_INTERNAL = 2, 3, 4
+
+
+def fail(exc: BaseException, prog: str) -> int:
+    """One line for the operator, never a traceback (that goes to the log at debug level), and
+    the exit status of the failure's kind."""
+    import errno
+
+    from deflect.core.dates import AsOfError
+
+    logging.getLogger(prog).debug("failure", exc_info=exc)
+    first = (str(exc).strip().splitlines() or [""])[0][:500]
+    if isinstance(exc, SystemExit):
+        raise exc
+    if isinstance(exc, BrokenPipeError):  # `deflect quarantine list | head`: the reader left
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    if isinstance(exc, KeyboardInterrupt):
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    if isinstance(exc, ConfigError | AsOfError):
+        print(f"{prog}: {first}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {exc.filename}" if exc.filename else ""
+        print(f"{prog}: the disk is full{where}; free space and run again (nothing half-loaded "
+              f"stays: the load is one transaction)", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    if _is_warehouse_failure(exc):
+        print(f"{prog}: the warehouse failed: {type(exc).__name__}: {first}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    print(f"{prog}: unexpected error: {type(exc).__name__}: {first} (run with -v for details)",
+          file=sys.stderr)
+    return EXIT_INTERNAL
+
+
+def _is_warehouse_failure(exc: BaseException) -> bool:
+    from warehouse.backend import WarehouseError, database_errors
+
+    return isinstance(exc, (WarehouseError, *database_errors()))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 from adapters.registry import adapter_for, canonical_suites, pathway_codes, staging_tables
 from deflect.core.config import Config
-from deflect.core.dates import today_chicago
+from deflect.core.dates import check_as_of, today_chicago
 from deflect.core.runs import latest_run_id, new_run_id, run_dir, run_info  # noqa: F401 - API
 from deflect.core.runs import now_utc as _now
 from deflect.core.runs import read_json as _read_json
@@ -48,7 +48,7 @@ class SourceRun:
 
 
 def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None = None,
-              airflow: dict | None = None) -> str:
+              airflow: dict | None = None, force_as_of: bool = False) -> str:
     """Create the run directory and make sure the warehouse is migrated; the run id.
 
     `airflow`: the Airflow run this pipeline run belongs to ({"dag_id", "run_id", "run_type"}),
@@ -56,7 +56,8 @@ def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None =
     from warehouse import connect, migrate
     from warehouse.migrate import ensure_staging
 
-    as_of = as_of or today_chicago()
+    # refused here, before anything is written: far-off dates break the rules' date arithmetic
+    as_of = check_as_of(as_of or today_chicago(), force=force_as_of)
     tag = f"{airflow['dag_id']}/{airflow['run_id']}" if airflow else None
     run_id = run_id or new_run_id(tag)
     for d in (config.landing_dir, config.work_dir):
@@ -199,10 +200,14 @@ def load_run(config: Config, run_id: str) -> dict:
                 counts = {"files_seen": srun["files_seen"], "files_loaded": 0,
                           "files_pending": srun["files_pending"], "files_quarantined": 0,
                           "files_duplicate": 0, "records_loaded": 0, "records_quarantined": 0}
-                for _bdir, batch in batches:
+                for bdir, batch in batches:
                     result = next(results)
                     for key in ("files_loaded", "files_quarantined", "files_duplicate"):
                         counts[key] += int(batch.get(key) or 0)
+                    # pending: the plan's (counted above) and those that changed while fetching
+                    listed = _read_json(bdir.parent / f"{bdir.name}.json")["files"]
+                    counts["files_pending"] += int(batch.get("files_pending") or 0) - sum(
+                        1 for f in listed if f.get("pending"))
                     counts["records_loaded"] += result.records_loaded
                     counts["records_quarantined"] += int(batch.get("records_quarantined") or 0)
                 record_load_run(wh, run_id=run_id, source=source.name,
@@ -319,13 +324,23 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
 
 
 def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True,
-        workers: int | None = None) -> dict:
+        workers: int | None = None, force_as_of: bool = False) -> dict:
     """One full run in-process (`deflect run`): every stage of the DAG, in order.
 
     Batches of every source are processed `workers` at a time (default: `default_workers()`),
     as the DAG's mapped tasks are. `publish` runs the expectation suites and writes the
-    validation report (stewardship); its libraries are imported while the batches run."""
-    run_id = start_run(config, as_of)
+    validation report (stewardship); its libraries are imported while the batches run.
+
+    The whole run holds the warehouse's run lock (warehouse.locks): a second run at the same
+    time is refused with RunLocked before it touches anything."""
+    from warehouse.locks import run_lock
+
+    with run_lock(config.warehouse):
+        return _run_locked(config, as_of, progress, publish, workers, force_as_of)
+
+
+def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_as_of) -> dict:
+    run_id = start_run(config, as_of, force_as_of=force_as_of)
     batches = []
     for source, batch_ids in zip(config.sources, plan_sources(config, run_id), strict=True):
         if not batch_ids and progress:

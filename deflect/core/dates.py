@@ -30,6 +30,30 @@ def quarter_of(d: dt.date) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
+# The dates the rules can compute for: pandas keeps days as 64-bit nanoseconds (1677-2262), and
+# no deflection predates the directive's programs.
+EARLIEST_AS_OF = dt.date(2000, 1, 1)
+LATEST_AS_OF = dt.date(2200, 12, 31)
+FUTURE_AS_OF_DAYS = 7  # an as-of date further ahead than this is almost surely a typo
+
+
+class AsOfError(ValueError):
+    """An as-of date the pipeline will not compute figures for."""
+
+
+def check_as_of(as_of: dt.date, today: dt.date | None = None, force: bool = False) -> dt.date:
+    """`as_of` if the figures can be computed for it: within EARLIEST_AS_OF..LATEST_AS_OF, and
+    not more than FUTURE_AS_OF_DAYS after today (America/Chicago) unless `force`."""
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise AsOfError(f"as-of date {as_of} is outside {EARLIEST_AS_OF} to {LATEST_AS_OF}")
+    today = today or today_chicago()
+    if not force and as_of > today + dt.timedelta(days=FUTURE_AS_OF_DAYS):
+        raise AsOfError(f"as-of date {as_of} is more than {FUTURE_AS_OF_DAYS} days after today "
+                        f"({today}); figures as of a future date count evaluations not yet "
+                        f"made: pass --force-as-of if that is meant")
+    return as_of
+
+
 def cli_date(value: str) -> dt.date:
     """An argparse `type=` for YYYY-MM-DD options, with a message that names the value."""
     try:
