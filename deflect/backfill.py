@@ -129,13 +129,13 @@ def start_backfill_run(config: Config, start: dt.date, end: dt.date,
 
 
 def backfill(config: Config, start: dt.date, end: dt.date, sources: list[str] | None = None,
-             as_of: dt.date | None = None) -> dict:
+             as_of: dt.date | None = None, lock: bool = True) -> dict:
     """Stage the range and run the pipeline over it in-process; returns the run summary."""
     from deflect import pipeline
 
     label = "backfill-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path, manifest = stage_landing(config, start, end, label, sources)
-    result = pipeline.run(load_config(path), as_of=as_of)
+    result = pipeline.run(load_config(path), as_of=as_of, lock=lock)
     result["staged"] = manifest
     return result
 

@@ -54,6 +54,24 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_rekey(args) -> int:
+    from deflect.configuration import load_config
+    from deflect.rekey import RekeyError, rekey
+
+    config = load_config(args.config)
+    config.person_key_secret()
+    try:
+        result = rekey(config, as_of=args.as_of)
+    except RekeyError as exc:
+        print(f"deflect rekey: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    span = result["rekeyed"]
+    print(f"re-keyed {span['files']} loaded files from the landing archive "
+          f"({span['from']} to {span['to']})")
+    print(format_summary(result))
+    return 1 if result["failed_sources"] else 0
+
+
 def cmd_generate(argv: list[str]) -> int:
     from generator.cli import main as generate_main
 
@@ -80,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("rekey", help="make every person key again with a new secret, from the "
+                       "landing archive")
+    p.add_argument("--config", required=True)
+    p.add_argument("--as-of", type=cli_date, default=None)
+    p.set_defaults(func=cmd_rekey)
 
     sub.add_parser("generate", help="the synthetic export generator (see `deflect generate -h`)",
                    add_help=False)
@@ -134,7 +158,9 @@ def fail(exc: BaseException, prog: str) -> int:
     if isinstance(exc, KeyboardInterrupt):
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    if isinstance(exc, ConfigError | AsOfError):
+    from warehouse.keying import PersonKeyChanged
+
+    if isinstance(exc, ConfigError | AsOfError | PersonKeyChanged):
         print(f"{prog}: {first}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):

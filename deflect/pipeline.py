@@ -53,7 +53,9 @@ def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None =
 
     `airflow`: the Airflow run this pipeline run belongs to ({"dag_id", "run_id", "run_type"}),
     kept as the run's lineage; the run id's suffix is derived from it."""
+    from deflect.core.person_key import secret_fingerprint
     from warehouse import connect, migrate
+    from warehouse.keying import check_fingerprint
     from warehouse.migrate import ensure_staging
 
     # refused here, before anything is written: far-off dates break the rules' date arithmetic
@@ -70,6 +72,8 @@ def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None =
     with connect(config.warehouse) as wh:
         migrate(wh)
         ensure_staging(wh, staging_tables())
+        check_fingerprint(wh, secret_fingerprint(config.person_key_secret()),
+                          config.person_key_secret_env)
     return run_id
 
 
@@ -324,7 +328,7 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
 
 
 def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True,
-        workers: int | None = None, force_as_of: bool = False) -> dict:
+        workers: int | None = None, force_as_of: bool = False, lock: bool = True) -> dict:
     """One full run in-process (`deflect run`): every stage of the DAG, in order.
 
     Batches of every source are processed `workers` at a time (default: `default_workers()`),
@@ -335,6 +339,8 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
     time is refused with RunLocked before it touches anything."""
     from warehouse.locks import run_lock
 
+    if not lock:  # the caller holds the run lock (deflect rekey)
+        return _run_locked(config, as_of, progress, publish, workers, force_as_of)
     with run_lock(config.warehouse):
         return _run_locked(config, as_of, progress, publish, workers, force_as_of)
 

@@ -30,7 +30,7 @@ from lxml import etree
 
 from ingestion import xmlsafe
 from ingestion.adapter import Adapter, FileContext
-from ingestion.findings import F02, F03, F08, S01, Finding, check_duplicate_in_file
+from ingestion.findings import F02, F03, F06, F08, S01, Finding, check_duplicate_in_file
 from ingestion.xmlsafe import FileRejected
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,32 @@ def _discard(el) -> None:
     parent = el.getparent()
     if parent is not None:
         parent.remove(el)
+
+
+XINCLUDE = "{http://www.w3.org/2001/XInclude}"
+XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
+_HINTS = (XSI + "schemaLocation", XSI + "noNamespaceSchemaLocation")
+
+
+def _external_reference(el, deep: bool = True):
+    """The first XInclude element or schema-location hint in `el` (or on `el` alone): an
+    external reference (F06) wherever it sits, `OtherForm`'s free content included. Nothing
+    resolves them here, but a consumer downstream might; the file is refused as the spec
+    says."""
+    for node in (el.iter() if deep else (el,)):
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag.startswith(XINCLUDE):
+            return node, "an XInclude element"
+        for attr in _HINTS:
+            if attr in node.attrib:
+                return node, f"a schema location hint (xsi:{attr[len(XSI):]})"
+    return None
+
+
+def _reject_reference(found, path: str | None = None):
+    node, what = found
+    raise FileRejected(F06.finding(f"{what} in the document", line=node.sourceline, path=path))
 
 
 def _smaller_than(el, limit: int) -> bool:
@@ -291,6 +317,9 @@ class DocumentProcessor:
             return  # out of place: one of its parent's leftovers, or inside a record
         top.children[el.tag] += 1
         path = f"{top.path}/{etree.QName(el).localname}[{top.children[el.tag]}]"
+        found = _external_reference(el, deep=False)
+        if found:
+            _reject_reference(found, path)
         copy = _shallow_copy(el)
         top.copy.append(copy)
         self.levels.append(_Level(el, path, True, copy))
@@ -310,6 +339,9 @@ class DocumentProcessor:
             raise FileRejected(F03.finding(f"{a.version_attribute}={version!r}",
                                            line=el.sourceline, path=f"/{a.root}")) from None
         self.schema = _Schema(entry)
+        found = _external_reference(el, deep=False)
+        if found:
+            _reject_reference(found, f"/{a.root}")
         self.root_copy = _shallow_copy(el)
         attr_errors = self.schema.errors(self.root_copy)
         if attr_errors:
@@ -328,6 +360,10 @@ class DocumentProcessor:
         if stray_text:
             raise FileRejected(F08.finding("character content outside every record",
                                            line=el.sourceline, path=level.path))
+        for child in leftovers:
+            found = _external_reference(child)
+            if found:
+                _reject_reference(found, level.path)
         if leftovers or level.records == 0:
             # large leftovers are validated as copies, as large records are (MOVE_LIMIT_BYTES)
             leftovers = [c if _smaller_than(c, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(c)
@@ -376,6 +412,10 @@ class DocumentProcessor:
         version = a.record_version(el)
         el.tail = None
         raw = c14n(el)
+        if b"2001/XInclude" in raw or b"chemaLocation" in raw:  # cheap test, then the real one
+            found = _external_reference(el)
+            if found:
+                _reject_reference(found, rec_path)
         # validated in the wrapper: the record itself when small, a copy when large (its lines
         # past 65,535 are then taken from the original, which the rules and extraction read)
         node = el if len(raw) <= MOVE_LIMIT_BYTES else copy.deepcopy(el)

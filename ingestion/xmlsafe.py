@@ -224,8 +224,13 @@ class SafeIterparse:
             try:
                 yield from self._it
             except etree.XMLSyntaxError as exc:
+                # the parser's first error says what and where (an undeclared entity at its
+                # line); the exception itself may only say the document ended
+                first = next(iter(exc.error_log or ()), None)
                 line, column = (exc.position if exc.position else (exc.lineno, None))
-                raise FileRejected(F01.finding(_syntax_message(exc), line=line or None,
+                if first is not None and first.line:
+                    line, column = first.line, first.column
+                raise FileRejected(F01.finding(_syntax_message(exc, first), line=line or None,
                                                column=column or None)) from None
 
 
@@ -243,6 +248,7 @@ def check_decompressed_size(path: Path, max_bytes: int, budget: FileBudget | Non
             pass
 
 
-def _syntax_message(exc: etree.XMLSyntaxError) -> str:
+def _syntax_message(exc: etree.XMLSyntaxError, first=None) -> str:
     # libxml2's message may quote document text; keep only its first line, bounded.
-    return str(exc.msg or exc).splitlines()[0][:200]
+    text = (first.message if first is not None and first.message else None) or exc.msg or exc
+    return str(text).splitlines()[0][:200]
