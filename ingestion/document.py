@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import logging
 import re
 from collections import Counter
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 # elements took minutes. A copy costs time in proportion to its size, once.
 MOVE_LIMIT_BYTES = 64 * 1024
 MOVE_LIMIT_ELEMENTS = 2_000  # the same for what lies between records, counted in elements
+LEFTOVER_CHUNK = 1_000  # what lies between records is validated this many elements at a time
 
 
 @dataclass
@@ -226,7 +228,15 @@ def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
         el.clear()
         while el.getprevious() is not None:
             del parent[0]
-    return counts, it.root
+    root = it.root
+    if root is not None and len(root):
+        # only the root's name, attributes and line are wanted: whatever else pass 1 kept under
+        # it (elements that are neither containers nor records) is freed now, not held during
+        # pass 2
+        kept = _shallow_copy(root)
+        root.clear()
+        root = kept
+    return counts, root
 
 
 def _in_place(el, adapter: Adapter) -> bool:
@@ -354,30 +364,45 @@ class DocumentProcessor:
             raise FileRejected(f05[0])
 
     def _end_level(self, level: _Level) -> None:
+        """What is left in a container or the root once its records are gone: stray text, or
+        elements that are not records (an OtherForm, a stray element) validated in the wrapper,
+        a chunk at a time so that a flood of them costs linear time and bounded memory."""
         el = level.el
-        leftovers = list(el)
-        stray_text = _has_text(el.text) or any(_has_text(c.tail) for c in leftovers)
-        if stray_text:
+        if _has_text(el.text):
             raise FileRejected(F08.finding("character content outside every record",
                                            line=el.sourceline, path=level.path))
-        for child in leftovers:
-            found = _external_reference(child)
-            if found:
-                _reject_reference(found, level.path)
-        if leftovers or level.records == 0:
+        validate_empty = level.records == 0
+        while True:
+            chunk = list(itertools.islice(el, LEFTOVER_CHUNK))
+            if not chunk and not validate_empty:
+                break
+            validate_empty = False
+            if self.budget is not None:
+                self.budget.check(el.sourceline)
+            if any(_has_text(c.tail) for c in chunk):
+                raise FileRejected(F08.finding("character content outside every record",
+                                               line=el.sourceline, path=level.path))
+            for child in chunk:
+                found = _external_reference(child)
+                if found:
+                    _reject_reference(found, level.path)
             # large leftovers are validated as copies, as large records are (MOVE_LIMIT_BYTES)
-            leftovers = [c if _smaller_than(c, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(c)
-                         for c in leftovers]
-            for child in leftovers:
-                level.copy.append(child)
+            nodes = [c if _smaller_than(c, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(c)
+                     for c in chunk]
+            for node in nodes:
+                level.copy.append(node)
             errors = self.schema.errors(self.root_copy)
             if level.records:
                 # its own attribute errors were S01 for each of its records
                 errors = [e for e in errors if _error_element(e, self.root_copy) is not level.copy]
             if errors:
                 self._reject_f08(errors, self.root_copy, self._anchors([(level.copy, level.path)]))
-            for child in leftovers:
-                _discard(child)
+            for node, child in zip(nodes, chunk):
+                _discard(node)
+                if node is not child:
+                    _discard(child)
+            if len(chunk) < LEFTOVER_CHUNK:
+                break
         if self.levels:  # not the root: drop it from the wrapper and from the document
             _discard(level.copy)
             _discard(el)
