@@ -31,6 +31,15 @@ from deflect.summary import summary
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 50  # files per mapped task: map batches, not files
+# What a stage writes (run files, batches, reports, GX results, Data Docs) is the pipeline
+# account's and its group's only: directories 0750, files 0640. The landing area stays 0700.
+PRIVATE_UMASK = 0o027
+
+
+def _private() -> None:
+    """Every file a pipeline stage creates is readable by its account and group only (the
+    stages also run as Airflow tasks, in processes of their own, so each sets it)."""
+    os.umask(PRIVATE_UMASK)
 
 
 @dataclass
@@ -53,6 +62,7 @@ def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None =
 
     `airflow`: the Airflow run this pipeline run belongs to ({"dag_id", "run_id", "run_type"}),
     kept as the run's lineage; the run id's suffix is derived from it."""
+    _private()
     from deflect.core.person_key import secret_fingerprint
     from warehouse import connect, migrate
     from warehouse.keying import check_fingerprint
@@ -62,9 +72,11 @@ def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None =
     as_of = check_as_of(as_of or today_chicago(), force=force_as_of)
     tag = f"{airflow['dag_id']}/{airflow['run_id']}" if airflow else None
     run_id = run_id or new_run_id(tag)
-    for d in (config.landing_dir, config.work_dir):
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for d in (config.landing_dir, config.work_dir, config.report_dir):
+        d.mkdir(parents=True, exist_ok=True, mode=0o750)
     os.chmod(config.landing_dir, 0o700)
+    for d in (config.work_dir, config.report_dir):  # made by an earlier, laxer version too
+        os.chmod(d, 0o750)
     _write_json(run_dir(config, run_id) / "run.json",
                 {"run_id": run_id, "as_of": as_of.isoformat(), "started_at": _now()})
     if airflow:
@@ -101,6 +113,7 @@ def plan_source(config: Config, run_id: str, source_name: str,
 
     Returns the batch ids. A failure is recorded for the source and yields no batches.
     """
+    _private()
     from ingestion import plan_source as ingest_plan
     from ingestion import split_plan
     from warehouse import connect, ledger_snapshot
@@ -149,6 +162,7 @@ def plan_sources(config: Config, run_id: str) -> list[list[str]]:
 
 def process_batch(config: Config, run_id: str, batch_id: str) -> str:
     """Fetch, validate and extract one batch of files into its batch directory. Returns its path."""
+    _private()
     from ingestion import RemoteFile, process_files
     from warehouse import connect, ledger_snapshot
 
@@ -173,6 +187,7 @@ def load_run(config: Config, run_id: str) -> dict:
     The batches are loaded together, in one transaction, as if one after another in source
     order (warehouse.load.load_batches): a load costs a few dozen statements, not a few dozen
     per batch."""
+    _private()
     from warehouse import connect, load_batches, record_load_run
 
     rdir = run_dir(config, run_id)
@@ -233,6 +248,7 @@ def build_marts(tables: dict, units, as_of: dt.date):
 
 def refresh(config: Config, run_id: str) -> None:
     """Recompute linking, attribution and follow-up over everything known; refresh `reporting`."""
+    _private()
     from warehouse import connect
     from warehouse import refresh as wh_refresh
 
@@ -246,6 +262,7 @@ def refresh(config: Config, run_id: str) -> None:
 def report(config: Config, run_id: str, expectations: bool = True, canonical=None) -> dict:
     """The expectation suites and the validation report of a run (stewardship): {"report":
     path of the run's page, "expectations_success": bool | None}."""
+    _private()
     from stewardship.publish import publish_run
 
     return publish_run(config, run_id, canonical_suites(), expectations=expectations,

@@ -226,6 +226,19 @@ def mark(
     }
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """A CSV cell a spreadsheet will not run: text starting like a formula (= + - @, tab, CR)
+    gets a leading apostrophe, as OWASP advises for CSV injection. The findings export goes to
+    producing agencies, who open it in a spreadsheet; file names and messages come from them."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def export_findings_csv(config, run_id: str, path: str | Path, source: str | None = None) -> int:
     """Write the findings of a run (optionally one source's) as CSV for the producing agency.
 
@@ -243,5 +256,5 @@ def export_findings_csv(config, run_id: str, path: str | Path, source: str | Non
             row = {k: _none(r.get(k)) for k in data.FINDING_COLUMNS}
             row["message"] = mask_message(row["message"], row["path"])
             row["rule"] = rules_catalog.message(row["code"])
-            w.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+            w.writerow([spreadsheet_safe(row[c]) for c in EXPORT_COLUMNS])
     return len(f)

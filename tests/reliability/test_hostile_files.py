@@ -108,3 +108,15 @@ def test_the_corpus_script_runs_alone(tmp_path):
                    check=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
     expected = json.loads((tmp_path / "c" / "expected.json").read_text())
     assert len(expected) == len(corpus.cases(tmp_path / "x"))
+
+
+def test_run_landing_and_report_areas_are_not_world_readable(night):
+    loose = []
+    for area in ("landing", "work", "reports"):
+        for path in [night["out"] / area, *(night["out"] / area).rglob("*")]:
+            if path.is_symlink():
+                continue
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o007 or mode & 0o020:
+                loose.append((str(path.relative_to(night["out"])), oct(mode)))
+    assert loose == []

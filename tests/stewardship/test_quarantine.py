@@ -94,4 +94,13 @@ def test_export_findings_csv_has_every_finding_with_rule_and_no_personal_data(en
     for value in fixtures.personal_values():
         assert value not in raw
     only = q.export_findings_csv(env.config, fixtures.RUN2, tmp_path / "t.csv", source="tracs-isp")
-    assert only == 9  # F01-F08 and the B01 of the TraCS record
+    # every file code (the fixture gives them all to the TraCS file) and the TraCS record's B01
+    assert only == sum(c.startswith("F") for c in CODES) + 1
+
+
+@pytest.mark.parametrize("value, cell", [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'), ("+1", "'+1"), ("-1", "'-1"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("plain", "plain"), (None, ""), (7, "7"),
+])
+def test_spreadsheet_formulas_are_neutralised(value, cell):
+    assert q.spreadsheet_safe(value) == cell
