@@ -19,10 +19,12 @@ import logging
 import os
 import traceback
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from adapters.registry import adapter_for, canonical_suites, pathway_codes, staging_tables
 from deflect.core.config import Config
 from deflect.core.dates import check_as_of, today_chicago
+from deflect.core.processes import die_with_parent
 from deflect.core.runs import latest_run_id, new_run_id, run_dir, run_info  # noqa: F401 - API
 from deflect.core.runs import now_utc as _now
 from deflect.core.runs import read_json as _read_json
@@ -56,8 +58,38 @@ class SourceRun:
     batch_ids: list[str] = field(default_factory=list)
 
 
+def clean_leftovers(config: Config, older_than_s: float) -> int:
+    """Remove what a killed run left: partial downloads (`.part-*` in the landing area) and
+    unfinished batch directories (`.<batch>.tmp-*`, `.old-*`), older than `older_than_s`
+    seconds (0 when this process holds the run lock, so nothing else is writing them). The
+    count removed."""
+    import shutil
+    import time
+
+    limit = time.time() - older_than_s
+    removed = 0
+    patterns = [(config.landing_dir, "**/.part-*"), (config.work_dir, "runs/*/batches/.*.tmp-*"),
+                (config.work_dir, "runs/*/batches/.*.old-*")]
+    for base, pattern in patterns:
+        for path in Path(base).glob(pattern):
+            try:
+                if path.lstat().st_mtime > limit:
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                removed += 1
+            except OSError:
+                continue
+    if removed:
+        log.info("removed %d leftovers of interrupted runs", removed)
+    return removed
+
+
 def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None = None,
-              airflow: dict | None = None, force_as_of: bool = False) -> str:
+              airflow: dict | None = None, force_as_of: bool = False,
+              clean_older_than_s: float = 12 * 3600) -> str:
     """Create the run directory and make sure the warehouse is migrated; the run id.
 
     `airflow`: the Airflow run this pipeline run belongs to ({"dag_id", "run_id", "run_type"}),
@@ -77,6 +109,7 @@ def start_run(config: Config, as_of: dt.date | None = None, run_id: str | None =
     os.chmod(config.landing_dir, 0o700)
     for d in (config.work_dir, config.report_dir):  # made by an earlier, laxer version too
         os.chmod(d, 0o750)
+    clean_leftovers(config, clean_older_than_s)
     _write_json(run_dir(config, run_id) / "run.json",
                 {"run_id": run_id, "as_of": as_of.isoformat(), "started_at": _now()})
     if airflow:
@@ -326,7 +359,8 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
     # fork: workers start at once with what this process has imported; it holds no open
     # connection or running thread here (planning closed them).
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=ctx,
+                             initializer=die_with_parent) as pool:
         futures = {pool.submit(_process_one, config, run_id, b): (s, b) for s, b in order}
         if while_waiting:
             try:
@@ -363,7 +397,8 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
 
 
 def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_as_of) -> dict:
-    run_id = start_run(config, as_of, force_as_of=force_as_of)
+    # the run lock is held: nothing else writes partial files now, whatever their age
+    run_id = start_run(config, as_of, force_as_of=force_as_of, clean_older_than_s=0)
     batches = []
     for source, batch_ids in zip(config.sources, plan_sources(config, run_id), strict=True):
         if not batch_ids and progress:

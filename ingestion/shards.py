@@ -22,6 +22,7 @@ import os
 import shutil
 from pathlib import Path
 
+from deflect.core.processes import die_with_parent
 from ingestion.batch import FileSpool
 from ingestion.document import DocumentProcessor, DocumentResult
 from ingestion.findings import Finding
@@ -83,6 +84,7 @@ def run_sharded(proc: DocumentProcessor, n: int) -> DocumentResult:
         out.mkdir(parents=True, exist_ok=True)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which leaves with os._exit
+            die_with_parent()
             _child(proc, k, n, out)
         children.append((pid, out))
     try:

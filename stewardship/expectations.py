@@ -45,6 +45,7 @@ from deflect.core.expectations import (
     person_key_ok,
     unique,
 )
+from deflect.core.processes import die_with_parent
 from deflect.core.units import load_units, unit_codes
 from stewardship import data
 
@@ -442,6 +443,7 @@ def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.da
                        out: Path) -> None:
     """The background process: validate, write the entries; exit status 1 when it failed (the
     parent then validates them itself)."""
+    die_with_parent()
     try:
         frames = frames_for_run(config, run_id, suites)
         entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id, run_time)
