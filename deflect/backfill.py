@@ -30,6 +30,7 @@ from adapters.registry import adapter_for
 from deflect.configuration import load_config
 from deflect.core.config import Config
 from deflect.core.dates import cli_date
+from deflect.errors import fail
 from deflect.replay import new_stage_dir, replay_config_data
 from ingestion.landing import link_or_copy, safe_name
 
@@ -158,8 +159,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"deflect backfill: {exc}", file=sys.stderr)
         return 2
     except BaseException as exc:  # noqa: BLE001 - every failure ends in one clear line
-        from deflect.cli import fail
-
         return fail(exc, "deflect backfill")
     files = sum(s["files"] for s in result["staged"]["sources"])
     print(f"staged {files} files received {args.start} to {args.end}")
