@@ -1,6 +1,7 @@
 """The figures a person wants after a run, from the run's files and the warehouse: per-source
-outcome, III.E.3 counts by unit and quarter, follow-up; and the one screen that shows them
-(`deflect run`, `deflect summary`, `deflect backfill`, the DAGs' logs)."""
+outcome, deflections by approving unit and quarter (every origin, and the ISP-originated ones that
+directive III.E.3 counts), follow-up; and the one screen that shows them (`deflect run`,
+`deflect summary`, `deflect backfill`, the DAGs' logs)."""
 from __future__ import annotations
 
 import math
@@ -10,9 +11,14 @@ from deflect.core.runs import read_json as _read_json
 from deflect.core.runs import run_dir, run_info
 from deflect.core.runs import write_json as _write_json
 
+# directive III.E.3 counts DOP and DCI deflections by the unit that approved them;
+# reporting.deflection_counts counts every origin
+ISP_ORIGINS = ("ISP_DOP", "ISP_DCI")
+
 
 def summary(config: Config, run_id: str) -> dict:
-    """The figures a person wants after a run: per-source outcome, III.E.3 counts, follow-up."""
+    """The figures a person wants after a run: per-source outcome, deflections by unit and
+    quarter (every origin, and ISP-originated for III.E.3), follow-up."""
     from warehouse import connect
 
     rdir = run_dir(config, run_id)
@@ -21,6 +27,10 @@ def summary(config: Config, run_id: str) -> dict:
         counts = wh.read_frame(
             "select approving_unit_code, referral_quarter, sum(deflections) as deflections "
             "from reporting.deflection_counts group by 1, 2 order by 1, 2")
+        isp = wh.read_frame(
+            "select approving_unit_code, referral_quarter, count(*) as deflections "
+            "from reporting.deflection where originating_agency_type in ("
+            + ", ".join(f"'{t}'" for t in ISP_ORIGINS) + ") group by 1, 2 order by 1, 2")
         followup = wh.read_frame(
             "select approving_unit_code, referral_quarter, referrals, due, "
             "evaluated_within_90_days, overdue, pct_evaluated_within_90_days "
@@ -30,6 +40,7 @@ def summary(config: Config, run_id: str) -> dict:
         "as_of": run_info(config, run_id)["as_of"],
         "sources": loads,
         "deflection_counts": counts.to_dict(orient="records"),
+        "isp_deflection_counts": isp.to_dict(orient="records"),
         "followup_compliance": followup.to_dict(orient="records"),
         "failed_sources": sorted(k for k, v in loads.items() if v["status"] != "ok"),
     }
@@ -41,7 +52,8 @@ def summary(config: Config, run_id: str) -> dict:
 
 
 def format_summary(result: dict) -> str:
-    """One screen: per-source outcome, III.E.3 counts by unit and quarter, follow-up."""
+    """One screen: per-source outcome, deflections by unit and quarter (every origin, and the
+    ISP-originated ones of III.E.3), follow-up."""
     lines = [f"run {result['run_id']}  as of {result['as_of']}", ""]
     lines.append(f"{'source':<16} {'status':<7} {'seen':>5} {'loaded':>6} {'pend':>5} "
                  f"{'quar':>5} {'dup':>4} {'rec.loaded':>10} {'rec.quar':>8}")
@@ -53,10 +65,17 @@ def format_summary(result: dict) -> str:
         )
         if s.get("error"):
             lines.append(f"    error: {s['error']}")
-    lines += ["", "Deflections by approving unit and quarter (III.E.3):"]
+    lines += ["", "Deflections by approving unit and quarter, of every origin, and of ISP origin",
+              "(DOP/DCI) only: directive III.E.3 counts the ISP-originated ones:",
+              f"  {'unit':<14} {'quarter':<8} {'all origins':>11} {'ISP III.E.3':>11}"]
+    # a summary written before the ISP figure existed has none: shown as "-", not as 0
+    known = "isp_deflection_counts" in result
+    isp = {(r["approving_unit_code"], r["referral_quarter"]): int(r["deflections"])
+           for r in result.get("isp_deflection_counts", [])}
     for row in result["deflection_counts"]:
-        lines.append(f"  {row['approving_unit_code']:<14} {row['referral_quarter']:<8} "
-                     f"{int(row['deflections']):>6}")
+        key = (row["approving_unit_code"], row["referral_quarter"])
+        isp_text = str(isp.get(key, 0)) if known else "-"
+        lines.append(f"  {key[0]:<14} {key[1]:<8} {int(row['deflections']):>11} {isp_text:>11}")
     lines += ["", "Follow-up (first evaluation within 90 days):",
               f"  {'unit':<14} {'quarter':<8} {'refs':>5} {'due':>5} {'in90':>5} {'overdue':>7} {'pct':>6}"]
     for row in result["followup_compliance"]:

@@ -23,6 +23,12 @@ TRACS_ANOMALIES = {
     "slow_followup": "W15",      # first evaluation more than 92 days after referral
     "unsuccessful_no_prosecutor": "W16",
     "evidence_held": "W17",      # seized item still held after a final outcome
+    "evidence_retained": "W17",  # ... and the MEG records its disposal with method RETAINED
+    "role_misfit": "W18",        # a MEG's commander or a task force's director approves
+    "blank_role": "W18",         # TraCS approver role blank, and the MEG record has no approval
+    "late_contact": "W19",       # case manager contacted 8 to 12 days after the referral
+    "no_contact": "W19",         # no case-manager contact date in either record
+    "never_reported": "W20",     # the approving unit never enters the deflection in its program
 }
 MEG_ANOMALIES = {
     "no_approval_megtf": "W12",
@@ -34,6 +40,8 @@ MEG_ANOMALIES = {
     "future_eval": "W14",
     "slow_followup": "W15",
     "unsuccessful_no_prosecutor": "W16",
+    "role_misfit": "W18",        # approved by a role that does not fit the unit type
+    "late_contact": "W19",       # backlog entry: case manager contacted 8 or more days late
 }
 
 
@@ -50,7 +58,8 @@ class AnomalyPlanner:
         self.todo = {"tracs": order(list(TRACS_ANOMALIES)) * 2, "meg": order(list(MEG_ANOMALIES)) * 2}
 
     # anomalies whose flag needs weeks of follow-up to show are planted first
-    NEEDS_TIME = ("unsuccessful_no_prosecutor", "slow_followup", "evidence_held", "future_eval")
+    NEEDS_TIME = ("unsuccessful_no_prosecutor", "slow_followup", "evidence_held", "future_eval",
+                  "evidence_retained", "never_reported")
 
     def pick(self, kind: str, allowed=None) -> str | None:
         if self.share <= 0:

@@ -189,11 +189,12 @@ class World:
                 ethnicity=r.choices(("H", "N", "U", None), (15, 70, 10, 5))[0],
                 disposition=disposition, deflection=deflection if is_cd else None))
         items = []
-        if r.random() < (0.75 if deflect else 0.4) or anomaly == "evidence_held":
+        evidence_anomaly = anomaly in ("evidence_held", "evidence_retained")
+        if r.random() < (0.75 if deflect else 0.4) or evidence_anomaly:
             for seq in range(1, r.randint(1, 2) + 1):
                 status = r.choices(("HELD", "LAB", "DESTROYED", "RETURNED", None), (40, 20, 15, 10, 15))[0]
                 seized = "Y" if r.random() < 0.8 else "N"
-                if anomaly == "evidence_held" and seq == 1:
+                if evidence_anomaly and seq == 1:
                     status, seized = "HELD", "Y"
                 items.append(Item(seq, r.choice(N.EVIDENCE), seized, status))
         offenses = tuple(r.choice(N.OFFENSES) for _ in range(r.randint(0, 2)))
@@ -222,6 +223,28 @@ class World:
         form.unit_code = unit  # type: ignore[attr-defined]
         return form
 
+    def fitting_role(self, unit: str | None) -> str:
+        """A TraCS role code that fits the unit (III.D): its director (MEG) or commander (task
+        force), or a designee; any role for a unit not in the reference."""
+        kind = self.unit_type.get(unit)
+        if kind is None:
+            return self.rng.choice(("DIR", "CMDR", "DSGN"))
+        return self.rng.choice(("DIR" if kind == "MEG" else "CMDR", "DSGN"))
+
+    def misfit_role(self, unit: str | None) -> str:
+        """A TraCS role code that does not fit the unit: a MEG's commander, a task force's
+        director."""
+        return "DIR" if self.unit_type.get(unit) == "TASK_FORCE" else "CMDR"
+
+    def tracs_role(self, unit: str | None, anomaly) -> str | None:
+        if anomaly == "blank_role":
+            return None
+        if anomaly == "role_misfit":
+            return self.misfit_role(unit)
+        if self.rng.random() < 0.02:  # the field is blankable, and sometimes left blank
+            return None
+        return self.fitting_role(unit)
+
     def tracs_deflection(self, day, occurred_at, unit, anomaly) -> TDeflection:
         r = self.rng
         pathway = r.choices(("SR", "AO", "NP", "OP", "OI"), (8, 12, 15, 25, 40))[0]
@@ -247,12 +270,15 @@ class World:
         approval_unit = unit
         if anomaly == "unknown_unit":
             approval_unit = r.choice(N.UNKNOWN_UNITS)
-        role = r.choice(("DIR", "CMDR", "DSGN"))
+        role = self.tracs_role(approval_unit, anomaly)
         approver = f"{(approval_unit or 'X')[0]}{r.randint(1000, 99999)}"
         if anomaly == "no_approval":
             approval_unit = role = approver = approved_at = None
-        cm_agency = r.choice(N.CASE_MANAGERS) if r.random() < 0.8 else None
-        cm_date = referral if cm_agency and r.random() < 0.4 else None
+        cm_agency = r.choice(N.CASE_MANAGERS) if r.random() < 0.85 else None
+        # the form goes out the night after: a contact it records is the referral day's
+        cm_date = referral if cm_agency and r.random() < 0.7 else None
+        if anomaly in ("late_contact", "no_contact"):
+            cm_date = None
         return TDeflection(
             pathway=pathway, approval_unit=approval_unit, approver_role=role,
             approver_id=approver if r.random() < 0.95 else None, approved_at=approved_at,
@@ -324,19 +350,22 @@ class World:
         anomaly = form.anomaly  # type: ignore[attr-defined]
         ind = next(i for i in form.versions[0].individuals if i.disposition == "CD")
         d = ind.deflection
-        if anomaly in ("unknown_unit", "future_contact"):
+        if anomaly in ("unknown_unit", "future_contact", "never_reported"):
             return
         needs_case = anomaly in ("eval_before", "unit_differs", "key_differs", "report_typo",
                                  "evidence_held", "slow_followup", "unsuccessful_no_prosecutor",
                                  "future_eval", "late_approval", "referral_before", "op_abeyance",
-                                 "oi_blank", "late_report")
+                                 "oi_blank", "late_report", "evidence_retained", "late_contact",
+                                 "no_contact")
         if not needs_case and anomaly != "no_approval" and r.random() >= 0.8:
             return
         unit = form.unit_code  # type: ignore[attr-defined]
         if anomaly == "unit_differs":
             no_county = [u for u in self.units if not self.counties_of(u, d.referral_date) and u != unit]
             unit = r.choice(no_county)
-        opened = max(d.referral_date, form.occurred_date) + r.randint(0, 5) * DAY
+        # a late contact is a case entered late, with the contact recorded when it was entered
+        delay = r.randint(8, 12) if anomaly == "late_contact" else r.randint(0, 5)
+        opened = max(d.referral_date, form.occurred_date) + delay * DAY
         if d.approved_at:
             opened = max(opened, d.approved_at.date())
         created = self.naive_at(opened)
@@ -358,13 +387,18 @@ class World:
             l2, f2, m2, b2 = self.person(opened)
             subjects.append(Subject(2, l2, f2, m2, b2, r.choice("MF"), r.choice("WBU")))
         approval = None
-        if anomaly != "no_approval" and d.approved_at:
-            approval = {"role": MEG_ROLE[d.approver_role or "DSGN"],
+        if anomaly not in ("no_approval", "blank_role") and d.approved_at:
+            # the MEG records the approver TraCS names (a designee when TraCS left it blank);
+            # for another unit (W09), someone of that unit
+            role = d.approver_role or "DSGN"
+            if unit != form.unit_code:  # type: ignore[attr-defined]
+                role = self.fitting_role(unit)
+            approval = {"role": MEG_ROLE[role],
                         "approver_id": d.approver_id or f"{unit[0]}1000",
                         "approved_on": d.approved_at.astimezone(CHICAGO).replace(tzinfo=None),
                         "unit": unit}
         mdef = MDeflection(1, d.referral_date, MEG_PATHWAY[d.pathway], approval,
-                           {"agency": d.cm_agency, "contacted_on": d.cm_contact_date} if d.cm_agency else None)
+                           self.case_manager_for_tracs(d, opened, anomaly))
         report = form.report_number
         if anomaly == "report_typo":
             report = f"ISP{(form.occurred_date.year - 5) % 100:02d}-{r.randint(0, 999999):06d}"
@@ -375,6 +409,23 @@ class World:
         case.events = [Event(created, "open"), Event(created, "deflect", (mdef,))]
         self.followup(case, mdef, created, anomaly)
         self.add_case(case)
+
+    def case_manager_for_tracs(self, d: TDeflection, opened: dt.date, anomaly) -> dict | None:
+        """The MEG's CaseManager for a deflection TraCS reported: the TraCS contact, or the one the
+        unit made itself in the first days (never after the case was entered: no W14)."""
+        r = self.rng
+        if anomaly == "no_contact":
+            return {"agency": d.cm_agency, "contacted_on": None} if d.cm_agency else None
+        agency = d.cm_agency or r.choice(N.CASE_MANAGERS)
+        if anomaly == "late_contact":
+            late = max(8, (opened - d.referral_date).days)
+            return {"agency": agency, "contacted_on": d.referral_date + r.randint(8, late) * DAY}
+        if d.cm_contact_date:
+            return {"agency": agency, "contacted_on": d.cm_contact_date}
+        if r.random() < 0.9:
+            return {"agency": agency,
+                    "contacted_on": min(d.referral_date + r.randint(0, 3) * DAY, opened)}
+        return None
 
     def meg_originated(self, unit: str, day: dt.date, plan: bool) -> None:
         """A deflection the unit itself (or a local agency it works with) originated."""
@@ -395,6 +446,8 @@ class World:
         referral = day - r.randint(0, 3) * DAY
         if anomaly == "slow_followup":
             referral = day - r.randint(95, 140) * DAY  # a backlog entered months late
+        elif anomaly == "late_contact":
+            referral = day - r.randint(10, 20) * DAY  # entered weeks late, contact late too
         created = self.naive_at(day)
         subjects = []
         for sid in range(1, r.choices((1, 2), (80, 20))[0] + 1):
@@ -411,12 +464,17 @@ class World:
         for sid in range(1, n_defl + 1):
             approval = None
             if anomaly not in ("no_approval_megtf", "no_approval_local"):
-                approval = {"role": r.choice(("D", "C", "DS")),
+                role = (self.misfit_role(unit) if anomaly == "role_misfit" and sid == 1
+                        else self.fitting_role(unit))
+                approval = {"role": MEG_ROLE[role],
                             "approver_id": f"{unit[0]}{r.randint(1000, 99999)}",
                             "approved_on": self.naive_at(referral, 9 * 60, 18 * 60),
                             "unit": approval_unit}
             cm = {"agency": r.choice(N.CASE_MANAGERS),
                   "contacted_on": referral + r.randint(0, 2) * DAY} if r.random() < 0.85 else None
+            if anomaly == "late_contact" and sid == 1:
+                cm = {"agency": r.choice(N.CASE_MANAGERS),
+                      "contacted_on": referral + r.randint(8, (day - referral).days) * DAY}
             if cm and cm["contacted_on"] > day:
                 cm["contacted_on"] = day
             mdef = MDeflection(sid, referral, r.choices("12345", (25, 30, 25, 10, 10))[0], approval, cm)
@@ -468,7 +526,7 @@ class World:
             return
         if anomaly == "unsuccessful_no_prosecutor":
             gaps, final = [r.randint(5, 12), r.randint(5, 12)], "UNSUCCESSFUL"
-        elif anomaly == "evidence_held":
+        elif anomaly in ("evidence_held", "evidence_retained"):
             gaps, final = [r.randint(7, 15), r.randint(7, 15)], "SUCCESSFUL"
         elif anomaly == "slow_followup":
             gaps, final = [r.randint(95, 120)], None
@@ -495,7 +553,10 @@ class World:
             if final == "UNSUCCESSFUL" and anomaly != "unsuccessful_no_prosecutor" and r.random() < 0.75:
                 sub = day + r.randint(3, 25) * DAY
                 ev.append(Event(rec(sub), "prosecutor", (sid, sub, r.choice(N.PROSECUTORS))))
-            if anomaly != "evidence_held" and r.random() < 0.65:
+            if anomaly == "evidence_retained":  # recorded, but the evidence is still held
+                disp = day + r.randint(0, 20) * DAY
+                ev.append(Event(rec(disp), "disposal", (sid, disp, "RETAINED")))
+            elif anomaly != "evidence_held" and r.random() < 0.65:
                 disp = day + r.randint(0, 20) * DAY
                 ev.append(Event(rec(disp), "disposal", (sid, disp, r.choice(("DESTROYED", "RETURNED", "RETAINED")))))
             if r.random() < 0.5:

@@ -18,6 +18,9 @@ from deflect.core.units import UnitReference
 from deflect.core.vocab import UNATTRIBUTED
 
 FINAL = ("SUCCESSFUL", "UNSUCCESSFUL")
+# III.D: who approves for each unit type (a designee for either)
+ROLE_FITS_UNIT = {("MEG", "DIRECTOR"), ("MEG", "DESIGNEE"),
+                  ("TASK_FORCE", "COMMANDER"), ("TASK_FORCE", "DESIGNEE")}
 
 
 class Deliveries:
@@ -59,6 +62,7 @@ class TSide:
     abeyance: str | None
     items: tuple
     export_date: dt.date
+    role: str | None = None  # approver role, vocabulary of rules §1
 
 
 @dataclass
@@ -82,6 +86,8 @@ class MSide:
     prosecutor: dt.date | None = None
     disposal: dt.date | None = None
     export_date: dt.date | None = None
+    role: str | None = None  # approver role, vocabulary of rules §1
+    disposal_method: str | None = None  # DESTROYED RETURNED RETAINED
 
 
 def current_tracs(world, deliveries: Deliveries, secret: bytes) -> list[TSide]:
@@ -107,7 +113,8 @@ def current_tracs(world, deliveries: Deliveries, secret: bytes) -> list[TSide]:
                 unit=d.approval_unit,
                 approval_date=d.approved_at.astimezone(CHICAGO).date() if d.approved_at else None,
                 cm_contact=d.cm_contact_date, abeyance=d.abeyance, items=ver.items,
-                export_date=got[v]))
+                export_date=got[v],
+                role=tracs_codes.APPROVER_ROLE[d.approver_role] if d.approver_role else None))
     return out
 
 
@@ -135,7 +142,9 @@ def current_meg(world, deliveries: Deliveries, secret: bytes) -> list[MSide]:
                 cm_contact=(d.case_manager or {}).get("contacted_on"),
                 evaluations=list(d.evaluations), outcome=d.outcome,
                 prosecutor=d.prosecutor["date"] if d.prosecutor else None,
-                disposal=d.disposal["date"] if d.disposal else None, export_date=got[lm]))
+                disposal=d.disposal["date"] if d.disposal else None, export_date=got[lm],
+                role=meg_codes.APPROVER_ROLE[a["role"]] if a else None,
+                disposal_method=d.disposal["method"] if d.disposal else None))
     return out
 
 
@@ -188,19 +197,24 @@ def row(t: TSide | None, m: MSide | None, by_report_only: bool, reference: UnitR
     pathway = m.pathway if m else t.pathway
     # approval: the MEG record's when it has one, else TraCS's (no fallback on unknown codes)
     if m is not None and m.unit:
-        unit, approval_date = m.unit, m.approval_date
+        unit, approval_date, role = m.unit, m.approval_date, m.role
     elif t is not None and t.unit:
-        unit, approval_date = t.unit, t.approval_date
+        unit, approval_date, role = t.unit, t.approval_date, t.role
     else:
-        unit, approval_date = None, None
+        unit, approval_date, role = None, None, None
     origin = t.origin if t else m.origin
     county = t.county if t else m.county
     if unit:
-        if reference.period_on(unit, approval_date or referral) is None:
+        period = reference.period_on(unit, approval_date or referral)
+        if period is None:
             code = UNATTRIBUTED
             flags.add("W02")
         else:
             code = unit
+            # W18: the approver's role must fit the approving unit's type (a blank role fits none)
+            if (period.unit_type in ("MEG", "TASK_FORCE")
+                    and (period.unit_type, role) not in ROLE_FITS_UNIT):
+                flags.add("W18")
     elif origin in ("MEG", "TASK_FORCE"):
         code = m.exporting_unit
         flags.add("W12")
@@ -252,9 +266,21 @@ def row(t: TSide | None, m: MSide | None, by_report_only: bool, reference: UnitR
     last_contact = evals[-1] if evals else referral
     if outcome == "UNSUCCESSFUL" and prosecutor is None and (as_of - last_contact).days > 30:
         flags.add("W16")
-    if (outcome in FINAL and t is not None and (m is None or m.disposal is None)
+    evidence_disposed = m is not None and m.disposal_method in ("DESTROYED", "RETURNED")
+    if (outcome in FINAL and t is not None and not evidence_disposed
             and any(i.seized == "Y" and i.status not in ("DESTROYED", "RETURNED") for i in t.items)):
         flags.add("W17")
+    # W19: the earliest case-manager contact either source records, within 7 days of the referral
+    contacts = [c for c in ((t.cm_contact if t else None), (m.cm_contact if m else None)) if c]
+    if contacts:
+        if (min(contacts) - referral).days > 7:
+            flags.add("W19")
+    elif (as_of - referral).days > 7:
+        flags.add("W19")
+    # W20: ISP-originated, still only in TraCS 30 days or more after the referral
+    if t is not None and m is None and origin in ("ISP_DOP", "ISP_DCI") \
+            and (as_of - referral).days >= 30:
+        flags.add("W20")
     members = [x.member for x in (t, m) if x is not None]
     return {
         "deflection_id": deflection_id(members),

@@ -14,12 +14,22 @@ from deflect import pipeline
 from deflect.cli import format_summary
 from deflect.configuration import load_config
 from deflect.core.runs import latest_run_id
+from deflect.summary import ISP_ORIGINS
 
 
 def counts_by_unit_quarter(rows) -> dict:
     out = defaultdict(int)
     for r in rows:
         out[(r["approving_unit_code"], r["referral_quarter"])] += int(r["deflections"])
+    return dict(out)
+
+
+def isp_counts_by_unit_quarter(deflections) -> dict:
+    """Directive III.E.3: ISP-originated (DOP/DCI) deflections by approving unit and quarter."""
+    out = defaultdict(int)
+    for r in deflections:
+        if r["originating_agency_type"] in ISP_ORIGINS:
+            out[(r["approving_unit_code"], r["referral_quarter"])] += 1
     return dict(out)
 
 
@@ -41,14 +51,19 @@ def main(argv: list[str]) -> int:
     truth = manifest["reporting"]
     same_counts = counts_by_unit_quarter(result["deflection_counts"]) == \
         counts_by_unit_quarter(truth["deflection_counts"])
+    same_isp = counts_by_unit_quarter(result["isp_deflection_counts"]) == \
+        isp_counts_by_unit_quarter(truth["deflection"])
     same_followup = followup_key(result["followup_compliance"]) == \
         followup_key(truth["followup_compliance"])
     print()
-    print(f"III.E.3 counts equal the generator's ground truth: {'yes' if same_counts else 'NO'}")
-    print(f"Follow-up figures equal the ground truth:          {'yes' if same_followup else 'NO'}")
+    yes = {True: "yes", False: "NO"}
+    print(f"Counts by unit and quarter, every origin, equal the ground truth: {yes[same_counts]}")
+    print(f"III.E.3 counts (ISP-originated) equal the ground truth:          {yes[same_isp]}")
+    print(f"Follow-up figures equal the ground truth:                        {yes[same_followup]}")
     if not report.exists():
         print(f"Validation report: not written ({report} is missing)")
-    return 0 if same_counts and same_followup and not result["failed_sources"] else 1
+    ok = same_counts and same_isp and same_followup
+    return 0 if ok and not result["failed_sources"] else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Attribution to the approving unit (deflection-rules.md §3) and the unit-based flags.
 
 Each rule is one function of the resolved frame (transforms.resolve) returning what it decides;
-`attribute` puts them together: the counting unit and the flags W01, W02, W08, W09, W12.
+`attribute` puts them together: the counting unit and the flags W01, W02, W08, W09, W12, W18.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from deflect.core.vocab import UNATTRIBUTED
 from transforms.values import out_dates, out_values
 
 MEG_OR_TF = ("MEG", "TASK_FORCE")
+# directive III.D: who may approve for each unit type of reference-units.csv
+FITTING_ROLES = {"MEG": ("DIRECTOR", "DESIGNEE"), "TASK_FORCE": ("COMMANDER", "DESIGNEE")}
 
 
 def _days(series: pd.Series) -> list:
@@ -76,9 +78,25 @@ def rule_w08(r: pd.DataFrame, unit: pd.Series, ref: UnitReference) -> pd.Series:
     return pd.Series(out, index=r.index, dtype=bool)
 
 
+def rule_w18(r: pd.DataFrame, ref: UnitReference) -> pd.Series:
+    """Directive III.D, deflection-rules.md §5 W18: the role of the approval that attributes the
+    deflection (§3.1: the MEG record's, else the TraCS one's) does not fit the approving unit's
+    type on the approval date (the referral date when the approval has none): a MEG is approved
+    by its director or a designee, a task force by its commander or a designee. A blank role
+    fits nothing. Only a deflection attributed through an approval is looked at: no approval
+    (W01, W12) or a unit not in the reference that day (W02) has no unit type to fit."""
+    out = []
+    for unit, day, role in zip(_texts(r["approval_unit"]), _days(r["unit_day"]),
+                               _texts(r["approval_role"])):
+        p = ref.period_on(unit, day) if isinstance(unit, str) and day is not None else None
+        fitting = FITTING_ROLES.get(p.unit_type) if p is not None else None
+        out.append(fitting is not None and role not in fitting)
+    return pd.Series(out, index=r.index, dtype=bool)
+
+
 def attribute(r: pd.DataFrame, ref: UnitReference) -> tuple[pd.Series, dict[str, pd.Series]]:
     """The counting unit of every deflection, and the attribution flags."""
     w12, w01, w02 = rule_w12(r), rule_w01(r), rule_w02(r, ref)
     unit = counting_unit(r, w01, w02, w12)
     return unit, {"W01": w01, "W02": w02, "W08": rule_w08(r, unit, ref),
-                  "W09": rule_w09(r), "W12": w12}
+                  "W09": rule_w09(r), "W12": w12, "W18": rule_w18(r, ref)}

@@ -167,6 +167,7 @@ def counted_tracs(current) -> tuple[pd.DataFrame, pd.DataFrame]:
         "referral": day_column(t["referral_date"]),
         "pathway": text_column(t["pathway"]),
         "unit": text_column(t["approving_unit"]),
+        "role": text_column(t["approver_role"]),
         "approval_date": approval,
         "cm_contact": day_column(t["case_manager_contact_date"]),
         "abeyance": text_column(t["charges_held_in_abeyance"]),
@@ -232,12 +233,14 @@ def counted_meg(current) -> tuple[pd.DataFrame, pd.DataFrame]:
         "referral": day_column(m["referral_date"]),
         "pathway": text_column(m["pathway"]),
         "unit": text_column(m["approving_unit"]),
+        "role": text_column(m["approver_role"]),
         "approval_date": day_column(m["approval_date"]).where(
             lambda s: s.notna(), day_column(m["approved_at"])),
         "cm_contact": day_column(m["case_manager_contact_date"]),
         "prosecutor": day_column(m["prosecutor_submission_date"]),
-        "disposal": (text_column(m["evidence_disposal_date"]).notna()
-                     | text_column(m["evidence_disposal_method"]).notna()),
+        # the method decides whether it is a disposal (W17: RETAINED is not); the date is an
+        # event date whatever the method (W14)
+        "disposal_method": text_column(m["evidence_disposal_method"]),
         "disposal_date": day_column(m["evidence_disposal_date"]),
         "outcome": text_column(m["outcome"]),
     })

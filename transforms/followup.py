@@ -1,4 +1,5 @@
-"""Follow-up as of a date D (deflection-rules.md §4): evaluations, due, overdue, W07, W15–W17.
+"""Follow-up as of a date D (deflection-rules.md §4): evaluations, due, overdue, W07, W15–W17,
+W19.
 
 Evaluations come from MEG only (a TraCS-only deflection has none and outcome PENDING). One dated
 before the referral is W07 and otherwise ignored; everything "as of D" uses only evaluations dated
@@ -14,6 +15,7 @@ import pandas as pd
 DUE_DAYS = 90
 GAP_DAYS = 92  # a calendar quarter has at most 92 days
 PROSECUTOR_DAYS = 30
+CASE_MANAGER_DAYS = 7  # directive III.C, as deflection-rules.md §4 reads it
 FINAL = ("SUCCESSFUL", "UNSUCCESSFUL")
 DISPOSED = ("DESTROYED", "RETURNED")
 
@@ -96,9 +98,28 @@ def rule_w16(r: pd.DataFrame, last: pd.Series, as_of: dt.date) -> pd.Series:
 
 
 def rule_w17(r: pd.DataFrame, items: pd.DataFrame) -> pd.Series:
-    """Final outcome, an item of the deflection's own TraCS form seized and neither DESTROYED nor
-    RETURNED (a blank status is neither), and no MEG EvidenceDisposal."""
+    """Directive III.D.2–3 and III.E.2, deflection-rules.md §4: final outcome, an item of the
+    deflection's own TraCS form seized and neither DESTROYED nor RETURNED (a blank status is
+    neither), and no MEG EvidenceDisposal with Method DESTROYED or RETURNED (RETAINED evidence
+    is still held: not a disposal)."""
     held = items[(items["seized"] == "Y") & ~items["item_status"].isin(DISPOSED)]
     has_held = r["t_record_id"].isin(set(held["record_id"])) & r["has_t"]
-    disposed = r["m_disposal"].fillna(False).astype(bool)
+    disposed = r["m_disposal_method"].isin(DISPOSED)
     return (r["outcome"].isin(FINAL) & has_held & ~disposed).astype(bool)
+
+
+def case_manager_contact(r: pd.DataFrame) -> pd.Series:
+    """The case-manager contact date (§4): the earliest of TraCS's and MEG's, null when neither
+    source gives one."""
+    return r[["t_cm_contact", "m_cm_contact"]].min(axis=1, skipna=True).astype("datetime64[ns]")
+
+
+def rule_w19(r: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Directive III.C, deflection-rules.md §4: the case manager was not contacted within 7 days
+    of the referral: no contact date and D more than 7 days after the referral, or a contact more
+    than 7 days after the referral. A recorded contact date is taken whatever D (as W07 takes
+    every evaluation); only the missing contact waits for D."""
+    contact = case_manager_contact(r)
+    late = (contact - r["referral"]).dt.days > CASE_MANAGER_DAYS
+    missing = contact.isna() & ((pd.Timestamp(as_of) - r["referral"]).dt.days > CASE_MANAGER_DAYS)
+    return (late.fillna(False) | missing).astype(bool)

@@ -25,7 +25,7 @@ REPORTING_COLUMNS = [
     "outcome", "prosecutor_submission_date", "flags",
 ]
 INTERNAL_COLUMNS = ["tracs_record_id", "tracs_seq", "meg_record_id", "meg_subject_id",
-                    "first_due_date", "overdue", "approval_date"]
+                    "first_due_date", "overdue", "approval_date", "tracs_report_number"]
 FLAG_COLUMNS = ["deflection_id", "code", "source", "file_name", "record_id", "line", "message"]
 
 # the `what` of deflection-rules.md §5 (the one catalogue); no personal data
@@ -61,6 +61,8 @@ def evaluate_flags(r: pd.DataFrame, ev: pd.DataFrame, items: pd.DataFrame,
         "W15": followup.rule_w15(r, counted, last, as_of),
         "W16": followup.rule_w16(r, last, as_of),
         "W17": followup.rule_w17(r, items),
+        "W19": followup.rule_w19(r, as_of),
+        "W20": quality.rule_w20(r, as_of),
     })
     follow = {
         "first": first,
@@ -140,6 +142,7 @@ def deflection_frame(r, unit, flags, follow) -> pd.DataFrame:
         "first_due_date": out_dates(follow["due_date"]),
         "overdue": follow["overdue"].to_numpy(dtype=bool),
         "approval_date": out_dates(r["approval_date"]),
+        "tracs_report_number": out_values(r["report"]),
     }, columns=REPORTING_COLUMNS + INTERNAL_COLUMNS, dtype=object)  # None stays None
     for c in ("evaluated_within_90_days", "overdue"):
         out[c] = out[c].astype(bool)

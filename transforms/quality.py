@@ -1,9 +1,14 @@
 """Quality flags of deflection-rules.md §5 that are neither attribution nor follow-up:
-W03, W04, W05, W06, W10, W11, W13, W14. One function per rule over the resolved frame."""
+W03, W04, W05, W06, W10, W11, W13, W14, W20. One function per rule over the resolved frame."""
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
+
+ISP_ORIGINS = ("ISP_DOP", "ISP_DCI")
+UNREPORTED_DAYS = 30
 
 # event dates of each side, compared with the export date of the file that delivered that side's
 # current version (TraCS `createdAt` as a Chicago date, MEG `ExportDate`)
@@ -63,3 +68,13 @@ def rule_w14(r: pd.DataFrame, ev: pd.DataFrame) -> pd.Series:
     late_eval = ev["evaluation_date"].to_numpy() > r["m_export_date"].to_numpy()[rows]
     late |= np.isin(np.arange(len(r)), rows[late_eval])
     return pd.Series(late, index=r.index)
+
+
+def rule_w20(r: pd.DataFrame, as_of: dt.date) -> pd.Series:
+    """Directive III.E.3, deflection-rules.md §5 W20: ISP-originated (ISP_DOP/ISP_DCI), reported
+    by TraCS only, and D 30 days or more after the referral: the approving unit has not reported
+    it in its own program. Whatever the attribution: with no approval (W01) or an unknown unit
+    (W02) no MEG or task force has reported it either."""
+    only_tracs = r["has_t"] & ~r["has_m"]
+    waited = (pd.Timestamp(as_of) - r["referral"]).dt.days >= UNREPORTED_DAYS
+    return (r["origin"].isin(ISP_ORIGINS) & only_tracs & waited.fillna(False)).astype(bool)

@@ -49,13 +49,18 @@ def resolve(tracs: pd.DataFrame, meg: pd.DataFrame, links: pd.DataFrame) -> pd.D
     r["ethnicity"] = r["t_ethnicity"]
     r["age"] = _first(r["t_age"], r["m_age"]).astype("Int64")
     r["person_key"] = _first(r["t_key"], r["m_key"])
-    # the approval used: the MEG record's when it has one, else the TraCS one (§3.1); its unit
-    # and date are taken together from the same side
+    # the approval used: the MEG record's when it has one, else the TraCS one (§3.1); its unit,
+    # date and approver role are taken together from the same side
     meg_approves = r["m_unit"].notna()
+    tracs_approves = r["t_unit"].notna()
     r["approval_unit"] = _first(r["m_unit"], r["t_unit"])
     r["approval_date"] = r["m_approval_date"].where(
-        meg_approves, r["t_approval_date"].where(r["t_unit"].notna())
+        meg_approves, r["t_approval_date"].where(tracs_approves)
     )
+    r["approval_role"] = r["m_role"].where(meg_approves, r["t_role"].where(tracs_approves))
+    # the TraCS report number: the form's, or for a deflection only MEG reports the one its case
+    # names (they are equal whenever the two are linked)
+    r["report"] = _first(r["t_report"], r["m_report"])
     # the day on which an approving unit must be valid (§3.4, W08)
     r["unit_day"] = _first(r["approval_date"], r["referral"])
     return r

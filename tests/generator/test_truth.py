@@ -16,8 +16,8 @@ def tside(**kw):
     base = {"member": "TRACS:FR-26-0000001:1", "report": "ISP26-000001", "key": "k1",
                 "occurred": D(2026, 8, 3), "origin": "ISP_DOP", "county": "17199", "sex": "F", "race": "W",
                 "ethnicity": "N", "dob": D(1990, 5, 1), "referral": D(2026, 8, 3), "pathway": "SELF_REFERRAL",
-                "unit": "SIEG", "approval_date": D(2026, 8, 3), "cm_contact": None, "abeyance": "N", "items": (),
-                "export_date": D(2026, 8, 4)}
+                "unit": "SIEG", "approval_date": D(2026, 8, 3), "cm_contact": D(2026, 8, 3), "abeyance": "N", "items": (),
+                "export_date": D(2026, 8, 4), "role": "DESIGNEE"}
     base.update(kw)
     return TSide(**base)
 
@@ -26,8 +26,8 @@ def mside(**kw):
     base = {"member": "MEG:SIEG/SIEG-2026-0001:1", "report": "ISP26-000001", "key": "k1",
                 "exporting_unit": "SIEG", "origin": "ISP_DOP", "county": "17199", "sex": "F", "race": "W",
                 "dob": D(1990, 5, 1), "referral": D(2026, 8, 3), "pathway": "SELF_REFERRAL", "unit": "SIEG",
-                "approval_date": D(2026, 8, 3), "cm_contact": None, "evaluations": [], "outcome": "PENDING",
-                "export_date": D(2026, 8, 5)}
+                "approval_date": D(2026, 8, 3), "cm_contact": D(2026, 8, 3), "evaluations": [], "outcome": "PENDING",
+                "export_date": D(2026, 8, 5), "role": "DESIGNEE"}
     base.update(kw)
     return MSide(**base)
 
@@ -78,8 +78,63 @@ def test_followup_figures_and_gaps():
 def test_w17_needs_a_final_outcome_and_no_disposal():
     t = tside(items=(Item(1, "bag", "Y", "HELD"),))
     assert "W17" in flags(row(t, mside(outcome="SUCCESSFUL"), False, PERIODS, AS_OF))
-    assert "W17" not in flags(row(t, mside(outcome="SUCCESSFUL", disposal=D(2026, 9, 1)), False, PERIODS, AS_OF))
+    for method, flagged in (("DESTROYED", False), ("RETURNED", False), ("RETAINED", True)):
+        m = mside(outcome="SUCCESSFUL", disposal=D(2026, 8, 4), disposal_method=method)
+        assert ("W17" in flags(row(t, m, False, PERIODS, AS_OF))) is flagged, method
     assert "W17" not in flags(row(t, mside(), False, PERIODS, AS_OF))
+
+
+# W18: SIEG is a MEG, NCIT a task force (no counties, so no W08)
+W18_CASES = [
+    ("SIEG", "DIRECTOR", False), ("SIEG", "DESIGNEE", False), ("SIEG", "COMMANDER", True),
+    ("SIEG", None, True),
+    ("NCIT", "COMMANDER", False), ("NCIT", "DESIGNEE", False), ("NCIT", "DIRECTOR", True),
+    ("NCIT", None, True),
+]
+
+
+def test_w18_each_role_for_each_unit_type():
+    for unit, role, flagged in W18_CASES:
+        r = row(tside(unit=unit, role=role), None, False, PERIODS, D(2026, 8, 20))
+        assert ("W18" in flags(r)) is flagged, ("TraCS", unit, role)
+        assert flags(r) - {"W18"} == set(), flags(r)
+        r = row(None, mside(unit=unit, role=role, report=None), False, PERIODS, AS_OF)
+        assert ("W18" in flags(r)) is flagged, ("MEG", unit, role)
+
+
+def test_w18_uses_the_approval_that_attributes():
+    assert "W18" not in flags(row(tside(role=None), mside(role="DIRECTOR"), False, PERIODS, AS_OF))
+    assert "W18" in flags(row(tside(role=None), mside(unit=None, approval_date=None, role=None),
+                              False, PERIODS, AS_OF))
+    # no approval (W01) or an unknown unit (W02): no unit type, no W18
+    assert "W18" not in flags(row(tside(unit=None, approval_date=None, role=None), None, False,
+                                  PERIODS, AS_OF))
+    assert "W18" not in flags(row(tside(unit="XMEG", role=None), None, False, PERIODS, AS_OF))
+
+
+def test_w19_boundaries():
+    ref = D(2026, 8, 3)
+    week, day = dt.timedelta(days=7), dt.timedelta(days=1)
+
+    def w19(t_contact, m_contact, as_of=AS_OF):
+        r = row(tside(cm_contact=t_contact), mside(cm_contact=m_contact), False, PERIODS, as_of)
+        return "W19" in flags(r)
+
+    assert not w19(ref + week, None) and w19(ref + week + day, None)
+    assert not w19(None, ref + week) and w19(None, ref + week + day)
+    assert not w19(ref + week + 5 * day, ref + 2 * day)  # the earliest of the two
+    assert not w19(None, None, as_of=ref + week) and w19(None, None, as_of=ref + week + day)
+
+
+def test_w20_boundaries():
+    ref = D(2026, 8, 3)
+    for origin in ("ISP_DOP", "ISP_DCI"):
+        t = tside(origin=origin)
+        assert "W20" not in flags(row(t, None, False, PERIODS, ref + dt.timedelta(days=29)))
+        assert "W20" in flags(row(t, None, False, PERIODS, ref + dt.timedelta(days=30)))
+    # reported by the approving unit: never W20
+    assert "W20" not in flags(row(tside(), mside(), False, PERIODS, AS_OF))
+    assert "W20" not in flags(row(None, mside(report=None), False, PERIODS, AS_OF))
 
 
 def test_w14_event_after_the_delivering_export():
@@ -122,7 +177,7 @@ def test_every_w_code_and_pathway_occurs(small_drop):
     _, manifest = small_drop
     rows = manifest["reporting"]["deflection"]
     seen = {f for r in rows for f in flags(r)}
-    assert seen == {f"W{n:02d}" for n in range(1, 18)}
+    assert seen == {f"W{n:02d}" for n in range(1, 21)}
     assert {r["pathway"] for r in rows} == {"SELF_REFERRAL", "ACTIVE_OUTREACH", "NALOXONE_PLUS",
                                             "OFFICER_PREVENTION", "OFFICER_INTERVENTION"}
     assert {r["sources"] for r in rows} == {"TRACS", "MEG", "TRACS+MEG"}

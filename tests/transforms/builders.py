@@ -16,11 +16,16 @@ from transforms import CurrentRows, build_marts
 
 D = dt.date
 AS_OF = D(2026, 11, 1)
+SOON = D(2026, 9, 15)  # two weeks after the default referral: a TraCS-only deflection is not W20 yet
 UNITS = load_units()
 KEY_A = "a" * 64
 KEY_B = "b" * 64
 DAY = D(2026, 9, 1)  # default occurrence, referral and approval date
 EXPORT = D(2026, 10, 30)  # default export date
+# default approver role: a designee fits both unit types (W18); the default case-manager contact
+# is on the referral date (no W19); pass role=None or cm_contact=None for a blank one
+ROLE = "DESIGNEE"
+REFERRAL = object()  # cm_contact default: the deflection's referral date
 
 
 def _row(table: str, **values) -> tuple[str, dict]:
@@ -54,12 +59,14 @@ def tracs_form(record_id="FR-26-0000001", version=1, status="Transmitted", repor
         d = p["deflection"]
         if d is None:
             continue
-        d = {"pathway": "SELF_REFERRAL", "unit": "SIEG", "approval_date": D(2026, 9, 1),
-             "referral": D(2026, 9, 1), "abeyance": "N", "age": 30, "cm_contact": None, **d}
+        d = {"pathway": "SELF_REFERRAL", "unit": "SIEG", "role": ROLE,
+             "approval_date": D(2026, 9, 1), "referral": D(2026, 9, 1), "abeyance": "N",
+             "age": 30, **d}
+        d.setdefault("cm_contact", d["referral"])
         approved = d["approval_date"]
         rows.append(_row("stg_tracs__deflection", **{**lineage, "line": 20}, record_id=record_id,
                          form_version=version, seq=p["seq"], pathway=d["pathway"],
-                         approving_unit=d["unit"],
+                         approving_unit=d["unit"], approver_role=d["role"],
                          approved_at=f"{approved.isoformat()}T12:00:00-05:00" if approved else None,
                          approval_date=approved, referral_date=d["referral"],
                          case_manager_contact_date=d["cm_contact"],
@@ -72,10 +79,15 @@ def tracs_form(record_id="FR-26-0000001", version=1, status="Transmitted", repor
 
 def meg_deflection(subject=1, referral=DAY, pathway="SELF_REFERRAL",
                    unit="SIEG", approval_date=DAY, evaluations=(), outcome="PENDING",
-                   prosecutor=None, disposal=None, age=30, cm_contact=None):
+                   prosecutor=None, disposal=None, age=30, cm_contact=REFERRAL, role=ROLE,
+                   disposal_method="DESTROYED"):
+    """A MEG deflection; `disposal` is the EvidenceDisposal date (None: no element), with
+    `disposal_method`; `role` is the Approval's (there is none when `unit` is None)."""
     return {"subject": subject, "referral": referral, "pathway": pathway, "unit": unit,
                 "approval_date": approval_date, "evaluations": evaluations, "outcome": outcome,
-                "prosecutor": prosecutor, "disposal": disposal, "age": age, "cm_contact": cm_contact}
+                "prosecutor": prosecutor, "disposal": disposal, "age": age,
+                "cm_contact": referral if cm_contact is REFERRAL else cm_contact, "role": role,
+                "disposal_method": disposal_method}
 
 
 def meg_case(case="SIEG-2026-0001", unit="SIEG", last_modified="2026-10-02T10:00:00",
@@ -102,11 +114,11 @@ def meg_case(case="SIEG-2026-0001", unit="SIEG", last_modified="2026-10-02T10:00
                          referral_date=d["referral"], pathway=d["pathway"],
                          approved_at=f"{approved.isoformat()}T09:00:00" if approved else None,
                          approval_date=approved, approving_unit=d["unit"],
-                         approver_role="DIRECTOR" if d["unit"] else None,
+                         approver_role=d["role"] if d["unit"] else None,
                          case_manager_contact_date=d["cm_contact"],
                          prosecutor_submission_date=d["prosecutor"],
                          evidence_disposal_date=d["disposal"],
-                         evidence_disposal_method="DESTROYED" if d["disposal"] else None,
+                         evidence_disposal_method=d["disposal_method"] if d["disposal"] else None,
                          outcome=d["outcome"], age_at_referral=d["age"]))
         for e in d["evaluations"]:
             rows.append(_row("stg_meg__evaluation", **lineage, line=31, record_id=record_id,

@@ -7,12 +7,15 @@ from types import SimpleNamespace
 import pytest
 
 from deflect.core.person_key import age_in_years
+from deflect.core.units import UnitReference
 from generator import truth
 from tests.transforms.builders import UNITS, marts, meg_case, meg_deflection, person, tracs_form
 
 UNIT_CHOICES = ["SIEG", "KAMEG", "BATF", "NCIT", "NOPE", None]
 COUNTIES = ["17199", "17091", "17031", "17085"]
 PATHWAYS = ["SELF_REFERRAL", "OFFICER_PREVENTION", "OFFICER_INTERVENTION"]
+ROLES = ["DIRECTOR", "COMMANDER", "DESIGNEE"]
+REFERENCE = UnitReference(UNITS)
 
 
 def world(seed):
@@ -37,7 +40,8 @@ def world(seed):
                      "unit": rnd.choice(UNIT_CHOICES), "referral": referral,
                      "approval_date": maybe(0.8, referral + dt.timedelta(days=rnd.randint(-1, 1))),
                      "abeyance": rnd.choice(["Y", "N", None]), "age": age_in_years(dob, referral),
-                     "cm_contact": maybe(0.5, day(100, 280))}
+                     "role": rnd.choice([*ROLES, None]),
+                     "cm_contact": maybe(0.5, referral + dt.timedelta(days=rnd.randint(-1, 12)))}
             people.append(person(seq=seq, **d))
             tsides.append(truth.TSide(
                 member=f"TRACS:{form}:{seq}", report=report, key=d["key"], occurred=occurred,
@@ -45,7 +49,7 @@ def world(seed):
                 ethnicity=d["ethnicity"], dob=dob, referral=referral, pathway=d["pathway"],
                 unit=d["unit"], approval_date=d["approval_date"], cm_contact=d["cm_contact"], abeyance=d["abeyance"],
                 items=tuple(SimpleNamespace(seized=s, status=st) for s, st in items),
-                export_date=export))
+                export_date=export, role=d["role"]))
         records.append(tracs_form(record_id=form, report=report, occurred=occurred,
                                   county=county, origin=origin, export_date=export,
                                   people=people, items=items))
@@ -69,7 +73,10 @@ def world(seed):
                                outcome=rnd.choice(["PENDING", "SUCCESSFUL", "UNSUCCESSFUL"]),
                                prosecutor=maybe(0.3, day(100, 250)),
                                disposal=maybe(0.3, day(100, 250)),
-                               age=age_in_years(dob, referral), cm_contact=maybe(0.5, day(0, 280)))
+                               disposal_method=rnd.choice(["DESTROYED", "RETURNED", "RETAINED"]),
+                               role=rnd.choice(ROLES),
+                               age=age_in_years(dob, referral),
+                               cm_contact=maybe(0.5, referral + dt.timedelta(days=rnd.randint(-1, 12))))
             subjects[sid] = (key, "F", "B")
             defls.append(d)
             msides.append(truth.MSide(
@@ -80,14 +87,15 @@ def world(seed):
                 approval_date=d["approval_date"] if approving else None,
                 cm_contact=d["cm_contact"], evaluations=[(e, "ENG") for e in evals],
                 outcome=d["outcome"], prosecutor=d["prosecutor"], disposal=d["disposal"],
-                export_date=export))
+                export_date=export, role=d["role"] if approving else None,
+                disposal_method=d["disposal_method"] if d["disposal"] else None))
         records.append(meg_case(case=case, unit=unit, report=report, origin=origin, county=county,
                                 export_date=export, subjects=subjects, deflections=defls))
     return records, tsides, msides
 
 
 def expected_rows(tsides, msides, as_of):
-    rows = [truth.row(t, m, w10, UNITS, as_of) for t, m, w10 in truth.link(tsides, msides)]
+    rows = [truth.row(t, m, w10, REFERENCE, as_of) for t, m, w10 in truth.link(tsides, msides)]
     for r in rows:
         for k in ("_members", "_due", "_overdue"):
             r.pop(k)

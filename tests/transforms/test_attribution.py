@@ -1,5 +1,6 @@
-"""§3: attribution and W01, W02, W08, W09, W12."""
+"""§3: attribution and W01, W02, W08, W09, W12, W18."""
 from tests.transforms.builders import (
+    SOON,
     D,
     flags,
     meg_case,
@@ -33,7 +34,7 @@ def test_w09_negative_same_unit_or_one_side_only():
 
 
 def test_w01_no_approval_anywhere():
-    row = only(tracs_form(people=[person(unit=None, approval_date=None)]))
+    row = only(tracs_form(people=[person(unit=None, approval_date=None)]), as_of=SOON)
     assert row["approving_unit_code"] == "UNATTRIBUTED" and row["flags"] == "W01"
     row = only(meg_case(report=None, origin="LOCAL", deflections=[UNAPPROVED]))
     assert row["approving_unit_code"] == "UNATTRIBUTED" and row["flags"] == "W01"
@@ -62,7 +63,7 @@ def test_w12_tracs_only_has_no_exporting_unit():
 
 
 def test_w02_unknown_unit():
-    row = only(tracs_form(people=[person(unit="NOPE")]))
+    row = only(tracs_form(people=[person(unit="NOPE")]), as_of=SOON)
     assert row["approving_unit_code"] == "UNATTRIBUTED" and row["flags"] == "W02"
 
 
@@ -96,8 +97,8 @@ def test_w02_uses_the_referral_date_when_the_approval_has_no_date():
 
 
 def test_w08_county_outside_the_unit():
-    assert flags(tracs_form(county="17031")) == {"W08"}  # Cook is not SIEG's
-    assert flags(tracs_form(county="17077")) == set()
+    assert flags(tracs_form(county="17031"), as_of=SOON) == {"W08"}  # Cook is not SIEG's
+    assert flags(tracs_form(county="17077"), as_of=SOON) == set()
 
 
 def test_w08_follows_the_unit_history():
@@ -111,8 +112,9 @@ def test_w08_follows_the_unit_history():
 
 
 def test_w08_skipped_without_counties_or_when_unattributed():
-    assert flags(tracs_form(county="17031", people=[person(unit="NCIT")])) == set()
-    assert flags(tracs_form(county="17031", people=[person(unit=None, approval_date=None)])) == {"W01"}
+    assert flags(tracs_form(county="17031", people=[person(unit="NCIT")]), as_of=SOON) == set()
+    assert flags(tracs_form(county="17031", people=[person(unit=None, approval_date=None)]),
+                 as_of=SOON) == {"W01"}
 
 
 def test_w08_for_w12_uses_the_exporting_unit_on_the_referral_date():
@@ -125,3 +127,55 @@ def test_w08_for_w12_uses_the_exporting_unit_on_the_referral_date():
 def test_county_from_tracs_for_a_linked_pair():
     # TraCS county inside SIEG, MEG county outside: TraCS is authoritative, no W08
     assert "W08" not in flags(tracs_form(county="17199"), meg_case(county="19163"))
+
+
+# W18 (III.D): a MEG is approved by its director or a designee, a task force by its commander or
+# a designee; SIEG is a MEG, NCIT a task force (it lists no counties: no W08 to mind)
+W18_CASES = [
+    ("SIEG", "DIRECTOR", False), ("SIEG", "DESIGNEE", False), ("SIEG", "COMMANDER", True),
+    ("SIEG", None, True),
+    ("NCIT", "COMMANDER", False), ("NCIT", "DESIGNEE", False), ("NCIT", "DIRECTOR", True),
+    ("NCIT", None, True),
+]
+
+
+def test_w18_each_role_for_each_unit_type_tracs_approval():
+    for unit, role, flagged in W18_CASES:
+        got = flags(tracs_form(people=[person(unit=unit, role=role)]), as_of=SOON)
+        assert ("W18" in got) is flagged, (unit, role, got)
+        assert got - {"W18"} == set(), (unit, role, got)
+
+
+def test_w18_each_role_for_each_unit_type_meg_approval():
+    for unit, role, flagged in W18_CASES:
+        got = flags(meg_case(case=f"{unit}-2026-0001", unit=unit, report=None, county="17077",
+                             deflections=[meg_deflection(unit=unit, role=role)]))
+        assert ("W18" in got) is flagged, (unit, role, got)
+
+
+def test_w18_role_of_the_approval_that_attributes():
+    # MEG approves: its role counts, the TraCS role (blank here) does not
+    assert "W18" not in flags(tracs_form(people=[person(role=None)]),
+                              meg_case(deflections=[meg_deflection(role="DIRECTOR")]))
+    assert "W18" in flags(tracs_form(people=[person(role="DIRECTOR")]),
+                          meg_case(deflections=[meg_deflection(role="COMMANDER")]))
+    # MEG has no approval: the TraCS approval attributes, with its blank role
+    assert "W18" in flags(tracs_form(people=[person(role=None)]),
+                          meg_case(deflections=[UNAPPROVED]))
+    assert "W18" not in flags(tracs_form(people=[person(role="DIRECTOR")]),
+                              meg_case(deflections=[UNAPPROVED]))
+
+
+def test_w18_only_when_attributed_through_an_approval():
+    # no approval (W01, W12) or a unit that is not in the reference (W02): no unit type to fit
+    assert "W18" not in flags(tracs_form(people=[person(unit=None, role=None,
+                                                        approval_date=None)]), as_of=SOON)
+    assert "W18" not in flags(meg_case(case="KAMEG-2026-0001", unit="KAMEG", report=None,
+                                       origin="MEG", county="17091", deflections=[UNAPPROVED]))
+    assert "W18" not in flags(tracs_form(people=[person(unit="NOPE", role=None)]), as_of=SOON)
+    # SLANT exists from 2020-01-01: approved the day before, it is W02 and not W18
+    early = person(unit="SLANT", role=None, approval_date=D(2019, 12, 31),
+                   referral=D(2020, 1, 2))
+    got = flags(tracs_form(occurred=D(2019, 12, 1), county="17007", people=[early]),
+                as_of=D(2020, 1, 10))
+    assert "W02" in got and "W18" not in got

@@ -1,4 +1,4 @@
-"""§4: evaluations as of D, due, overdue, W07, W15, W16, W17."""
+"""§4: evaluations as of D, due, overdue, W07, W15, W16, W17, W19."""
 import datetime as dt
 
 from tests.transforms.builders import (
@@ -8,6 +8,7 @@ from tests.transforms.builders import (
     meg_case,
     meg_deflection,
     only,
+    person,
     tracs_form,
 )
 
@@ -130,3 +131,52 @@ def test_evaluations_of_another_subject_do_not_count():
     m = marts(*records)
     got = dict(zip(m.deflection["meg_subject_id"], m.deflection["first_evaluation_date"]))
     assert got == {"1": None, "2": D(2026, 7, 1)}
+
+
+def test_w17_retained_is_not_a_disposal():
+    held = [("Y", "HELD")]
+    for method, flagged in (("RETAINED", True), ("DESTROYED", False), ("RETURNED", False)):
+        got = flags(*case(tracs=True, items=held, outcome="SUCCESSFUL", disposal=D(2026, 9, 1),
+                          disposal_method=method))
+        assert ("W17" in got) is flagged, method
+
+
+def _w19(as_of=AS_OF, tracs_contact="none", **deflection):
+    """W19 for a MEG deflection referred on REF; `tracs_contact` links a TraCS form with that
+    contact date ("none": MEG only)."""
+    records = case(**deflection)
+    if tracs_contact != "none":
+        records[0] = meg_case(report="ISP26-000001", export_date=D(2026, 12, 31),
+                              deflections=[meg_deflection(referral=REF, approval_date=REF,
+                                                          **deflection)])
+        records.append(tracs_form(occurred=REF, export_date=D(2026, 12, 31), people=[
+            person(referral=REF, approval_date=REF, cm_contact=tracs_contact)]))
+    return "W19" in flags(*records, as_of=as_of)
+
+
+def test_w19_contact_within_7_days_of_the_referral():
+    day = dt.timedelta(days=1)
+    assert not _w19(cm_contact=REF)
+    assert not _w19(cm_contact=REF + 7 * day)
+    assert _w19(cm_contact=REF + 8 * day)
+    assert not _w19(cm_contact=REF - day)  # contacted before the referral was entered: in time
+
+
+def test_w19_no_contact_counts_from_the_referral_to_as_of():
+    day = dt.timedelta(days=1)
+    assert not _w19(cm_contact=None, as_of=REF + 7 * day)
+    assert _w19(cm_contact=None, as_of=REF + 8 * day)
+
+
+def test_w19_a_recorded_late_contact_is_late_whatever_as_of():
+    assert _w19(cm_contact=REF + dt.timedelta(days=8), as_of=REF + dt.timedelta(days=2))
+
+
+def test_w19_earliest_contact_of_the_two_sources():
+    day = dt.timedelta(days=1)
+    assert not _w19(cm_contact=REF + 9 * day, tracs_contact=REF + 7 * day)
+    assert not _w19(cm_contact=REF + 3 * day, tracs_contact=REF + 20 * day)
+    assert not _w19(cm_contact=None, tracs_contact=REF + 7 * day)
+    assert _w19(cm_contact=None, tracs_contact=REF + 8 * day)
+    assert _w19(cm_contact=REF + 8 * day, tracs_contact=REF + 9 * day)
+    assert _w19(cm_contact=None, tracs_contact=None)

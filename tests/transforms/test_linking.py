@@ -102,7 +102,8 @@ def test_w11_for_every_unlinked_meg_deflection_of_a_multiple_match():
     m = marts(tracs_form(),
               meg_case(case="SIEG-2026-0001"), meg_case(case="SIEG-2026-0002"))
     by_source = dict(zip(m.deflection["meg_record_id"].fillna("-"), m.deflection["flags"]))
-    assert by_source == {"SIEG/SIEG-2026-0001": "W11", "SIEG/SIEG-2026-0002": "W11", "-": ""}
+    # the TraCS deflection stays TraCS-only: 61 days after the referral it is W20
+    assert by_source == {"SIEG/SIEG-2026-0001": "W11", "SIEG/SIEG-2026-0002": "W11", "-": "W20"}
     assert len(m.deflection) == 3
 
 

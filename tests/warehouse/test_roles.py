@@ -37,15 +37,15 @@ def test_analyst_reads_only_reporting(pg_wh):
                  "reporting.load_run"):
         assert can_select(url, view), view
     for relation in ("staging.stg_tracs__individual", "marts.fct_deflection", "quality.finding",
-                     "quality.quarantine", "meta.file_ledger"):
+                     "quality.quarantine", "meta.file_ledger", "quality.followup_worklist"):
         assert not can_select(url, relation), relation
 
 
 def test_steward_reads_quality_and_bookkeeping_not_staging(pg_wh):
     url = with_user(pg_wh, "deflect_steward")
     for relation in ("quality.finding", "quality.quarantine", "quality.file_ledger",
-                     "meta.file_ledger", "meta.quarantine", "meta.load_audit",
-                     "reporting.deflection"):
+                     "quality.followup_worklist", "meta.file_ledger", "meta.quarantine",
+                     "meta.load_audit", "reporting.deflection"):
         assert can_select(url, relation), relation
     for relation in ("staging.stg_tracs__field_report", "marts.fct_deflection"):
         assert not can_select(url, relation), relation
@@ -89,6 +89,20 @@ def test_roles_survive_a_second_database(pg_wh, pg_server_url):
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def test_followup_worklist_for_stewards_and_the_loader_only(pg_wh):
+    # explicit grants (migration 0013), not only the default privileges of whoever migrated
+    with psycopg.connect(pg_wh, autocommit=True) as conn:
+        granted = {r for (r,) in conn.execute(
+            "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = "
+            "'quality' AND table_name = 'followup_worklist' AND privilege_type = 'SELECT'")}
+    assert {"deflect_steward", "deflect_loader"} <= granted
+    assert not granted & {"deflect_analyst", "PUBLIC"}
+    assert can_select(with_user(pg_wh, "deflect_loader"), "quality.followup_worklist")
+    with psycopg.connect(with_user(pg_wh, "deflect_steward"), autocommit=True) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("DELETE FROM marts.fct_deflection")
 
 
 def test_steward_records_reviews_but_cannot_rewrite_them(pg_wh):
