@@ -3,8 +3,8 @@
     python -m tests.reliability.faults FAULT [deflect arguments...]
 
 FAULT is one of KILL_POINTS (the process kills itself with SIGKILL there, as `kill -9` would, or
-as a crashing host would stop it) or DISK_FULL (writes into the landing area fail with ENOSPC
-after a few files). Test-only: the production code has no hooks; the fault is patched in here.
+as a crashing host would stop it), `disk-full` (writes into the landing area fail with ENOSPC
+after a few files) or `connection-lost` (PostgreSQL ends the load's connection mid-transaction). Test-only: the production code has no hooks; the fault is patched in here.
 """
 from __future__ import annotations
 
@@ -90,9 +90,23 @@ def _disk_full():
     landing.HashingWriter.write = write
 
 
+def _connection_lost():
+    # the load's own connection is ended by the server in the middle of its transaction, as
+    # a database restart or a dropped network would end it
+    from warehouse import load
+
+    real = load._load_ledger
+
+    def dropped(wh, *args, **kwargs):
+        wh.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real(wh, *args, **kwargs)
+
+    load._load_ledger = dropped
+
+
 KILL_POINTS = {"download": _download, "validation": _validation, "load": _load,
                "refresh": _refresh, "publish": _publish}
-FAULTS = {**KILL_POINTS, "disk-full": _disk_full}
+FAULTS = {**KILL_POINTS, "disk-full": _disk_full, "connection-lost": _connection_lost}
 
 
 if __name__ == "__main__":

@@ -69,3 +69,37 @@ def test_a_second_run_at_the_same_time_is_refused(drop, tmp_path):
     assert second.returncode == 3
     assert "another run holds the warehouse" in second.stderr
     assert "Traceback" not in second.stderr
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_mid_load_then_run_again_equals_a_clean_run(drop, tmp_path,
+                                                                       pg_server_url):
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from tests.fixtures.postgres import with_database
+
+    names = [f"deflect_test_fault_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        for name in names:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        urls = [with_database(pg_server_url, n) for n in names]
+        clean_config, faulty_config = (
+            config_for(drop, tmp_path / label, replace=(
+                ("warehouse: duckdb:///warehouse.duckdb", f"warehouse: {url}"),))
+            for label, url in zip(("clean", "faulty"), urls))
+        deflect(clean_config, check_rc=0)
+        lost = deflect(faulty_config, fault="connection-lost")
+        assert lost.returncode == 3 and "the warehouse failed" in lost.stderr, lost.stderr[-2000:]
+        assert "Traceback" not in lost.stderr
+        deflect(faulty_config, check_rc=0)
+        clean, again = snapshot(urls[0]), snapshot(urls[1])
+        assert [t for t in clean if again.get(t) != clean[t]] == []
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            for name in names:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)))
