@@ -90,6 +90,31 @@ def _disk_full():
     landing.HashingWriter.write = write
 
 
+def _work_full():
+    # the work area fills while a batch writes its canonical rows
+    from ingestion import batch
+
+    real = batch.BatchWriter.write
+    rows = {"n": 0}
+
+    def write(self, table, row):
+        rows["n"] += 1
+        if rows["n"] > 200:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.tmp))
+        return real(self, table, row)
+
+    batch.BatchWriter.write = write
+    real_spool = batch.FileSpool.row
+
+    def spool_row(self, table, row):
+        rows["n"] += 1
+        if rows["n"] > 200:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.writer.tmp))
+        return real_spool(self, table, row)
+
+    batch.FileSpool.row = spool_row
+
+
 def _connection_lost():
     # the load's own connection is ended by the server in the middle of its transaction, as
     # a database restart or a dropped network would end it
@@ -106,7 +131,8 @@ def _connection_lost():
 
 KILL_POINTS = {"download": _download, "validation": _validation, "load": _load,
                "refresh": _refresh, "publish": _publish}
-FAULTS = {**KILL_POINTS, "disk-full": _disk_full, "connection-lost": _connection_lost}
+FAULTS = {**KILL_POINTS, "disk-full": _disk_full, "work-full": _work_full,
+          "connection-lost": _connection_lost}
 
 
 if __name__ == "__main__":

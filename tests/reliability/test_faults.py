@@ -43,7 +43,8 @@ def test_killed_at_a_stage_then_run_again_equals_a_clean_run(stage, drop, clean,
     assert not list((config.parent / "work").glob("runs/*/batches/.*.tmp-*"))
 
 
-def test_a_full_disk_ends_in_one_line_and_leaves_the_views_as_they_were(drop, tmp_path):
+@pytest.mark.parametrize("fault", ["disk-full", "work-full"])  # landing area, work area
+def test_a_full_disk_ends_in_one_line_and_leaves_the_views_as_they_were(drop, tmp_path, fault):
     config = config_for(drop, tmp_path / "w")
     deflect(config, check_rc=0)
     before = snapshot(warehouse_of(config))
@@ -52,7 +53,7 @@ def test_a_full_disk_ends_in_one_line_and_leaves_the_views_as_they_were(drop, tm
             shutil.rmtree(d)
     with connect(warehouse_of(config)) as wh:
         wh.execute("DELETE FROM meta.file_ledger")
-    full = deflect(config, fault="disk-full")
+    full = deflect(config, fault=fault)
     assert "Traceback" not in full.stderr
     assert full.returncode in (1, 3), full.stderr[-2000:]
     after = snapshot(warehouse_of(config))
