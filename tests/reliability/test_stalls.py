@@ -26,36 +26,12 @@ pytestmark = [pytest.mark.sshd, pytest.mark.slow]
 NAME = "TRACS_IL0849800_20261125T013004_0001.xml"
 
 
-class StallingProxy(CuttingProxy):
-    """Forwards to sshd; after `cut_after` bytes from the server it forwards nothing more and
-    keeps both connections open (a hung server, a black-holed route)."""
-
-    def _pipe(self, src, dst, limit):
-        sent = 0
-        try:
-            while not self._stop.is_set():
-                data = src.recv(65536)
-                if not data:
-                    break
-                if limit is not None and sent + len(data) >= limit:
-                    dst.sendall(data[: max(0, limit - sent)])
-                    self._stop.wait(120)  # silent, open, until the test ends
-                    break
-                dst.sendall(data)
-                sent += len(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                s.close()
-
-
 @pytest.fixture
 def stalled(sshd_server):
     proxies = []
 
-    def make(after: int) -> StallingProxy:
-        p = StallingProxy(sshd_server.port, after, 1000)
+    def make(after: int) -> CuttingProxy:
+        p = CuttingProxy(sshd_server.port, after, 1000, stall=True)
         proxies.append(p)
         return p
 
