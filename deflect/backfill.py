@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import logging
 import re
 import sys
 from pathlib import Path
@@ -130,13 +131,14 @@ def start_backfill_run(config: Config, start: dt.date, end: dt.date,
 
 
 def backfill(config: Config, start: dt.date, end: dt.date, sources: list[str] | None = None,
-             as_of: dt.date | None = None, lock: bool = True) -> dict:
-    """Stage the range and run the pipeline over it in-process; returns the run summary."""
+             as_of: dt.date | None = None, lock: bool = True, progress: dict | None = None) -> dict:
+    """Stage the range and run the pipeline over it in-process; returns the run summary.
+    `progress`: pipeline.run's progress callbacks (deflect.progress.RunProgress.callbacks())."""
     from deflect import pipeline
 
     label = "backfill-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path, manifest = stage_landing(config, start, end, label, sources)
-    result = pipeline.run(load_config(path), as_of=as_of, lock=lock)
+    result = pipeline.run(load_config(path), as_of=as_of, lock=lock, **(progress or {}))
     result["staged"] = manifest
     return result
 
@@ -149,12 +151,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", action="append", help="a source name (repeatable; default: all)")
     p.add_argument("--as-of", type=cli_date, default=None)
     args = p.parse_args(argv)
+    from deflect.progress import run_progress
     from deflect.summary import format_summary
 
+    # the progress lines off a terminal are INFO log lines: log as `deflect run` does
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("paramiko", "great_expectations", "airflow", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_config(args.config)
         config.person_key_secret()
-        result = backfill(config, args.start, args.end, args.source, args.as_of)
+        # a bar on a terminal, log lines otherwise (deflect.progress)
+        with run_progress(args.source or [s.name for s in config.sources]) as reporter:
+            result = backfill(config, args.start, args.end, args.source, args.as_of,
+                              progress=reporter.callbacks())
     except BackfillError as exc:
         print(f"deflect backfill: {exc}", file=sys.stderr)
         return 2

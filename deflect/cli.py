@@ -28,17 +28,14 @@ def _setup_logging(verbose: bool) -> None:
 def cmd_run(args) -> int:
     from deflect import pipeline
     from deflect.configuration import load_config
+    from deflect.progress import run_progress
 
     config = load_config(args.config)
     config.person_key_secret()  # fail early, naming the variable, before touching any source
-    done = []
-
-    def progress(source_name: str) -> None:
-        done.append(source_name)
-        print(f"[{len(done)}/{len(config.sources)}] {source_name}", file=sys.stderr, flush=True)
-
-    result = pipeline.run(config, as_of=args.as_of, progress=progress, workers=args.workers,
-                          force_as_of=args.force_as_of)
+    # a bar on a terminal, log lines otherwise (deflect.progress)
+    with run_progress([s.name for s in config.sources]) as reporter:
+        result = pipeline.run(config, as_of=args.as_of, workers=args.workers,
+                              force_as_of=args.force_as_of, **reporter.callbacks())
     print(format_summary(result))
     return 1 if result["failed_sources"] else 0
 

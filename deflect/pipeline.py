@@ -309,8 +309,13 @@ def default_workers() -> int:
 
 
 def batch_bytes(config: Config, run_id: str, batch_id: str) -> int:
+    return batch_size(config, run_id, batch_id)[1]
+
+
+def batch_size(config: Config, run_id: str, batch_id: str) -> tuple[int, int]:
+    """(files, bytes) a batch fetches, from its spec (the sizes its plan listed)."""
     spec = _read_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json")
-    return sum(int(f.get("size") or 0) for f in spec["files"])
+    return len(spec["files"]), sum(int(f.get("size") or 0) for f in spec["files"])
 
 
 def largest_first(config: Config, run_id: str, batches: list[tuple[str, str]]):
@@ -329,18 +334,25 @@ def _process_one(config: Config, run_id: str, batch_id: str) -> str | None:
 
 
 def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
-                    workers: int = 1, progress=None, while_waiting=None) -> None:
+                    workers: int = 1, progress=None, while_waiting=None, on_batch=None) -> None:
     """Process (source, batch id) pairs, `workers` at a time, largest batch first.
 
     With more than one worker each batch runs in a forked process of its own (a batch is a
     file-to-file step: nothing but its batch directory comes back) and `while_waiting` runs in
-    this process meanwhile. `progress(source)` is called once a source's last batch is done.
+    this process meanwhile. `on_batch(source, batch_id, files, bytes)` is called in this process
+    as each batch finishes (failed or not: it is done with), with the files and bytes its plan
+    listed; `progress(source)` once a source's last batch is done. Neither renders anything:
+    deflect.progress does, for the command line.
     """
     left: dict[str, int] = {}
     for source, _ in batches:
         left[source] = left.get(source, 0) + 1
+    # read once, before any batch runs: the specs do not change while the batches run
+    sizes = {b: batch_size(config, run_id, b) for _, b in batches} if on_batch else {}
 
-    def done(source: str) -> None:
+    def done(source: str, batch_id: str) -> None:
+        if on_batch:
+            on_batch(source, batch_id, *sizes[batch_id])
         left[source] -= 1
         if left[source] == 0 and progress:
             progress(source)
@@ -350,7 +362,7 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
             error = _process_one(config, run_id, batch_id)
             if error:
                 log.error("source %s: batch %s failed: %s", source, batch_id, error)
-            done(source)
+            done(source, batch_id)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -375,12 +387,18 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
                 error = _describe(exc)
             if error:
                 log.error("source %s: batch %s failed: %s", source, batch_id, error)
-            done(source)
+            done(source, batch_id)
 
 
 def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True,
-        workers: int | None = None, force_as_of: bool = False, lock: bool = True) -> dict:
+        workers: int | None = None, force_as_of: bool = False, lock: bool = True,
+        on_plan=None, on_batch=None) -> dict:
     """One full run in-process (`deflect run`): every stage of the DAG, in order.
+
+    Progress, for whoever shows it (deflect.progress): `progress(source)` once a source is done
+    (planned without batches, or its last batch finished); `on_plan(batches)` once every source
+    is planned, with (source, batch id, files, bytes) of every batch of the run;
+    `on_batch(source, batch_id, files, bytes)` as each batch finishes.
 
     Batches of every source are processed `workers` at a time (default: `default_workers()`),
     as the DAG's mapped tasks are. `publish` runs the expectation suites and writes the
@@ -391,12 +409,15 @@ def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bo
     from warehouse.locks import run_lock
 
     if not lock:  # the caller holds the run lock (deflect rekey)
-        return _run_locked(config, as_of, progress, publish, workers, force_as_of)
+        return _run_locked(config, as_of, progress, publish, workers, force_as_of,
+                           on_plan, on_batch)
     with run_lock(config.warehouse):
-        return _run_locked(config, as_of, progress, publish, workers, force_as_of)
+        return _run_locked(config, as_of, progress, publish, workers, force_as_of,
+                           on_plan, on_batch)
 
 
-def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_as_of) -> dict:
+def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_as_of,
+                on_plan=None, on_batch=None) -> dict:
     # the run lock is held: nothing else writes partial files now, whatever their age
     run_id = start_run(config, as_of, force_as_of=force_as_of, clean_older_than_s=0)
     batches = []
@@ -404,11 +425,13 @@ def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_a
         if not batch_ids and progress:
             progress(source.name)
         batches += [(source.name, b) for b in batch_ids]
+    if on_plan:
+        on_plan([(s, b, *batch_size(config, run_id, b)) for s, b in batches])
     warm_up = None
     if publish:
         from stewardship.expectations import warm_up
     process_batches(config, run_id, batches, default_workers() if workers is None else workers,
-                    progress, while_waiting=warm_up)
+                    progress, while_waiting=warm_up, on_batch=on_batch)
     canonical = None
     if publish:
         # the canonical suites read only the batch files: checked while the warehouse loads

@@ -228,6 +228,7 @@ class SftpDrop:
         self.transport: paramiko.Transport | None = None
         self.sftp: paramiko.SFTPClient | None = None
         self.read_size = _REQUEST  # what the server accepts per read; asked at each connection
+        self.pkey: paramiko.PKey | None = None  # from the source's connection (conn_id)
 
     # -- connection -------------------------------------------------------------------------
     def __enter__(self):
@@ -239,8 +240,20 @@ class SftpDrop:
         return False
 
     def connect(self) -> None:
+        if self.source.conn_id and self.pkey is None:
+            self._resolve_connection()
         s = self.source
         _retry_policy(f"source {s.name}: connect to {s.host}:{s.port}", s)(self._connect_once)
+
+    def _resolve_connection(self) -> None:
+        """Server, login, host key and private key from the source's Airflow connection; once
+        per drop, not per attempt (a secrets backend is not asked again on a network retry)."""
+        from ingestion.connections import ConnectionProblem, resolved_source
+
+        try:
+            self.source, self.pkey = resolved_source(self.source)
+        except (ConnectionProblem, OSError, paramiko.SSHException) as exc:
+            raise SourceError(f"source {self.source.name}: {exc}") from None
 
     def _connect_once(self) -> None:
         s = self.source
@@ -255,9 +268,12 @@ class SftpDrop:
             if not host_key_matches(offered, s.host_key or ""):
                 transport.close()
                 raise HostKeyMismatch(s.host, s.port, offered, s.host_key or "")
-            if s.key_file is None:
+            if self.pkey is not None:
+                pkey = self.pkey
+            elif s.key_file is None:
                 raise SourceError(f"source {s.name}: no key_file configured")
-            pkey = paramiko.PKey.from_path(s.key_file)
+            else:
+                pkey = paramiko.PKey.from_path(s.key_file)
             try:
                 transport.auth_publickey(s.username or os.environ.get("USER", ""), pkey)
             except paramiko.AuthenticationException as exc:

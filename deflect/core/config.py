@@ -29,6 +29,7 @@ from pydantic import (
 DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
 # A source name becomes a directory name (landing, work, reports): no separators, no dot first.
 SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+CONN_ID = re.compile(r"[A-Za-z0-9_]{1,250}")
 
 
 class ConfigError(ValueError):
@@ -56,6 +57,9 @@ class SourceConfig(BaseModel):
     unit: str | None = None  # the MEG unit a meg source delivers for
     host_key: str | None = None  # "ssh-ed25519 AAAA..." pinned; required for sftp://
     key_file: Path | None = None
+    # An Airflow connection giving host, port, login, host key and private key (resolved when
+    # the source is opened, ingestion/connections.py); `url` then names the directory only.
+    conn_id: str | None = None
     connect_timeout: Annotated[float, Field(gt=0)] = 15.0
     retries: Annotated[StrictInt, Field(ge=0)] = 3
 
@@ -81,10 +85,29 @@ class SourceConfig(BaseModel):
     def _key_file(cls, value, info: ValidationInfo):
         return None if value in (None, "") else _resolve(_base(info), value)
 
+    @field_validator("conn_id")
+    @classmethod
+    def _conn_id(cls, value: str | None) -> str | None:
+        # it becomes an environment variable name (AIRFLOW_CONN_<CONN_ID>) outside Airflow
+        if value is not None and not CONN_ID.fullmatch(value):
+            raise ValueError("a conn_id is 1-250 letters, digits or '_', not " + repr(value))
+        return value
+
     @model_validator(mode="after")
     def _pinned(self) -> SourceConfig:
+        if self.conn_id:
+            # one place for the server and its credentials: the connection
+            if self.scheme != "sftp":
+                raise ValueError("'conn_id' is for sftp:// sources")
+            if urlparse(self.url).netloc:
+                raise ValueError("with 'conn_id' the url names the remote directory only "
+                                 "(sftp:///path): host, port and login come from the connection")
+            if self.host_key or self.key_file:
+                raise ValueError("with 'conn_id' the host key and private key come from the "
+                                 "connection: remove 'host_key' and 'key_file'")
+            return self
         if self.scheme == "sftp" and not self.host_key:
-            raise ValueError("an sftp:// source needs a pinned 'host_key'")
+            raise ValueError("an sftp:// source needs a pinned 'host_key' (or a 'conn_id')")
         return self
 
     @property

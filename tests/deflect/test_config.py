@@ -91,3 +91,33 @@ def test_an_unknown_kind_names_the_kinds_there_are(tmp_path):
 def test_a_source_name_that_is_not_a_plain_name_is_refused(tmp_path, name):
     with pytest.raises(ConfigError, match=r"sources\[0\]\.name: a source name is"):
         load_config(write(tmp_path, VALID.replace("name: tracs-isp", f"name: '{name}'")))
+
+
+CONN = """
+warehouse: duckdb:///wh.duckdb
+landing_dir: landing
+person_key_secret_env: DEFLECT_PERSON_KEY
+sources:
+  - name: tracs-isp
+    kind: tracs
+    conn_id: tracs_sftp
+    url: sftp:///exports/tracs/IL0849800
+"""
+
+
+def test_a_conn_id_source_names_the_directory_only_and_needs_no_host_key(tmp_path):
+    (source,) = load_config(write(tmp_path, CONN)).sources
+    assert (source.conn_id, source.path, source.host, source.host_key) == (
+        "tracs_sftp", "/exports/tracs/IL0849800", None, None)
+
+
+@pytest.mark.parametrize("change, message", [
+    (("sftp:///exports", "sftp://deflect@tracs.example/exports"), "remote directory only"),
+    (("conn_id: tracs_sftp\n", "conn_id: tracs_sftp\n    host_key: ssh-ed25519 AAAA\n"),
+     "remove 'host_key' and 'key_file'"),
+    (("sftp:///exports/tracs/IL0849800", "file:///exports"), "'conn_id' is for sftp://"),
+    (("conn_id: tracs_sftp", "conn_id: tracs-sftp"), "a conn_id is 1-250 letters"),
+])
+def test_a_conn_id_source_refuses_a_second_place_for_the_server(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, CONN.replace(*change)))
