@@ -163,3 +163,16 @@ def test_split_plan_batches_files_not_one_task_each():
     assert split_plan(SourcePlan("s"), 3) == []
     with pytest.raises(ValueError):
         split_plan(plan, 0)
+
+
+def test_an_undeclared_entity_is_reported_where_it_is(tmp_path):
+    from ingestion import xmlsafe
+
+    path = tmp_path / "e.xml"
+    path.write_bytes(b'<?xml version="1.0"?>\n<r>\n<a>\n  <b>&nope;</b>\n</a>\n</r>\n')
+    with pytest.raises(xmlsafe.FileRejected) as rejected:
+        for _ in xmlsafe.iterparse(path, 10**6, events=("end",)):
+            pass
+    f = rejected.value.finding
+    assert (f.code, f.line, f.column) == ("F01", 4, 11)
+    assert "Entity 'nope' not defined" in f.message

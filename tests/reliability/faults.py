@@ -115,6 +115,36 @@ def _work_full():
     batch.FileSpool.row = spool_row
 
 
+def _slow_download():
+    # every download crawls: a run to kill while its workers are busy
+    import time
+
+    from ingestion import landing
+
+    real = landing.HashingWriter.write
+
+    def write(self, data):
+        time.sleep(30)
+        return real(self, data)
+
+    landing.HashingWriter.write = write
+
+
+def _grows():
+    # the producer appends to the TraCS export between the listing and the download
+    from ingestion import transport
+
+    real = transport.LocalDrop.fetch
+
+    def fetch(self, name, writer_factory, limit=None):
+        if name.startswith("TRACS_"):
+            with open(self._path(name), "ab") as fh:
+                fh.write(b"\n")
+        return real(self, name, writer_factory, limit)
+
+    transport.LocalDrop.fetch = fetch
+
+
 def _connection_lost():
     # the load's own connection is ended by the server in the middle of its transaction, as
     # a database restart or a dropped network would end it
@@ -132,7 +162,8 @@ def _connection_lost():
 KILL_POINTS = {"download": _download, "validation": _validation, "load": _load,
                "refresh": _refresh, "publish": _publish}
 FAULTS = {**KILL_POINTS, "disk-full": _disk_full, "work-full": _work_full,
-          "connection-lost": _connection_lost}
+          "connection-lost": _connection_lost, "slow-download": _slow_download,
+          "grows": _grows}
 
 
 if __name__ == "__main__":

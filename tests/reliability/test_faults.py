@@ -104,3 +104,55 @@ def test_a_connection_lost_mid_load_then_run_again_equals_a_clean_run(drop, tmp_
             for name in names:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(name)))
+
+
+def test_workers_die_with_a_killed_run(drop, tmp_path):
+    """kill -9 of `deflect run` while its two workers download: no worker is left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.reliability.helpers import AS_OF, ROOT
+
+    config = config_for(drop, tmp_path / "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.faults", "slow-download", "run", "--config",
+         str(config), "--as-of", AS_OF, "--workers", "2"], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((config.parent / "landing").rglob(".part-*")):
+            assert time.monotonic() < deadline and proc.poll() is None, "no download started"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        time.sleep(2)
+
+        def ours():
+            found = []
+            for pid in os.listdir("/proc"):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                        if str(config).encode() in fh.read():
+                            found.append(int(pid))
+                except OSError:
+                    continue
+            return found
+
+        assert ours() == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_file_that_changed_while_fetching_counts_as_pending(drop, tmp_path):
+    config = config_for(drop, tmp_path / "w")
+    deflect(config, fault="grows", check_rc=0)
+    with connect(warehouse_of(config), read_only=True) as wh:
+        pending = wh.scalar("SELECT files_pending FROM reporting.load_run "
+                            "WHERE source = 'tracs-isp'")
+        ledger = wh.query("SELECT DISTINCT status FROM meta.file_ledger "
+                          "WHERE source = 'tracs-isp'")
+    assert pending >= 1 and ledger == [("pending",)]
