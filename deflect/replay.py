@@ -19,7 +19,8 @@ from pathlib import Path
 from adapters.registry import adapter_for
 from deflect.core.config import Config, parse_config
 from deflect.core.runs import now_utc, run_dir
-from stewardship.quarantine import default_reviewer
+from stewardship import data as steward_data
+from stewardship.quarantine import default_reviewer, resolve_id
 
 
 class ReplayError(ValueError):
@@ -84,6 +85,34 @@ def stage_file(config: Config, kind: str, path: Path, name: str) -> Path:
     return stage
 
 
+def corrected_run(config: Config, source_name: str, name: str) -> str | None:
+    """The run a replay corrects: the latest run whose ledger handled a file of that name for
+    that source, else the latest run; None before any run loaded."""
+    try:
+        with steward_data.open_warehouse(config) as wh:
+            handled = steward_data.latest_run_handling(wh, source_name, name)
+            if handled:
+                return handled
+            runs = steward_data.run_ids(wh)
+    except Exception:  # noqa: BLE001 - no warehouse yet: nothing to correct
+        return None
+    return runs[-1] if runs else None
+
+
+def _as_of_of(config: Config, run_id: str | None) -> dt.date | None:
+    if run_id is None:
+        return None
+    with steward_data.open_warehouse(config) as wh:
+        return steward_data.as_of_of(wh, run_id)
+
+
+def _entry_id(config: Config, entry: str | None) -> str | None:
+    if not entry:
+        return None
+    with steward_data.open_warehouse(config) as wh:
+        return resolve_id(wh, entry)
+
+
 def replay_file(
     config: Config,
     source_name: str,
@@ -91,12 +120,17 @@ def replay_file(
     as_of: dt.date | None = None,
     name: str | None = None,
     publish: bool = True,
+    entry: str | None = None,
 ) -> dict:
     """Run a corrected file from a local path through the same validation and load: one full
     pipeline run over a one-file drop of the configured source. Lineage keeps both: the earlier
-    ledger rows stay, the replay adds its own, and `runs/<run_id>/replay.json` records the local
-    path it came from."""
+    ledger rows stay, the replay adds its own, and `runs/<run_id>/replay.json` and `meta.replay`
+    record where it came from and which run (and entry) it corrects.
+
+    The replay keeps the as-of date of the run it corrects unless `as_of` is given, so that its
+    figures are those of that night with the file corrected, not of today."""
     from deflect import pipeline
+    from stewardship.report import replay_label, write_run_report
 
     try:
         source = config.source(source_name)
@@ -106,6 +140,10 @@ def replay_file(
     if not path.is_file():
         raise ReplayError(f"no such file: {path}")
     name = name or path.name
+    entry_id = _entry_id(config, entry)
+    replay_of = corrected_run(config, source_name, name)
+    if as_of is None:
+        as_of = _as_of_of(config, replay_of)
     stage = stage_file(config, source.kind, path, name)
     result = pipeline.run(replay_config(config, {source_name: stage}), as_of=as_of,
                           publish=publish)
@@ -118,8 +156,29 @@ def replay_file(
         "staged_in": str(stage),
         "replayed_by": default_reviewer(),
         "replayed_at": now_utc(),
+        "replay_of_run_id": replay_of,
+        "entry_id": entry_id,
+        "as_of": as_of.isoformat() if as_of else None,
     }
     out = run_dir(config, result["run_id"]) / "replay.json"
     out.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    # In the warehouse too, so that the entry states (quality.quarantine) can tell a replay's
+    # run from a night's run.
+    with steward_data.open_warehouse(config, read_only=False) as wh:
+        steward_data.add_replay(
+            wh,
+            {
+                **record,
+                "file_name": name,
+                "replayed_at": dt.datetime.fromisoformat(record["replayed_at"]),
+            },
+        )
+    if publish:
+        # the run's report was written before the replay was recorded: again, with its label
+        # and the states the replay gave
+        result["report"] = str(write_run_report(config, result["run_id"]))
     result["replay"] = record
+    result["replay_label"] = replay_label(
+        {"replay_of_run_id": replay_of, "entry_id": entry_id, "file_name": name}
+    )
     return result

@@ -1,10 +1,15 @@
 """The steward sub-commands of `deflect`, ready to be added to its parser.
 
-    deflect quarantine list   --config F [--status open|reviewed|resolved] [--source S] [--run-id R]
+    deflect quarantine list   --config F [--status STATE] [--source S] [--run-id R]
     deflect quarantine show   --config F ID
-    deflect quarantine mark   --config F ID reviewed|resolved [--note TEXT] [--by WHO]
+    deflect quarantine mark   --config F ID reviewed|dismissed [--note TEXT] [--by WHO]
+    deflect quarantine export --config F [--unit CODE] [--status STATE] [--source S] --output PATH
     deflect findings export   --config F [--run-id R] [--source S] --output PATH
     deflect replay            --config F --source NAME PATH [--as-of YYYY-MM-DD] [--name NAME]
+                              [--entry ID]
+
+STATE is one of open, superseded, resolved, replayed, reviewed, dismissed (docs/stewards.md); an
+entry ID may be given by a unique prefix.
     deflect report            --config F [--run-id R] [--no-expectations]
 
 `register(subparsers)` adds them; each sets `func(args) -> exit status`. A steward error (unknown
@@ -79,6 +84,17 @@ def cmd_quarantine_mark(args) -> int:
 
 
 @_guard
+def cmd_quarantine_export(args) -> int:
+    from stewardship.quarantine import export_entries_csv
+
+    n = export_entries_csv(
+        _config(args), args.output, unit=args.unit, status=args.status, source=args.source
+    )
+    print(f"{n} rows of {args.status or 'all'} quarantine entries written to {args.output}")
+    return 0
+
+
+@_guard
 def cmd_findings_export(args) -> int:
     from stewardship.quarantine import export_findings_csv
 
@@ -95,8 +111,11 @@ def cmd_replay(args) -> int:
 
     config = _config(args)
     config.person_key_secret()  # fail early, naming the variable
-    result = replay_file(config, args.source, args.path, as_of=args.as_of, name=args.name)
-    print(f"replayed {result['replay']['original_path']} as run {result['run_id']}")
+    result = replay_file(
+        config, args.source, args.path, as_of=args.as_of, name=args.name, entry=args.entry
+    )
+    print(f"replayed {result['replay']['original_path']} as run {result['run_id']}"
+          + (f" ({result['replay_label']})" if result.get("replay_label") else ""))
     if result.get("report"):
         print(f"validation report: {result['report']}")
     return 1 if result.get("failed_sources") else 0
@@ -116,23 +135,37 @@ def register(subparsers) -> None:
     """Add the steward commands to `deflect`'s sub-command parsers."""
     q = subparsers.add_parser("quarantine", help="list, show and mark quarantine entries")
     qsub = q.add_subparsers(dest="quarantine_command", required=True)
-    p = qsub.add_parser("list", help="quarantine entries with their review state")
+    from stewardship.data import STATES
+
+    p = qsub.add_parser("list", help="quarantine entries with their state")
     p.add_argument("--config", required=True)
-    p.add_argument("--status", choices=("open", "reviewed", "resolved"))
+    p.add_argument("--status", choices=STATES)
     p.add_argument("--source")
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_quarantine_list)
     p = qsub.add_parser("show", help="one entry: findings, masked XML excerpt, review trail")
     p.add_argument("--config", required=True)
-    p.add_argument("quarantine_id")
+    p.add_argument("quarantine_id", help="an entry id or a unique prefix of one")
     p.set_defaults(func=cmd_quarantine_show)
-    p = qsub.add_parser("mark", help="mark an entry reviewed or resolved (kept as an audit trail)")
+    p = qsub.add_parser(
+        "mark", help="mark an entry reviewed or dismissed (kept as an audit trail)"
+    )
     p.add_argument("--config", required=True)
-    p.add_argument("quarantine_id")
-    p.add_argument("status", choices=("reviewed", "resolved"))
+    p.add_argument("quarantine_id", help="an entry id or a unique prefix of one")
+    # `resolved` is still accepted and recorded as `dismissed`
+    p.add_argument("status", choices=("reviewed", "dismissed", "resolved"))
     p.add_argument("--note")
     p.add_argument("--by", help="who (default: the current user)")
     p.set_defaults(func=cmd_quarantine_mark)
+    p = qsub.add_parser(
+        "export", help="entries of every run (one unit's, in one state) as CSV for the agency"
+    )
+    p.add_argument("--config", required=True)
+    p.add_argument("--unit", help="a MEG unit code, ISP for TraCS, or a source name")
+    p.add_argument("--status", choices=STATES, default="open", help="default: open")
+    p.add_argument("--source", help="only this source's entries")
+    p.add_argument("--output", required=True)
+    p.set_defaults(func=cmd_quarantine_export)
 
     f = subparsers.add_parser("findings", help="export findings for the producing agency")
     fsub = f.add_subparsers(dest="findings_command", required=True)
@@ -148,6 +181,7 @@ def register(subparsers) -> None:
     p.add_argument("--source", required=True, help="the configured source the file belongs to")
     p.add_argument("--as-of", type=cli_date, default=None)
     p.add_argument("--name", help="file name to stage it under (default: its own name)")
+    p.add_argument("--entry", help="the quarantine entry (id or unique prefix) the file corrects")
     p.add_argument("path")
     p.set_defaults(func=cmd_replay)
 

@@ -57,7 +57,16 @@ QUARANTINE_COLUMNS = (
     "raw_path",
 )
 REVIEW_COLUMNS = ("quarantine_id", "status", "note", "reviewed_by", "reviewed_at")
-REVIEW_STATUSES = ("reviewed", "resolved")
+# What a steward may mark. `resolved` is what a later version's load makes an entry; a steward
+# who writes it means "closed by hand", which is recorded (and read, for old rows) as `dismissed`.
+REVIEW_STATUSES = ("reviewed", "dismissed")
+REVIEW_ALIASES = {"resolved": "dismissed"}
+# Every state of an entry, as quality.quarantine_state derives them (migration 0014).
+STATES = ("open", "superseded", "resolved", "replayed", "reviewed", "dismissed")
+STATE_COLUMNS = ("state", "state_run_id", "review_status", "reviewed_by", "reviewed_at",
+                 "review_note")
+REPLAY_COLUMNS = ("run_id", "source", "file_name", "original_path", "sha256",
+                  "replay_of_run_id", "entry_id", "replayed_by", "replayed_at")
 # The views the expectation suites read whole (names are fixed here, never taken from input).
 REPORTING_VIEWS = (
     "reporting.deflection",
@@ -181,21 +190,42 @@ def finding_counts(wh, runs: Sequence[str]) -> pd.DataFrame:
 
 # --- quarantine -------------------------------------------------------------------------------
 def quarantine(
-    wh, run_id: str | None = None, source: str | None = None, quarantine_id: str | None = None
+    wh,
+    run_id: str | None = None,
+    source: str | None = None,
+    quarantine_id: str | None = None,
+    state: str | None = None,
+    sources: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Quarantine entries; `load_status` is the warehouse's own state ('open' until a later
-    version of the record loads, then 'resolved', with `resolved_run_id`), None when the view
-    does not carry it."""
-    where, params = _where({"run_id": run_id, "source": source, "quarantine_id": quarantine_id})
+    """Quarantine entries with their state, as `quality.quarantine` derives it (the one place
+    it is derived). `load_status` is the warehouse's own load state ('open' until a later
+    version of the record loads, then 'resolved', with `resolved_run_id`)."""
+    where, params = _where(
+        {
+            "run_id": run_id,
+            "source": list(sources) if sources is not None else source,
+            "quarantine_id": quarantine_id,
+            "state": state,
+        }
+    )
     frame = wh.read_frame(f"select * from quality.quarantine{where}", params)
     frame = frame.rename(columns={"status": "load_status"})
-    for c in QUARANTINE_COLUMNS + ("load_status", "resolved_run_id"):
-        if c not in frame.columns:
-            frame[c] = None
-    frame = frame[list(QUARANTINE_COLUMNS) + ["load_status", "resolved_run_id"]]
+    extra = ["load_status", "resolved_run_id", *STATE_COLUMNS]
+    frame = frame[list(QUARANTINE_COLUMNS) + extra]
     return frame.sort_values(
         ["run_id", "source", "file_name", "line"], na_position="first", kind="stable"
     ).reset_index(drop=True)
+
+
+def quarantine_ids_like(wh, prefix: str) -> list[str]:
+    """Entry ids starting with `prefix` (a steward types the first characters of one)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    frame = wh.read_frame(
+        "select quarantine_id from quality.quarantine where quarantine_id like ? escape '\\' "
+        "order by quarantine_id",
+        [escaped + "%"],
+    )
+    return [str(x) for x in frame["quarantine_id"].tolist()]
 
 
 def file_ledger(wh, source: str, file_name: str) -> pd.DataFrame:
@@ -208,20 +238,6 @@ def file_ledger(wh, source: str, file_name: str) -> pd.DataFrame:
 
 
 # --- review audit trail -----------------------------------------------------------------------
-def ensure_review_table(wh) -> None:
-    """TRANSITIONAL: create quality.quarantine_review when the warehouse's migrations have not.
-
-    The warehouse owns its tables; this keeps the steward commands usable until its migrations
-    create this one (same columns). Append-only: the latest row of an entry is its state.
-    """
-    wh.execute("create schema if not exists quality")
-    wh.execute(
-        "create table if not exists quality.quarantine_review ("
-        "quarantine_id text not null, status text not null, note text, "
-        "reviewed_by text not null, reviewed_at timestamp with time zone not null)"
-    )
-
-
 def add_review(
     wh, quarantine_id: str, status: str, note: str | None, who: str, when: dt.datetime
 ) -> None:
@@ -232,20 +248,55 @@ def add_review(
 
 
 def reviews(wh, quarantine_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """Review rows, oldest first; an empty frame when the table does not exist yet."""
+    """Review rows, oldest first. The table is the warehouse's (migration 0009): a steward's
+    account may write marks but creates nothing."""
     where, params = _where(
         {"quarantine_id": list(quarantine_ids) if quarantine_ids is not None else None}
     )
-    try:
-        return wh.read_frame(
-            f"select {_cols(REVIEW_COLUMNS)} from quality.quarantine_review{where} "
-            f"order by reviewed_at",
-            params,
-        )
-    except Exception as exc:  # the table is created on the first review
-        if "quarantine_review" in str(exc):
-            return pd.DataFrame(columns=list(REVIEW_COLUMNS))
-        raise
+    return wh.read_frame(
+        f"select {_cols(REVIEW_COLUMNS)} from quality.quarantine_review{where} "
+        f"order by reviewed_at",
+        params,
+    )
+
+
+# --- replays ----------------------------------------------------------------------------------
+def add_replay(wh, record: dict) -> None:
+    """Record a replay run in meta.replay, where the entry states can see it."""
+    wh.execute(
+        f"insert into meta.replay ({_cols(REPLAY_COLUMNS)}) values "
+        f"({', '.join('?' for _ in REPLAY_COLUMNS)})",
+        [record.get(c) for c in REPLAY_COLUMNS],
+    )
+
+
+def replays(wh, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    where, params = _where({"run_id": list(run_ids) if run_ids is not None else None})
+    return wh.read_frame(
+        f"select {_cols(REPLAY_COLUMNS)} from meta.replay{where} order by run_id", params
+    )
+
+
+def latest_run_handling(wh, source: str, file_name: str) -> str | None:
+    """The latest run whose ledger handled a file of that name for that source."""
+    frame = wh.read_frame(
+        "select max(run_id) as run_id from quality.file_ledger "
+        "where source = ? and remote_name = ?",
+        [source, file_name],
+    )
+    value = frame["run_id"].iloc[0] if not frame.empty else None
+    return None if missing(value) else str(value)
+
+
+def as_of_of(wh, run_id: str) -> dt.date | None:
+    frame = wh.read_frame(
+        "select max(as_of) as as_of from reporting.load_run where run_id = ?", [run_id]
+    )
+    value = frame["as_of"].iloc[0] if not frame.empty else None
+    if missing(value):
+        return None
+    return value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) \
+        else pd.Timestamp(value).date()
 
 
 # --- reporting views --------------------------------------------------------------------------

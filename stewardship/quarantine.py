@@ -1,8 +1,9 @@
 """Steward commands' logic: quarantine entries (list, show, mark), findings export.
 
-An entry's review state is kept as an audit trail in `quality.quarantine_review`: every mark is a
-new row (who, when, status, note) and the latest row is the entry's state; an entry with no row
-is `open`. Nothing here prints personal data: excerpts and messages are masked.
+An entry's state is derived by the warehouse, in one place (`quality.quarantine_state`, migration
+0014, read through `quality.quarantine`); the report reads the same column. A steward's marks are
+an audit trail in `quality.quarantine_review`: every mark is a new row (who, when, status, note).
+Nothing here prints personal data: excerpts and messages are masked.
 """
 
 from __future__ import annotations
@@ -20,8 +21,26 @@ from stewardship import data
 from stewardship.masking import excerpt_lines, mask_message
 from stewardship.report import _line_in_raw, masked_raw_lines, raw_file_for
 
-STATUSES = ("open",) + data.REVIEW_STATUSES
+STATUSES = data.STATES
 EXPORT_COLUMNS = data.FINDING_COLUMNS + ("rule",)
+ENTRY_EXPORT_COLUMNS = (
+    "entry_id",
+    "state",
+    "run_id",
+    "unit",
+    "source",
+    "file_name",
+    "record_id",
+    "record_version",
+    "line",
+    "codes",
+    "code",
+    "rule",
+    "action",
+    "message",
+)
+SHORT_ID = 12  # characters of an entry id shown in lists, as git shows commits
+TRACS_UNIT = "ISP"  # TraCS is the State Police's own system: its entries are the ISP's
 
 
 class StewardError(ValueError):
@@ -32,84 +51,86 @@ def _none(value):
     return None if data.missing(value) else value
 
 
-def _with_status(entries: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
-    """Add the entry's state: the latest steward mark; without one, `resolved` when the warehouse
-    saw a later version of the record load (by that run), else `open`."""
-    latest = {}
-    for r in reviews.to_dict(orient="records"):
-        latest[str(r["quarantine_id"])] = r
+def state_by(entry: dict) -> str | None:
+    """Who or what put the entry in its state: the run whose load did, or the steward's mark."""
+    if entry.get("state") in ("resolved", "superseded", "replayed"):
+        return f"load of run {_none(entry.get('state_run_id'))}"
+    if entry.get("state") in ("reviewed", "dismissed"):
+        return _none(entry.get("reviewed_by"))
+    return None
+
+
+def _with_by(entries: pd.DataFrame) -> pd.DataFrame:
     out = entries.copy()
-    status, by, at = [], [], []
-    for r in out.to_dict(orient="records"):
-        review = latest.get(str(r["quarantine_id"]))
-        if review:
-            status.append(review["status"])
-            by.append(review["reviewed_by"])
-            at.append(review["reviewed_at"])
-        elif r.get("load_status") == "resolved":
-            status.append("resolved")
-            by.append(f"load of run {r.get('resolved_run_id')}")
-            at.append(None)
-        else:
-            status.append("open")
-            by.append(None)
-            at.append(None)
-    out["status"], out["reviewed_by"], out["reviewed_at"] = status, by, at
+    out["state_by"] = [state_by(r) for r in out.to_dict(orient="records")]
+    # `status` is the name the steward commands have always shown the state under
+    out["status"] = out["state"]
     return out
+
+
+def _check_state(status: str | None) -> None:
+    if status is not None and status not in STATUSES:
+        raise StewardError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
 
 
 def list_entries(
     config, status: str | None = None, source: str | None = None, run_id: str | None = None
 ) -> pd.DataFrame:
-    """Quarantine entries with their review state, oldest first; filters are optional."""
-    if status is not None and status not in STATUSES:
-        raise StewardError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    """Quarantine entries with their state, oldest first; filters are optional."""
+    _check_state(status)
     with data.open_warehouse(config) as wh:
-        entries = data.quarantine(wh, run_id=run_id, source=source)
-        reviews = data.reviews(wh, entries["quarantine_id"].tolist())
-    out = _with_status(entries, reviews)
-    if status:
-        out = out[out["status"] == status]
-    return out.reset_index(drop=True)
+        entries = data.quarantine(wh, run_id=run_id, source=source, state=status)
+    return _with_by(entries)
 
 
 def format_entries(entries: pd.DataFrame) -> str:
+    """One aligned line per entry, ids shortened to SHORT_ID characters."""
     if entries.empty:
         return "no quarantine entries"
-    lines = [f"{'id':<14} {'status':<9} {'run':<26} {'source':<14} {'level':<7} codes  what"]
+    rows = [("id", "state", "run", "source", "level", "codes", "what")]
     for r in entries.to_dict(orient="records"):
         what = r["file_name"] + (f" {r['record_id']}" if _none(r.get("record_id")) else "")
-        lines.append(
-            f"{r['quarantine_id']!s:<14} {r['status']:<9} {r['run_id']!s:<26} "
-            f"{r['source']!s:<14} {r['level']!s:<7} {r['codes']}  {what}"
+        rows.append(
+            (
+                str(r["quarantine_id"])[:SHORT_ID],
+                str(r["state"]),
+                str(r["run_id"]),
+                str(r["source"]),
+                str(r["level"]),
+                str(_none(r["codes"]) or ""),
+                what,
+            )
         )
-    return "\n".join(lines)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths)) + "  " + row[-1]
+        for row in rows
+    )
+
+
+def resolve_id(wh, given: str) -> str:
+    """The entry id a steward means: the id itself, or the one id starting with `given`."""
+    given = (given or "").strip()
+    if not given:
+        raise StewardError("an entry id is needed")
+    found = data.quarantine_ids_like(wh, given)
+    if given in found:
+        return given
+    if not found:
+        raise StewardError(f"no quarantine entry {given!r}")
+    if len(found) > 1:
+        shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        raise StewardError(f"entry id {given!r} is ambiguous: {shown}")
+    return found[0]
 
 
 def _entry(wh, quarantine_id: str) -> dict:
-    found = data.quarantine(wh, quarantine_id=quarantine_id)
-    if found.empty:
-        raise StewardError(f"no quarantine entry {quarantine_id!r}")
+    found = data.quarantine(wh, quarantine_id=resolve_id(wh, quarantine_id))
     return {k: _none(v) for k, v in found.iloc[0].to_dict().items()}
 
 
-def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
-    """One entry: its findings (masked), masked excerpts of its raw XML, review trail, lineage."""
-    with data.open_warehouse(config) as wh:
-        entry = _entry(wh, quarantine_id)
-        f = data.findings(
-            wh, run_id=entry["run_id"], source=entry["source"], file_name=entry["file_name"]
-        )
-        reviews = data.reviews(wh, [quarantine_id])
-        try:
-            ledger = data.file_ledger(wh, entry["source"], entry["file_name"])
-        except Exception:  # noqa: BLE001 - lineage is extra; the entry shows without it
-            ledger = pd.DataFrame()
-    if entry["level"] == "record":
-        f = f[f["record_id"] == entry["record_id"]]
-    else:
-        f = f[f["level"] == "file"]
-    findings = [
+def _finding_rows(f: pd.DataFrame) -> list[dict]:
+    return [
         {
             "code": r["code"],
             "rule": rules_catalog.message(r["code"]),
@@ -120,6 +141,26 @@ def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
         }
         for r in f.to_dict(orient="records")
     ]
+
+
+def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
+    """One entry: its findings (masked), masked excerpts of its raw XML, review trail, lineage."""
+    with data.open_warehouse(config) as wh:
+        entry = _entry(wh, quarantine_id)
+        entry["state_by"] = state_by(entry)
+        f = data.findings(
+            wh, run_id=entry["run_id"], source=entry["source"], file_name=entry["file_name"]
+        )
+        reviews = data.reviews(wh, [entry["quarantine_id"]])
+        try:
+            ledger = data.file_ledger(wh, entry["source"], entry["file_name"])
+        except Exception:  # noqa: BLE001 - lineage is extra; the entry shows without it
+            ledger = pd.DataFrame()
+    if entry["level"] == "record":
+        f = f[f["record_id"] == entry["record_id"]]
+    else:
+        f = f[f["level"] == "file"]
+    findings = _finding_rows(f)
     raw = raw_file_for(Path(config.landing_dir), entry)
     excerpts = []
     masked = masked_raw_lines(str(raw)) if raw else None
@@ -155,9 +196,9 @@ def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
 
 def format_entry(detail: dict) -> str:
     en = detail["entry"]
-    status = detail["reviews"][-1]["status"] if detail["reviews"] else "open"
     out = [
-        f"quarantine entry {en['quarantine_id']} ({status})",
+        f"quarantine entry {en['quarantine_id']} ({en['state']})",
+        *([f"  {en['state']} by {en['state_by']}"] if en.get("state_by") else []),
         f"  run {en['run_id']}  source {en['source']}  level {en['level']}",
         f"  file {en['file_name']}"
         + (f"  record {en['record_id']}" if en.get("record_id") else "")
@@ -206,7 +247,10 @@ def mark(
     who: str | None = None,
     when: dt.datetime | None = None,
 ) -> dict:
-    """Record that an entry was reviewed or resolved: a new audit row, never an update."""
+    """Record a steward's mark on an entry: a new audit row, never an update. `resolved` is
+    taken as `dismissed` (see data.REVIEW_ALIASES). The review table is the warehouse's: this
+    only inserts, as the steward's database account may."""
+    status = data.REVIEW_ALIASES.get(status, status)
     if status not in data.REVIEW_STATUSES:
         raise StewardError(
             f"status must be one of {', '.join(data.REVIEW_STATUSES)}, not {status!r}"
@@ -214,8 +258,7 @@ def mark(
     who = who or default_reviewer()
     when = when or dt.datetime.now(dt.UTC)
     with data.open_warehouse(config, read_only=False) as wh:
-        _entry(wh, quarantine_id)
-        data.ensure_review_table(wh)
+        quarantine_id = _entry(wh, quarantine_id)["quarantine_id"]
         data.add_review(wh, quarantine_id, status, note, who, when)
     return {
         "quarantine_id": quarantine_id,
@@ -258,3 +301,84 @@ def export_findings_csv(config, run_id: str, path: str | Path, source: str | Non
             row["rule"] = rules_catalog.message(row["code"])
             w.writerow([spreadsheet_safe(row[c]) for c in EXPORT_COLUMNS])
     return len(f)
+
+
+def unit_of(config, source: str) -> str:
+    """The unit an entry belongs to: a MEG source's unit, `ISP` for a TraCS source, else the
+    source's name (also for a source no longer configured)."""
+    try:
+        configured = config.source(source)
+    except KeyError:
+        return source
+    if configured.unit:
+        return str(configured.unit)
+    return TRACS_UNIT if configured.kind == "tracs" else source
+
+
+def export_entries_csv(
+    config,
+    path: str | Path,
+    unit: str | None = None,
+    status: str | None = "open",
+    source: str | None = None,
+) -> int:
+    """Write the quarantine entries of every run (one unit's, in one state) as CSV for the
+    producing agency: one row per finding of an entry (an entry without findings has one row),
+    with the rule's message and what to do about it. `unit` is a unit code (`ISP` for TraCS) or
+    a source name. Messages are masked, every cell spreadsheet-safe. Returns the rows written."""
+    _check_state(status)
+    with data.open_warehouse(config) as wh:
+        entries = data.quarantine(wh, state=status, source=source)
+        if unit is not None:
+            wanted = unit.strip().upper()
+            keep = [
+                unit_of(config, s).upper() == wanted or s == unit for s in entries["source"]
+            ]
+            entries = entries[keep]
+        # only the sources exported: quality.finding holds every run's findings
+        f = pd.concat(
+            [data.findings(wh, source=s, levels=("file", "record"))
+             for s in sorted(set(entries["source"]))]
+            or [pd.DataFrame(columns=list(data.FINDING_COLUMNS))],
+            ignore_index=True,
+        )
+    rows = []
+    for en in entries.to_dict(orient="records"):
+        en = {k: _none(v) for k, v in en.items()}
+        sel = (f["source"] == en["source"]) & (f["file_name"] == en["file_name"]) & (
+            f["run_id"] == en["run_id"]
+        )
+        if en["level"] == "record":
+            sel &= f["record_id"] == en["record_id"]
+        else:
+            sel &= f["level"] == "file"
+        found = f[sel].to_dict(orient="records") or [{}]
+        for r in found:
+            code = _none(r.get("code"))
+            rule = rules_catalog.rule(code) if code else None
+            rows.append(
+                {
+                    "entry_id": en["quarantine_id"],
+                    "state": en["state"],
+                    "run_id": en["run_id"],
+                    "unit": unit_of(config, en["source"]),
+                    "source": en["source"],
+                    "file_name": en["file_name"],
+                    "record_id": en["record_id"],
+                    "record_version": en["record_version"],
+                    "line": _none(r.get("line")) if r else en["line"],
+                    "codes": en["codes"],
+                    "code": code,
+                    "rule": rule.message if rule else None,
+                    "action": rule.action if rule else None,
+                    "message": mask_message(_none(r.get("message")), _none(r.get("path"))),
+                }
+            )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(ENTRY_EXPORT_COLUMNS)
+        for row in rows:
+            w.writerow([spreadsheet_safe(_none(row[c])) for c in ENTRY_EXPORT_COLUMNS])
+    return len(rows)

@@ -201,27 +201,23 @@ class RunData:
     load_runs: pd.DataFrame
     findings: pd.DataFrame
     quarantine: pd.DataFrame
-    reviews: pd.DataFrame
     open_earlier: int
     flags: pd.DataFrame
     trend_runs: list[str]
     trend_findings: pd.DataFrame
     trend_loads: pd.DataFrame
     expectations: dict | None
+    replay: dict | None = None  # meta.replay's row when the run replayed a file
 
 
 def read_run_data(wh, run_id: str, report_dir: Path) -> RunData:
     loads = data.load_runs(wh, run_id)
+    # the entries' states come from the warehouse, as `deflect quarantine list` shows them
     quarantined = data.quarantine(wh)
-    reviews = data.reviews(wh)
-    latest = _latest_status(reviews)
     this_run = quarantined[quarantined["run_id"] == run_id]
     earlier = quarantined[(quarantined["run_id"] < run_id)]
-    open_earlier = sum(
-        1
-        for q, load in zip(earlier["quarantine_id"], earlier["load_status"])
-        if latest.get(str(q)) != "resolved" and load != "resolved"
-    )
+    open_earlier = int((earlier["state"] == "open").sum())
+    replay = data.replays(wh, [run_id]).to_dict(orient="records")
     trend_runs = data.run_ids(wh, up_to=run_id, limit=TREND_RUNS)
     gx_path = Path(report_dir) / GX_RESULTS_DIR / f"{run_id}.json"
     return RunData(
@@ -229,21 +225,28 @@ def read_run_data(wh, run_id: str, report_dir: Path) -> RunData:
         load_runs=loads,
         findings=data.findings(wh, run_id=run_id),
         quarantine=this_run.reset_index(drop=True),
-        reviews=reviews,
         open_earlier=open_earlier,
         flags=data.deflection_flags(wh),
         trend_runs=trend_runs,
         trend_findings=data.finding_counts(wh, trend_runs),
         trend_loads=data.load_runs_for(wh, trend_runs),
         expectations=json.loads(gx_path.read_text(encoding="utf-8")) if gx_path.exists() else None,
+        replay={k: (None if data.missing(v) else v) for k, v in replay[0].items()}
+        if replay
+        else None,
     )
 
 
-def _latest_status(reviews: pd.DataFrame) -> dict[str, str]:
-    status = {}
-    for row in reviews.to_dict(orient="records"):  # oldest first: the last one wins
-        status[str(row["quarantine_id"])] = row["status"]
-    return status
+def replay_label(replay: dict | None) -> str | None:
+    """'replay of run R for entry E / file F', for a run that replayed a corrected file."""
+    if not replay:
+        return None
+    what = (
+        f"entry {str(replay['entry_id'])[:12]}" if replay.get("entry_id")
+        else f"file {replay.get('file_name')}"
+    )
+    of = f" of run {replay['replay_of_run_id']}" if replay.get("replay_of_run_id") else ""
+    return f"replay{of} for {what}"
 
 
 def section_sources(d: RunData) -> str:
@@ -300,14 +303,11 @@ def section_quarantine(d: RunData, landing_dir: Path) -> str:
         "hidden": 0,
     }
     if not q.empty:
-        latest = _latest_status(d.reviews)
         context.update(
             files=int((q["level"] == "file").sum()),
             records=int((q["level"] == "record").sum()),
             entries=[
-                _quarantine_entry(
-                    entry, d.findings, landing_dir, latest.get(str(entry["quarantine_id"]))
-                )
+                _quarantine_entry(entry, d.findings, landing_dir)
                 for entry in q.head(MAX_QUARANTINE_ENTRIES).to_dict(orient="records")
             ],
             hidden=max(len(q) - MAX_QUARANTINE_ENTRIES, 0),
@@ -324,7 +324,7 @@ def _entry_findings(entry: dict, f: pd.DataFrame) -> pd.DataFrame:
     return f[sel]
 
 
-def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path, status: str | None) -> dict:
+def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path) -> dict:
     found = _entry_findings(entry, f)
     codes = sorted(
         set(found["code"]) | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
@@ -355,7 +355,7 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path, status: s
         "record_version": entry.get("record_version"),
         "file_name": entry["file_name"],
         "source": entry["source"],
-        "status": status or "open",
+        "status": entry["state"],
         "findings": [
             {
                 "code": _code(r["code"]),
@@ -516,6 +516,7 @@ def render_run_page(d: RunData, landing_dir: Path, report_dir: Path, generated_a
         "run.html",
         run_id=d.run_id,
         as_of=as_of,
+        replay=replay_label(d.replay),
         failed_sources=failed,
         generated_at=generated_at,
         sections=SECTIONS,
@@ -541,6 +542,7 @@ def _summary(d: RunData) -> dict:
         else 0,
         "findings": len(d.findings),
         "expectations_success": (d.expectations or {}).get("success"),
+        "replay": replay_label(d.replay),
     }
 
 
@@ -574,6 +576,7 @@ def write_index(report_dir: Path) -> Path:
                 "records_quarantined": r.get("records_quarantined", 0),
                 "findings": r.get("findings", 0),
                 "expectations_success": r.get("expectations_success"),
+                "replay": r.get("replay"),
             }
             for r in runs
         ],

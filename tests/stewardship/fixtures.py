@@ -14,10 +14,19 @@ import yaml
 
 from deflect.core.config import Config, parse_config
 from deflect.core.rules import CODES
+from warehouse import connect, migrate
 
+# The migrated warehouse's own quarantine, review trail and entry states (migration 0014); the
+# other public names are replaced by tables filled by hand.
+HAND_FILLED = (
+    "reporting.load_run",
+    "quality.finding",
+    "quality.file_ledger",
+    "reporting.deflection",
+    "reporting.deflection_counts",
+    "reporting.followup_compliance",
+)
 DDL = """
-create schema if not exists reporting;
-create schema if not exists quality;
 create table reporting.load_run (run_id text, source text, started_at timestamptz,
   finished_at timestamptz, as_of date, files_seen bigint, files_loaded bigint, files_pending bigint,
   files_quarantined bigint, files_duplicate bigint, records_loaded bigint,
@@ -25,9 +34,6 @@ create table reporting.load_run (run_id text, source text, started_at timestampt
 create table quality.finding (run_id text, source text, file_name text, record_id text,
   deflection_id text, code text, level text, line integer, "column" integer, path text,
   message text);
-create table quality.quarantine (quarantine_id text, run_id text, source text, file_name text,
-  file_sha256 text, level text, record_id text, record_version text, record_sha256 text,
-  codes text, line integer, raw_path text, status text, resolved_run_id text);
 create table quality.file_ledger (source text, remote_name text, size bigint, mtime bigint,
   sha256 text, status text, run_id text, landing_path text, duplicate_of text,
   records_loaded bigint, records_quarantined bigint, handled_at timestamptz);
@@ -43,6 +49,10 @@ create table reporting.followup_compliance (approving_unit_code text, referral_q
   pct_evaluated_within_90_days numeric(5,1));
 """
 
+QUARANTINE = (
+    "quarantine_id, run_id, source, file_name, file_sha256, level, record_id, record_version, "
+    "record_sha256, codes, line, raw_path"
+)
 RUN1 = "20261101T073000Z-aaaa0001"
 RUN2 = "20261102T073000Z-bbbb0002"
 BAD_DEFLECTION = "D00000000000000000000003b"
@@ -150,7 +160,11 @@ def build(tmp: Path) -> Env:
     # the third one is found by its digest, with no raw_path recorded
     (landing / "quarantine" / f"{tracs_sha}.xml").write_text(TRACS_RECORD, encoding="utf-8")
 
+    with connect(config.warehouse) as wh:
+        migrate(wh)
     con = duckdb.connect(str(db_path))
+    for view in HAND_FILLED:
+        con.execute(f"drop view {view}")
     con.execute(DDL)
     t0 = dt.datetime(2026, 11, 2, 7, 30, tzinfo=dt.UTC)
     for run, day, loaded, quar in ((RUN1, 1, 40, 1), (RUN2, 2, 55, 2)):
@@ -263,7 +277,8 @@ def build(tmp: Path) -> Env:
     )
     con.executemany("insert into quality.finding values (?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.executemany(
-        "insert into quality.quarantine values (?,?,?,?,?,?,?,?,?,?,?,?,'open',null)",
+        f"insert into meta.quarantine ({QUARANTINE}, status) "
+        "values (?,?,?,?,?,?,?,?,?,?,?,?,'open')",
         [
             [
                 "q-0001",
@@ -325,7 +340,8 @@ def build(tmp: Path) -> Env:
     )
     # a record quarantined in RUN1 whose later version loaded in RUN2: resolved by the warehouse
     con.execute(
-        "insert into quality.quarantine values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        f"insert into meta.quarantine ({QUARANTINE}, status, resolved_run_id) "
+        "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             "q-0005",
             RUN1,

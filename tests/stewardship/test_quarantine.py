@@ -24,7 +24,7 @@ def test_list_entries_with_filters_and_status(env):
     assert status.pop("q-0005") == "resolved"  # a later version of the record loaded
     assert set(status.values()) == {"open"}
     resolved = q.list_entries(env.config, status="resolved")
-    assert resolved["reviewed_by"].tolist() == [f"load of run {fixtures.RUN2}"]
+    assert resolved["state_by"].tolist() == [f"load of run {fixtures.RUN2}"]
     assert sorted(q.list_entries(env.config, run_id=fixtures.RUN1)["quarantine_id"]) == [
         "q-0001",
         "q-0005",
@@ -42,14 +42,16 @@ def test_mark_keeps_an_audit_trail_and_the_latest_mark_is_the_status(env):
     t1 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
     t2 = dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC)
     q.mark(env.config, "q-0003", "reviewed", note="asked SIEG to resend", who="alice", when=t1)
-    q.mark(env.config, "q-0003", "resolved", note="corrected file replayed", who="bob", when=t2)
+    # `resolved` as a mark is taken as `dismissed`: `resolved` is what a later version's load does
+    q.mark(env.config, "q-0003", "resolved", note="not a real case", who="bob", when=t2)
     detail = q.show_entry(env.config, "q-0003")
     trail = [(r["reviewed_by"], r["status"], r["note"]) for r in detail["reviews"]]
     assert trail == [
         ("alice", "reviewed", "asked SIEG to resend"),
-        ("bob", "resolved", "corrected file replayed"),
+        ("bob", "dismissed", "not a real case"),
     ]
-    assert "q-0003" in q.list_entries(env.config, status="resolved")["quarantine_id"].tolist()
+    assert "q-0003" in q.list_entries(env.config, status="dismissed")["quarantine_id"].tolist()
+    assert "q-0003" not in q.list_entries(env.config, status="resolved")["quarantine_id"].tolist()
     assert "q-0003" not in q.list_entries(env.config, status="open")["quarantine_id"].tolist()
 
 

@@ -63,6 +63,41 @@ def test_replay_runs_the_pipeline_over_that_source_alone(env, tmp_path, monkeypa
     assert record["original_path"] == str(src) and record["source"] == "meg-sieg"
 
 
+def test_replay_keeps_the_corrected_runs_as_of_and_says_what_it_replays(env, tmp_path,
+                                                                         monkeypatch):
+    import datetime as dt
+
+    from deflect import pipeline
+    from stewardship.data import open_warehouse, replays
+    from stewardship.report import replay_label
+    from tests.stewardship import fixtures
+
+    seen = {}
+
+    def fake_run(config, as_of=None, publish=True):
+        seen["as_of"] = as_of
+        seen["n"] = seen.get("n", 0) + 1
+        run_id = f"20261105T000000Z-replay{seen['n']:02d}"
+        run_dir(config, run_id).mkdir(parents=True)
+        return {"run_id": run_id, "failed_sources": []}
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    src = tmp_path / "CaseActivity_SIEG_20261101.xml"
+    src.write_text("<CaseActivityExport/>")
+    # no ledger row for that name: the latest run is the one corrected
+    result = replay_file(env.config, "meg-sieg", src, publish=False, entry="q-0003")
+    assert seen["as_of"] == dt.date(2026, 11, 2)
+    assert result["replay"]["replay_of_run_id"] == fixtures.RUN2
+    assert result["replay"]["entry_id"] == "q-0003"
+    assert result["replay_label"] == f"replay of run {fixtures.RUN2} for entry q-0003"
+    with open_warehouse(env.config) as wh:
+        (row,) = replays(wh).to_dict(orient="records")
+    assert (row["run_id"], row["replay_of_run_id"]) == (result["run_id"], fixtures.RUN2)
+    assert replay_label(row) == result["replay_label"]
+    replay_file(env.config, "meg-sieg", src, publish=False, as_of=dt.date(2026, 11, 4))
+    assert seen["as_of"] == dt.date(2026, 11, 4)
+
+
 @pytest.mark.slow
 def test_replayed_corrected_meg_file_loads_and_keeps_lineage(tmp_path):
     import datetime as dt

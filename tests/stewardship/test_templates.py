@@ -14,7 +14,8 @@ HOSTILE = """<script>alert("x")</script>'.xml"""
 def _quarantine_hostile_file(env) -> None:
     con = duckdb.connect(str(env.db_path))
     con.execute(
-        "insert into quality.quarantine values (?,?,?,?,?,?,?,?,?,?,?,?,'open',null)",
+        f"insert into meta.quarantine ({fixtures.QUARANTINE}, status) "
+        "values (?,?,?,?,?,?,?,?,?,?,?,?,'open')",
         ["q-<b>", fixtures.RUN2, "tracs-isp", HOSTILE, "0" * 64, "file"]
         + [None, None, None, "F01", None, None],
     )
