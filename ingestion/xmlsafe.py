@@ -220,14 +220,18 @@ class SafeIterparse:
             findings = check_prolog(prolog)
             if findings:
                 raise FileRejected(findings[0])
+            # lxml's error log is kept per thread across parses: emptied here, whatever it
+            # holds afterwards is this file's
+            etree.clear_error_log()
             self._it = etree.iterparse(_Chain(prolog, reader), **parser_options(), **self.kwargs)
             try:
                 yield from self._it
             except etree.XMLSyntaxError as exc:
-                # the parser's first error says what and where (an undeclared entity at its
-                # line); the exception itself may only say the document ended
-                first = next(iter(exc.error_log or ()), None)
+                # when the exception itself only says the document ended, the parser's last
+                # logged error says what and where (an undeclared entity at its line)
                 line, column = (exc.position if exc.position else (exc.lineno, None))
+                logged = list(exc.error_log or ())
+                first = logged[-1] if logged and not line else None
                 if first is not None and first.line:
                     line, column = first.line, first.column
                 raise FileRejected(F01.finding(_syntax_message(exc, first), line=line or None,
