@@ -355,7 +355,7 @@ WARM_UP_MODULES = (
     "deflect.cli", "deflect.pipeline", "devtools.local_sftp", "ingestion", "ingestion.process",
     "adapters.tracs", "adapters.meg_reports", "schemas.registry", "warehouse", "warehouse.load",
     "warehouse.refresh", "transforms", "stewardship.publish", "stewardship.expectations",
-    "stewardship.report", "stewardship.commands", "great_expectations", "xmlschema", "pandas",
+    "stewardship.report", "deflect.steward_cli", "adapters.registry", "great_expectations", "xmlschema", "pandas",
     "sqlalchemy", "sqlalchemy.dialects.postgresql.psycopg", "paramiko", "psycopg", "duckdb",
 )
 
@@ -376,8 +376,9 @@ def stage_warmup(spec: dict) -> dict:
 # What each stage imports, lazily too, imported before its clock starts: a stage's seconds are
 # its work. `e2e` keeps its imports: they are part of what `deflect run` costs a user.
 PRELOAD = {
-    "floor": ("lxml.etree", "schemas.registry"),
-    "naive": ("pandas", "sqlalchemy", "xmlschema", "lxml.etree", "schemas.registry"),
+    "floor": ("lxml.etree", "schemas.registry", "adapters.registry"),
+    "naive": ("pandas", "sqlalchemy", "xmlschema", "lxml.etree", "schemas.registry",
+              "adapters.registry"),
     "plan": ("deflect.pipeline", "ingestion.plan", "ingestion.transport", "warehouse"),
     "ingest": ("deflect.pipeline", "ingestion.process", "adapters.tracs", "adapters.meg_reports",
                "schemas.registry"),
@@ -385,7 +386,7 @@ PRELOAD = {
     "refresh": ("deflect.pipeline", "warehouse", "warehouse.refresh", "transforms"),
     "publish": ("deflect.pipeline", "stewardship.publish", "stewardship.expectations",
                 "stewardship.report"),
-    "copy": ("warehouse", "deflect.core.canonical"),
+    "copy": ("warehouse", "deflect.core.canonical", "adapters.registry"),
 }
 
 def _preload(stage: str) -> None:
