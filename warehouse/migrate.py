@@ -1,9 +1,10 @@
 """Versioned migrations: warehouse/migrations/NNNN_name.sql, applied in order, once each.
 
 A file `NNNN_name.sql` is portable and runs on both backends. Where the dialects differ a version
-has variants `NNNN_name.duckdb.sql` / `NNNN_name.postgresql.sql`; a version with a variant for the
-other dialect only is recorded as applied without running anything (roles, for instance, exist
-only on PostgreSQL). Each version runs in its own transaction with its row in
+has variants `NNNN_name.duckdb.sql` / `NNNN_name.postgresql.sql`: alone, a variant is that
+dialect's whole migration; beside a portable file it is an addition run after it on its dialect
+(grants, which DuckDB does not have). A version with a variant for the other dialect only is
+recorded as applied without running anything (roles, for instance, exist only on PostgreSQL). Each version runs in its own transaction with its row in
 meta.schema_migrations, so a failed migration leaves nothing behind.
 """
 from __future__ import annotations
@@ -26,8 +27,9 @@ class Migration:
     files: dict  # dialect ("any", "duckdb", "postgresql") -> Path
 
     def script_for(self, dialect: str) -> str | None:
-        path = self.files.get(dialect) or self.files.get("any")
-        return None if path is None else path.read_text(encoding="utf-8")
+        parts = [self.files[k].read_text(encoding="utf-8")
+                 for k in ("any", dialect) if k in self.files]
+        return "\n".join(parts) if parts else None
 
 
 def migrations_dir() -> Path:
@@ -49,9 +51,6 @@ def list_migrations(directory: Path | None = None) -> list[Migration]:
         if dialect in mig.files:
             raise ValueError(f"migration {version:04d} has two files for {dialect}")
         mig.files[dialect] = path
-    for mig in found.values():
-        if "any" in mig.files and len(mig.files) > 1:
-            raise ValueError(f"migration {mig.version:04d} mixes a portable file and variants")
     return [found[v] for v in sorted(found)]
 
 

@@ -99,13 +99,11 @@ def _date(value):
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def test_postgresql_variant_is_the_same_view_plus_grants():
+def test_the_view_is_written_once_and_postgresql_adds_only_grants():
     mig = next(m for m in list_migrations() if m.version == 13)
-    assert set(mig.files) == {"duckdb", "postgresql"}
-    duck = mig.files["duckdb"].read_text(encoding="utf-8")
-    pg = mig.files["postgresql"].read_text(encoding="utf-8")
-    assert pg.startswith(duck)
-    grants = pg[len(duck):]
+    assert set(mig.files) == {"any", "postgresql"}
+    grants = mig.files["postgresql"].read_text(encoding="utf-8")
+    assert "CREATE" not in grants
     assert "GRANT SELECT ON quality.followup_worklist TO deflect_steward" in grants
     assert "deflect_analyst" not in grants.replace("FROM deflect_analyst", "")
 

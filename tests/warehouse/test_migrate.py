@@ -151,9 +151,19 @@ def test_a_failed_migration_leaves_nothing_behind(warehouse_url, tmp_path):
 
 def test_migration_names_are_checked(tmp_path):
     (tmp_path / "0001_a.sql").write_text("")
-    (tmp_path / "0001_a.duckdb.sql").write_text("")
-    with pytest.raises(ValueError, match="mixes"):
+    (tmp_path / "0001_b.duckdb.sql").write_text("")
+    with pytest.raises(ValueError, match="two names"):
         list_migrations(tmp_path)
+
+
+def test_a_variant_beside_a_portable_file_is_added_on_its_dialect(tmp_path):
+    (tmp_path / "0001_a.sql").write_text("CREATE TABLE t (a integer);")
+    (tmp_path / "0001_a.postgresql.sql").write_text("THIS IS NOT SQL;")
+    (mig,) = list_migrations(tmp_path)
+    assert mig.script_for("duckdb") == "CREATE TABLE t (a integer);"
+    assert mig.script_for("postgresql") == "CREATE TABLE t (a integer);\nTHIS IS NOT SQL;"
+    with connect(f"duckdb://{tmp_path / 'w.duckdb'}") as wh:
+        assert migrate(wh, tmp_path) == [1]
 
 
 def test_dialect_variant_only_for_other_dialect_is_recorded_without_running(tmp_path):

@@ -1,6 +1,6 @@
 -- The state of a quarantine entry, derived here and nowhere else: the report, the steward
 -- commands and anyone querying quality.quarantine read it from this view (docs/stewards.md,
--- "State of an entry"). The PostgreSQL variant is this text plus its grants.
+-- "State of an entry"). On PostgreSQL 0014_entry_states.postgresql.sql adds the grants.
 --
 -- Facts of the warehouse come before a steward's mark, since a mark cannot undo them:
 --   replayed    resolved (or superseded) by a run that replayed a corrected file (meta.replay)

@@ -1,7 +1,7 @@
 -- The follow-up worklist of the approving units (directive III.E.1-2), for data stewards: one row
 -- per counted deflection, with the source records a unit looks it up by, its due date and the
 -- follow-up flags. No personal data: no person key, no demographics, no names or birth dates.
--- The PostgreSQL variant is this text plus its grants (stewards only); tests check they agree.
+-- On PostgreSQL 0013_followup_worklist.postgresql.sql adds its grants (stewards only).
 
 -- The TraCS report number (summaryReportNumber; for a deflection only MEG reports, the one its
 -- case names), so a unit can find the TraCS report behind each row.
