@@ -11,25 +11,12 @@ import pytest
 from tests.reliability.helpers import (
     config_for,
     deflect,
-    make_drop,
     snapshot,
     warehouse_of,
 )
 from warehouse import connect
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def drop(tmp_path_factory):
-    return make_drop(tmp_path_factory.mktemp("decisions") / "drop")
-
-
-@pytest.fixture(scope="module")
-def clean(drop, tmp_path_factory):
-    config = config_for(drop, tmp_path_factory.mktemp("clean"))
-    deflect(config, check_rc=0)
-    return snapshot(warehouse_of(config))
 
 
 def _deflections(config) -> int:

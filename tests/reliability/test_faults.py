@@ -6,26 +6,15 @@ status 3, and leaves the reporting views as they were; a second run at the same 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.reliability.faults import KILL_POINTS
-from tests.reliability.helpers import config_for, deflect, make_drop, snapshot, warehouse_of
+from tests.reliability.helpers import config_for, deflect, snapshot, warehouse_of
 from warehouse import connect
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def drop(tmp_path_factory):
-    return make_drop(tmp_path_factory.mktemp("faults") / "drop")
-
-
-@pytest.fixture(scope="module")
-def clean(drop, tmp_path_factory):
-    config = config_for(drop, tmp_path_factory.mktemp("clean"))
-    deflect(config, check_rc=0)
-    return snapshot(warehouse_of(config))
 
 
 @pytest.mark.parametrize("stage", sorted(KILL_POINTS))
@@ -148,6 +137,7 @@ def test_workers_die_with_a_killed_run(drop, tmp_path):
 
 
 def test_a_file_that_changed_while_fetching_counts_as_pending(drop, tmp_path):
+    drop = Path(shutil.copytree(drop, tmp_path / "drop"))  # the fault appends to its files
     config = config_for(drop, tmp_path / "w")
     deflect(config, fault="grows", check_rc=0)
     with connect(warehouse_of(config), read_only=True) as wh:
