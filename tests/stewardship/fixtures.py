@@ -131,10 +131,15 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def make_config(tmp: Path, db_path: Path) -> Config:
-    """The configuration, also written to tmp/deflect.yaml for the command-line tests."""
+def make_config(tmp: Path, db_path: Path | None = None, warehouse: str | None = None) -> Config:
+    """The configuration, also written to tmp/deflect.yaml for the command-line tests; the
+    warehouse is the DuckDB file `db_path`, or any warehouse URL."""
+    if warehouse is None:
+        warehouse = f"duckdb:///{db_path}"  # four slashes: an absolute path
+    elif warehouse.startswith("duckdb://"):  # the configuration's form of an absolute path
+        warehouse = "duckdb:///" + warehouse[len("duckdb://"):]
     raw = {
-        "warehouse": f"duckdb:///{db_path}",  # four slashes: an absolute path
+        "warehouse": warehouse,
         "landing_dir": str(tmp / "landing"),
         "person_key_secret_env": "DEFLECT_PERSON_KEY",
         "work_dir": str(tmp / "work"),

@@ -8,14 +8,13 @@ import hashlib
 import re
 
 import pytest
-import yaml
 
-from deflect.core.config import parse_config
 from deflect.core.rules import rule
 from deflect.steward_cli import register
 from stewardship import quarantine as q
 from stewardship import report
 from tests.fixtures.postgres import with_user
+from tests.stewardship.fixtures import make_config
 from tests.warehouse.conftest import reset
 from warehouse import connect
 
@@ -94,21 +93,7 @@ def _fill(wh) -> None:
 
 
 def _config(tmp_path, url: str):
-    if url.startswith("duckdb://"):  # the configuration's form of an absolute path
-        url = "duckdb:///" + url[len("duckdb://"):]
-    raw = {
-        "warehouse": url,
-        "landing_dir": str(tmp_path / "landing"),
-        "person_key_secret_env": "DEFLECT_PERSON_KEY",
-        "work_dir": str(tmp_path / "work"),
-        "report_dir": str(tmp_path / "reports"),
-        "sources": [
-            {"name": "tracs-isp", "kind": "tracs", "url": f"file://{tmp_path}/drop/tracs"},
-            {"name": "meg-sieg", "kind": "meg", "unit": "SIEG", "url": f"file://{tmp_path}/m"},
-        ],
-    }
-    (tmp_path / "deflect.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return parse_config(raw, tmp_path / "deflect.yaml")
+    return make_config(tmp_path, warehouse=url)
 
 
 @pytest.fixture
