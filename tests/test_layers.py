@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ingestion",),
     ("adapters",),
     ("transforms", "warehouse", "generator"),
-    ("stewardship",),
+    ("stewardship", "publication"),
     ("deflect",),
     ("dags",),
 ]
