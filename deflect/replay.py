@@ -179,6 +179,7 @@ def replay_file(
         result["report"] = str(write_run_report(config, result["run_id"]))
     result["replay"] = record
     result["replay_label"] = replay_label(
-        {"replay_of_run_id": replay_of, "entry_id": entry_id, "file_name": name}
+        {"replay_of_run_id": replay_of, "entry_id": entry_id, "file_name": name,
+         "replayed_by": record.get("replayed_by")}
     )
     return result

@@ -301,10 +301,11 @@ def as_of_of(wh, run_id: str) -> dt.date | None:
 
 # --- reporting views --------------------------------------------------------------------------
 def deflection_flags(wh) -> pd.DataFrame:
-    """(approving_unit_code, flags) of every counted deflection: the flags that apply now."""
+    """(deflection_id, approving_unit_code, flags) of every counted deflection that carries a
+    flag: the flags that apply now. Deflection ids are not personal data."""
     return wh.read_frame(
-        "select approving_unit_code, flags from reporting.deflection "
-        "where flags is not null and flags <> ''"
+        "select deflection_id, approving_unit_code, flags from reporting.deflection "
+        "where flags is not null and flags <> '' order by approving_unit_code, deflection_id"
     )
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from deflect.core import rules as rules_catalog
 from stewardship import data
+from stewardship.contacts import TRACS_UNIT, unit_of  # noqa: F401 - the unit of an entry
 from stewardship.masking import excerpt_lines, mask_message
 from stewardship.report import _line_in_raw, masked_raw_lines, raw_file_for
 
@@ -40,7 +41,6 @@ ENTRY_EXPORT_COLUMNS = (
     "message",
 )
 SHORT_ID = 12  # characters of an entry id shown in lists, as git shows commits
-TRACS_UNIT = "ISP"  # TraCS is the State Police's own system: its entries are the ISP's
 
 
 class StewardError(ValueError):
@@ -301,18 +301,6 @@ def export_findings_csv(config, run_id: str, path: str | Path, source: str | Non
             row["rule"] = rules_catalog.message(row["code"])
             w.writerow([spreadsheet_safe(row[c]) for c in EXPORT_COLUMNS])
     return len(f)
-
-
-def unit_of(config, source: str) -> str:
-    """The unit an entry belongs to: a MEG source's unit, `ISP` for a TraCS source, else the
-    source's name (also for a source no longer configured)."""
-    try:
-        configured = config.source(source)
-    except KeyError:
-        return source
-    if configured.unit:
-        return str(configured.unit)
-    return TRACS_UNIT if configured.kind == "tracs" else source
 
 
 def export_entries_csv(

@@ -20,7 +20,8 @@ import datetime as dt
 import gzip
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -31,6 +32,7 @@ from markupsafe import Markup
 
 from deflect.core import rules as rules_catalog
 from stewardship import charts, data
+from stewardship import tonight as tonight_
 from stewardship.masking import excerpt_lines, mask_message, mask_xml
 
 TREND_RUNS = 14
@@ -41,14 +43,6 @@ EXCERPT_CONTEXT = 3
 TOP_CODES_IN_CHART = 10
 GX_RESULTS_DIR = "gx/results"  # under report_dir: <run_id>.json written by stewardship.expectations
 
-SECTIONS = (
-    ("sources", "Sources"),
-    ("findings", "Findings by rule"),
-    ("quarantine", "Quarantined files and records"),
-    ("flags", "W-flags by approving unit"),
-    ("expectations", "Expectations"),
-    ("trends", "Trends"),
-)
 
 
 def e(value) -> str:
@@ -194,13 +188,23 @@ def excerpt_html(lines: tuple[str, ...], line: int | None, context: int = EXCERP
     return macros.excerpt(_excerpt(lines, line, context))
 
 
-# --- sections ---------------------------------------------------------------------------------
+# --- the night's data -------------------------------------------------------------------------
+GROUPS = (  # how an entry stands tonight (stewardship.tonight), in the order pages show them
+    ("new", "New tonight"),
+    ("carried", "Carried over"),
+    ("resolved", "Resolved since the previous night"),
+    ("arrived", "Quarantined tonight, already closed"),
+)
+GROUP_SHORT = {"new": "new", "carried": "carried over", "resolved": "resolved",
+               "arrived": "closed on arrival"}
+
+
 @dataclass
 class RunData:
     run_id: str
     load_runs: pd.DataFrame
-    findings: pd.DataFrame
-    quarantine: pd.DataFrame
+    findings: pd.DataFrame  # file and record findings of the runs whose entries are shown
+    quarantine: pd.DataFrame  # the night's entries (GROUPS), with `group`, `unit`, `age_days`
     open_earlier: int
     flags: pd.DataFrame
     trend_runs: list[str]
@@ -208,24 +212,64 @@ class RunData:
     trend_loads: pd.DataFrame
     expectations: dict | None
     replay: dict | None = None  # meta.replay's row when the run replayed a file
+    night: tonight_.Night | None = None
+    contacts: dict = field(default_factory=dict)  # unit code -> stewardship.contacts.Contact
+    trend_replays: frozenset = frozenset()  # the trend runs that replayed a file
 
 
-def read_run_data(wh, run_id: str, report_dir: Path) -> RunData:
+def _groups(night: tonight_.Night) -> pd.Series:
+    """Each entry's group tonight (GROUPS), or None for an entry closed before the previous
+    night, which the night's pages leave out."""
+    e = night.entries
+    if e.empty:
+        return pd.Series([], dtype=object)
+    new, carried, resolved = tonight_._lists(e, night.tonight.run_id)
+    arrived = (e["night"] == night.tonight.run_id) & ~new
+    group = pd.Series([None] * len(e), index=e.index, dtype=object)
+    for mask, name in ((new, "new"), (carried, "carried"), (resolved, "resolved"),
+                       (arrived, "arrived")):
+        group[mask] = name
+    return group
+
+
+def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
+                  contacts: dict | None = None) -> RunData:
+    """Everything a run's pages show. `units`: source -> unit code (a source's own name when
+    missing); `contacts`: unit code -> contact (stewardship.contacts)."""
     loads = data.load_runs(wh, run_id)
-    # the entries' states come from the warehouse, as `deflect quarantine list` shows them
-    quarantined = data.quarantine(wh)
-    this_run = quarantined[quarantined["run_id"] == run_id]
-    earlier = quarantined[(quarantined["run_id"] < run_id)]
-    open_earlier = int((earlier["state"] == "open").sum())
+    known = data.run_ids(wh)
+    night = tonight_.read_night(wh, run_id) if run_id in known else None
+    entries = night.entries.copy() if night is not None else data.quarantine(wh).iloc[0:0]
+    if night is not None and not entries.empty:
+        entries["group"] = _groups(night)
+        entries = entries[entries["group"].notna()]
+        started = tonight_.run_started(run_id)
+        entries["age_days"] = [
+            max((started - s).days, 0) if started and s else 0
+            for s in (tonight_.run_started(r) for r in entries["night"])
+        ]
+    else:
+        entries = entries.assign(group=None, age_days=0)
+    units = units or {}
+    entries["unit"] = [units.get(s, s) for s in entries["source"]]
+    order = {g: i for i, (g, _) in enumerate(GROUPS)}
+    entries = entries.assign(_g=entries["group"].map(order)).sort_values(
+        ["_g", "source", "file_name", "line"], na_position="first", kind="stable"
+    ).drop(columns="_g").reset_index(drop=True)
+    runs_shown = sorted(set(entries["run_id"].dropna().astype(str)))
+    found = data.findings(wh, levels=("file", "record"))
+    found = found[found["run_id"].isin(runs_shown)].reset_index(drop=True)
     replay = data.replays(wh, [run_id]).to_dict(orient="records")
     trend_runs = data.run_ids(wh, up_to=run_id, limit=TREND_RUNS)
     gx_path = Path(report_dir) / GX_RESULTS_DIR / f"{run_id}.json"
     return RunData(
         run_id=run_id,
         load_runs=loads,
-        findings=data.findings(wh, run_id=run_id),
-        quarantine=this_run.reset_index(drop=True),
-        open_earlier=open_earlier,
+        findings=found,
+        quarantine=entries,
+        open_earlier=int(((entries["group"] == "carried")
+                          & (entries["state_then"] == "open")).sum())
+        if "state_then" in entries else 0,
         flags=data.deflection_flags(wh),
         trend_runs=trend_runs,
         trend_findings=data.finding_counts(wh, trend_runs),
@@ -234,6 +278,9 @@ def read_run_data(wh, run_id: str, report_dir: Path) -> RunData:
         replay={k: (None if data.missing(v) else v) for k, v in replay[0].items()}
         if replay
         else None,
+        night=night,
+        contacts=dict(contacts or {}),
+        trend_replays=frozenset(data.replays(wh, trend_runs)["run_id"].astype(str)),
     )
 
 
@@ -246,73 +293,136 @@ def replay_label(replay: dict | None) -> str | None:
         else f"file {replay.get('file_name')}"
     )
     of = f" of run {replay['replay_of_run_id']}" if replay.get("replay_of_run_id") else ""
-    return f"replay{of} for {what}"
+    by = f" by {replay['replayed_by']}" if replay.get("replayed_by") else ""
+    return f"replay{of} for {what}{by}"
+
+
+def page_name(source: str) -> str:
+    """A source's page under the run's folder (source names are safe file names already;
+    anything else in a name from the warehouse becomes `_`)."""
+    return "sources/" + re.sub(r"[^A-Za-z0-9_-]", "_", str(source)) + ".html"
+
+
+# --- the first screen -------------------------------------------------------------------------
+def section_tonight(d: RunData) -> str:
+    t = d.night.tonight if d.night else None
+    if t is None:
+        return _render("sections/tonight.html", known=False, run_id=d.run_id)
+    entries = d.quarantine
+    waiting = int(((entries["group"].isin(["new", "carried"]))
+                   & (entries["state_then"] == "reviewed")).sum()) if len(entries) else 0
+    arrived = int((entries["group"] == "arrived").sum()) if len(entries) else 0
+    return _render(
+        "sections/tonight.html",
+        known=True,
+        t=t,
+        verdict_class={"OK": "ok", "needs attention": "attention"}.get(t.verdict, "failed"),
+        previous=d.night.previous_run_id,
+        waiting=waiting,
+        open_now=len(t.new) + len(t.carried) - waiting,
+        arrived=arrived,
+        failed_sources=d.night.failed_sources,
+    )
 
 
 def section_sources(d: RunData) -> str:
-    keys = list(data.LOAD_RUN_COUNTS)
-    rows = [
-        {
-            "source": r["source"],
-            "status": r["status"],
-            "ok": r["status"] == "ok",
-            "counts": [_int(r[k]) for k in keys],
-            "started_at": r["started_at"],
-            "finished_at": r["finished_at"],
-        }
-        for r in d.load_runs.to_dict(orient="records")
-    ]
-    totals = [sum(_int(v) for v in d.load_runs[k]) for k in keys] if rows else []
+    t = d.night.tonight if d.night else None
+    if t is None or not t.sources:
+        return _render("sections/sources.html", rows=[], totals=None)
+    loads = {r["source"]: r for r in d.load_runs.to_dict(orient="records")}
+    units = dict(zip(d.quarantine["source"], d.quarantine["unit"]))
+    rows = []
+    for s in t.sources:
+        lr = loads.get(s.source, {})
+        rows.append({
+            "source": s.source,
+            "href": page_name(s.source),
+            "unit": units.get(s.source, ""),
+            "status": lr.get("status") or "not in this run",
+            "ok": (lr.get("status") or "ok") == "ok",
+            "files": [_int(lr.get(k)) for k in ("files_seen", "files_loaded", "files_pending",
+                                                "files_duplicate")],
+            "records_loaded": s.records_loaded,
+            "quarantined": s.records_quarantined,
+            "new": s.new,
+            "carried": s.carried,
+            "resolved": s.resolved,
+        })
+    totals = {k: sum(r[k] for r in rows)
+              for k in ("records_loaded", "quarantined", "new", "carried", "resolved")}
+    totals["files"] = [sum(r["files"][i] for r in rows) for i in range(4)]
     return _render("sections/sources.html", rows=rows, totals=totals)
 
 
-def section_findings(d: RunData) -> str:
-    f = d.findings
-    if f.empty:
-        return _render("sections/findings.html", rows=[], sources=[])
-    sources = sorted(f["source"].dropna().unique().tolist())
-    counts = f.groupby(["code", "source"]).size()
+def _entry_codes(entry: dict) -> list[str]:
+    return sorted({c.strip() for c in str(entry.get("codes") or "").split(",") if c.strip()},
+                  key=_code_order)
+
+
+def section_codes(d: RunData) -> str:
+    """Every rule code of the night's entries: what it means, what to do, whom to ask, and how
+    many entries carry it in each group (an entry with two codes counts under both)."""
+    counts: dict[str, dict[str, int]] = {}
+    units: dict[str, set] = {}
+    for entry in d.quarantine.to_dict(orient="records"):
+        for c in _entry_codes(entry):
+            counts.setdefault(c, dict.fromkeys(g for g, _ in GROUPS))
+            counts[c][entry["group"]] = (counts[c][entry["group"]] or 0) + 1
+            units.setdefault(c, set()).add(entry["unit"])
     rows = []
-    for code in sorted(f["code"].unique(), key=_code_order):
-        rule = rules_catalog.rule(code)
-        rows.append(
-            {
-                "code": _code(code),
-                "level": rule.level if rule else "",
-                "effect": rule.effect if rule else "",
-                "per_source": [int(counts.get((code, s), 0)) for s in sources],
-                "total": int((f["code"] == code).sum()),
-            }
-        )
-    return _render("sections/findings.html", rows=rows, sources=sources)
+    for c in sorted(counts, key=_code_order):
+        rule = rules_catalog.rule(c)
+        rows.append({
+            "code": _code(c),
+            "action": rule.action if rule else "",
+            "effect": rule.effect if rule else "",
+            "counts": [(g, counts[c][g] or 0) for g, _ in GROUPS],
+            "ask": [_whom(d, u) for u in sorted(units[c])],
+        })
+    catalogue = [
+        {"code": _code(r.code), "effect": r.effect, "action": r.action}
+        for r in sorted((rules_catalog.rule(c) for c in rules_catalog.CODES), key=lambda r:
+                        _code_order(r.code))
+    ]
+    return _render("sections/codes.html", rows=rows, catalogue=catalogue,
+                   groups=[(g, GROUP_SHORT[g]) for g, _ in GROUPS])
+
+
+def _whom(d: RunData, unit: str) -> dict:
+    c = d.contacts.get(str(unit).upper())
+    return {"unit": unit, "contact": c}
 
 
 def _code_order(code: str) -> tuple[int, str]:
     return ("FSBW".find(code[:1]) if code[:1] in "FSBW" else 9, code)
 
 
-def section_quarantine(d: RunData, landing_dir: Path) -> str:
-    q = d.quarantine
-    context = {
-        "open_earlier": d.open_earlier,
-        "run_id": d.run_id,
-        "total": len(q),
-        "files": 0,
-        "records": 0,
-        "entries": [],
-        "hidden": 0,
-    }
-    if not q.empty:
-        context.update(
-            files=int((q["level"] == "file").sum()),
-            records=int((q["level"] == "record").sum()),
-            entries=[
-                _quarantine_entry(entry, d.findings, landing_dir)
-                for entry in q.head(MAX_QUARANTINE_ENTRIES).to_dict(orient="records")
-            ],
-            hidden=max(len(q) - MAX_QUARANTINE_ENTRIES, 0),
-        )
-    return _render("sections/quarantine.html", **context)
+def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None) -> str:
+    """The night's entries in detail (every entry of `source`, or of every source), one
+    block per group: findings, masked excerpts, state now and what to send back."""
+    q = d.quarantine if source is None else d.quarantine[d.quarantine["source"] == source]
+    blocks = []
+    for group, title in GROUPS:
+        mine = q[q["group"] == group]
+        shown = mine.head(MAX_QUARANTINE_ENTRIES)
+        entries = []
+        for entry in shown.to_dict(orient="records"):
+            f = d.findings[d.findings["run_id"] == entry["run_id"]]
+            detail = _quarantine_entry(entry, f, landing_dir)
+            detail.update(
+                group=group,
+                age_days=entry["age_days"],
+                run_id=entry["run_id"],
+                state_run_id=None if data.missing(entry.get("state_run_id"))
+                else entry["state_run_id"],
+                actions=[(c, rules_catalog.rule(c.code).action) for c in detail["codes"]
+                         if rules_catalog.rule(c.code)],
+            )
+            entries.append(detail)
+        blocks.append({"group": group, "title": title, "total": len(mine), "entries": entries,
+                       "hidden": max(len(mine) - MAX_QUARANTINE_ENTRIES, 0)})
+    return _render("sections/quarantine.html", blocks=blocks, run_id=d.run_id,
+                   total=len(q), source=source)
 
 
 def _entry_findings(entry: dict, f: pd.DataFrame) -> pd.DataFrame:
@@ -371,28 +481,56 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path) -> dict:
     }
 
 
-def section_flags(d: RunData) -> str:
+
+def _flag_pairs(d: RunData) -> pd.DataFrame:
     fl = d.flags
-    if fl.empty:
-        return _render("sections/flags.html", empty=True, codes=[], rows=[])
-    pairs = [
-        (u, code)
-        for u, flags in zip(fl["approving_unit_code"], fl["flags"])
+    rows = [
+        (u, code, i)
+        for i, u, flags in zip(fl["deflection_id"], fl["approving_unit_code"], fl["flags"])
         for code in str(flags).split(",")
         if code
-    ]
-    frame = pd.DataFrame(pairs, columns=["unit", "code"])
-    table = frame.groupby(["unit", "code"]).size().unstack(fill_value=0)
+    ] if not fl.empty else []
+    return pd.DataFrame(rows, columns=["unit", "code", "deflection_id"])
+
+
+def section_flags(d: RunData) -> str:
+    pairs = _flag_pairs(d)
+    if pairs.empty:
+        return _render("sections/flags.html", empty=True, codes=[], rows=[])
+    table = pairs.groupby(["unit", "code"]).size().unstack(fill_value=0)
     codes = sorted(table.columns, key=_code_order)
     rows = [
         {
             "unit": unit,
-            "counts": [int(table.loc[unit, c]) for c in codes],
+            "counts": [(int(table.loc[unit, c]), "flags.html#" + flag_anchor(unit, c))
+                       for c in codes],
             "total": int(table.loc[unit].sum()),
         }
         for unit in sorted(table.index)
     ]
-    return _render("sections/flags.html", empty=False, codes=[_code(c) for c in codes], rows=rows)
+    return _render("sections/flags.html", empty=False, codes=[_code(c) for c in codes],
+                   rows=rows)
+
+
+def flags_page(d: RunData, generated_at: str) -> str:
+    """flags.html: per approving unit and flag, the deflection ids behind the count."""
+    pairs = _flag_pairs(d)
+    units = []
+    for unit in sorted(pairs["unit"].unique()) if not pairs.empty else []:
+        mine = pairs[pairs["unit"] == unit]
+        units.append({
+            "unit": unit,
+            "flags": [
+                {"code": _code(c), "anchor": flag_anchor(unit, c),
+                 "ids": sorted(mine[mine["code"] == c]["deflection_id"].astype(str))}
+                for c in sorted(mine["code"].unique(), key=_code_order)
+            ],
+        })
+    return _page("flags.html", run_id=d.run_id, units=units, generated_at=generated_at)
+
+
+def flag_anchor(unit: str, code: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", f"{unit}-{code}")
 
 
 def section_expectations(d: RunData, report_dir: Path) -> str:
@@ -456,6 +594,22 @@ def section_expectations(d: RunData, report_dir: Path) -> str:
     )
 
 
+
+TOP_SOURCES_IN_CHART = 6  # the rest of the sources as "other"
+
+
+def _night_labels(d: RunData) -> list[str]:
+    """The x axis in nights: each run's as-of date (a replay keeps the as-of of the night it
+    corrects, so two bars can share a date; the replay's is hatched and says so)."""
+    tl = d.trend_loads
+    as_of = {}
+    if not tl.empty:
+        for r in tl.to_dict(orient="records"):
+            if not data.missing(r["as_of"]):
+                as_of[r["run_id"]] = str(pd.Timestamp(r["as_of"]).date())
+    return [as_of.get(r, _run_label(r)) for r in d.trend_runs]
+
+
 def _run_label(run_id: str) -> str:
     """'20261126T214615Z-ab12cd34' -> '11-26 21:46'; other ids as they are, shortened."""
     try:
@@ -466,66 +620,133 @@ def _run_label(run_id: str) -> str:
 
 
 def section_trends(d: RunData) -> str:
-    labels = [_run_label(r) for r in d.trend_runs]
-    tf = d.trend_findings
-    by_code = (
-        tf.groupby("code")["findings"].sum().sort_values(ascending=False)
-        if not tf.empty
-        else pd.Series(dtype=int)
-    )
-    top = sorted(by_code.index[:TOP_CODES_IN_CHART].tolist(), key=_code_order)
-    series = {c: [0.0] * len(labels) for c in top}
-    if len(by_code) > len(top):
-        series["other"] = [0.0] * len(labels)
+    labels = _night_labels(d)
     index = {r: i for i, r in enumerate(d.trend_runs)}
-    for r in tf.to_dict(orient="records"):
-        key = r["code"] if r["code"] in series else "other"
-        series[key][index[r["run_id"]]] += _int(r["findings"])
-    # charts.stacked_bars writes its SVG itself and escapes every label, name and title in it.
-    chart1 = Markup(charts.stacked_bars(labels, series, "Findings by rule code, last runs"))
+    marked = {index[r] for r in d.trend_replays if r in index}
+    # entries quarantined each night, by rule code: the entries of the first screen
+    entries = d.night.entries if d.night is not None else pd.DataFrame(columns=["night",
+                                                                                "codes"])
+    by_code: dict[str, list[float]] = {}
+    for r in entries.to_dict(orient="records"):
+        if r["night"] not in index:
+            continue
+        for c in _entry_codes(r):
+            by_code.setdefault(c, [0.0] * len(labels))[index[r["night"]]] += 1
+    codes = dict(sorted(by_code.items(), key=lambda kv: _code_order(kv[0])))
+    chart1 = Markup(charts.stacked_bars(
+        labels, charts.top_series(codes, TOP_CODES_IN_CHART),
+        "Entries quarantined each night, by rule code", marked=marked))
     tl = d.trend_loads
     sources = sorted(tl["source"].unique().tolist()) if not tl.empty else []
-    loaded = {f"{s} loaded": [0.0] * len(labels) for s in sources}
-    quar = {f"{s} quarantined": [0.0] * len(labels) for s in sources}
+    loaded = {s: [0.0] * len(labels) for s in sources}
     for r in tl.to_dict(orient="records"):
-        loaded[f"{r['source']} loaded"][index[r["run_id"]]] += _int(r["records_loaded"])
-        quar[f"{r['source']} quarantined"][index[r["run_id"]]] += _int(r["records_quarantined"])
-    chart2 = Markup(charts.stacked_bars(labels, loaded, "Records loaded by source, last runs"))
-    chart3 = Markup(charts.stacked_bars(labels, quar, "Records quarantined by source, last runs"))
+        loaded[r["source"]][index[r["run_id"]]] += _int(r["records_loaded"])
+    new_by_source: dict[str, list[float]] = {}
+    for r in entries.to_dict(orient="records"):
+        if r["night"] in index:
+            new_by_source.setdefault(r["source"], [0.0] * len(labels))[index[r["night"]]] += 1
+    # charts.stacked_bars writes its SVG itself and escapes every label, name and title in it.
+    chart2 = Markup(charts.stacked_bars(
+        labels, charts.top_series(loaded, TOP_SOURCES_IN_CHART),
+        "Records loaded each night, by source", marked=marked))
+    chart3 = Markup(charts.stacked_bars(
+        labels, charts.top_series(dict(sorted(new_by_source.items())), TOP_SOURCES_IN_CHART),
+        "Entries quarantined each night, by source", marked=marked))
     return _render("sections/trends.html", charts=[chart1, chart2, chart3])
 
 
-# --- page -------------------------------------------------------------------------------------
-def render_run_page(d: RunData, landing_dir: Path, report_dir: Path, generated_at: str) -> str:
+# --- pages ------------------------------------------------------------------------------------
+SECTIONS = (
+    ("tonight", "Is tonight OK?"),
+    ("sources", "Sources"),
+    ("codes", "Entries by rule code"),
+    ("flags", "W-flags by approving unit"),
+    ("expectations", "Expectations"),
+    ("trends", "Trends"),
+)
+
+
+def _header(d: RunData, generated_at: str) -> dict:
     as_of = d.load_runs["as_of"].iloc[0] if not d.load_runs.empty else None
     failed = (
         d.load_runs[d.load_runs["status"] != "ok"]["source"].tolist()
         if not d.load_runs.empty
         else []
     )
+    return {"run_id": d.run_id, "as_of": as_of, "replay": replay_label(d.replay),
+            "failed_sources": failed, "generated_at": generated_at}
+
+
+def render_run_page(d: RunData, landing_dir: Path, report_dir: Path, generated_at: str) -> str:
     # Each body is the output of an autoescaped section template.
     bodies = {
+        "tonight": section_tonight(d),
         "sources": section_sources(d),
-        "findings": section_findings(d),
-        "quarantine": section_quarantine(d, landing_dir),
+        "codes": section_codes(d),
         "flags": section_flags(d),
         "expectations": section_expectations(d, report_dir),
         "trends": section_trends(d),
     }
+    return _page("run.html", sections=SECTIONS, bodies=bodies, **_header(d, generated_at))
+
+
+def entries_page(d: RunData, generated_at: str) -> str:
+    """entries.html: every entry of the night in one table, filtered by unit, code, group,
+    state, age and file (a few lines of inline script; without it every row shows)."""
+    rows = []
+    for entry in d.quarantine.to_dict(orient="records"):
+        rows.append({
+            "id": entry["quarantine_id"],
+            "href": f"{page_name(entry['source'])}#q-{entry['quarantine_id']}",
+            "group": entry["group"],
+            "state": entry["state"],
+            "unit": entry["unit"],
+            "source": entry["source"],
+            "file_name": entry["file_name"],
+            "record_id": entry.get("record_id"),
+            "line": _int(entry.get("line")) or "",
+            "codes": [_code(c) for c in _entry_codes(entry)],
+            "age_days": entry["age_days"],
+        })
+    q = d.quarantine
+    options = {
+        "unit": sorted(set(q["unit"].astype(str))),
+        "code": sorted({c for r in rows for c in (x.code for x in r["codes"])}, key=_code_order),
+        "state": sorted(set(q["state"].astype(str))),
+    }
+    return _page("entries.html", rows=rows, groups=GROUPS, options=options,
+                 counts={g: int((q["group"] == g).sum()) for g, _ in GROUPS},
+                 **_header(d, generated_at))
+
+
+def source_page(d: RunData, source: str, landing_dir: Path, generated_at: str) -> str:
+    """sources/<source>.html: one source's (one unit's) entries of the night in detail, whom
+    to ask and what to send back."""
+    mine = d.quarantine[d.quarantine["source"] == source]
+    t = next((s for s in d.night.tonight.sources if s.source == source), None) if d.night \
+        else None
+    unit = str(mine["unit"].iloc[0]) if len(mine) else source
+    codes = sorted({c for r in mine.to_dict(orient="records") for c in _entry_codes(r)},
+                   key=_code_order)
+    quarantined_tonight = mine[(mine["night"] == d.run_id) & (mine["level"] == "record")] \
+        if "night" in mine else mine.iloc[0:0]
     return _page(
-        "run.html",
-        run_id=d.run_id,
-        as_of=as_of,
-        replay=replay_label(d.replay),
-        failed_sources=failed,
-        generated_at=generated_at,
-        sections=SECTIONS,
-        bodies=bodies,
+        "source.html",
+        source=source,
+        unit=unit,
+        contact=d.contacts.get(unit.upper()),
+        figures=t,
+        send_back=[(_code(c), rules_catalog.rule(c).action) for c in codes
+                   if rules_catalog.rule(c)],
+        quarantined_tonight=list(quarantined_tonight["quarantine_id"]),
+        body=section_quarantine(d, landing_dir, source=source),
+        **_header(d, generated_at),
     )
 
 
 def _summary(d: RunData) -> dict:
     lr = d.load_runs
+    t = d.night.tonight if d.night else None
     return {
         "run_id": d.run_id,
         "as_of": str(lr["as_of"].iloc[0]) if not lr.empty else None,
@@ -533,14 +754,12 @@ def _summary(d: RunData) -> dict:
         "failed_sources": sorted(lr[lr["status"] != "ok"]["source"].tolist())
         if not lr.empty
         else [],
-        "files_quarantined": int(sum(_int(v) for v in lr["files_quarantined"]))
-        if not lr.empty
-        else 0,
+        "verdict": t.verdict if t else None,
+        "new": len(t.new) if t else 0,
+        "carried": len(t.carried) if t else 0,
+        "resolved": len(t.resolved) if t else 0,
         "records_loaded": int(sum(_int(v) for v in lr["records_loaded"])) if not lr.empty else 0,
-        "records_quarantined": int(sum(_int(v) for v in lr["records_quarantined"]))
-        if not lr.empty
-        else 0,
-        "findings": len(d.findings),
+        "records_quarantined": sum(s.records_quarantined for s in t.sources) if t else 0,
         "expectations_success": (d.expectations or {}).get("success"),
         "replay": replay_label(d.replay),
     }
@@ -571,10 +790,12 @@ def write_index(report_dir: Path) -> Path:
                 "as_of": r.get("as_of"),
                 "sources": r.get("sources", 0),
                 "failed_sources": r.get("failed_sources") or [],
-                "files_quarantined": r.get("files_quarantined", 0),
+                "verdict": r.get("verdict"),
+                "new": r.get("new", 0),
+                "carried": r.get("carried", 0),
+                "resolved": r.get("resolved", 0),
                 "records_loaded": r.get("records_loaded", 0),
                 "records_quarantined": r.get("records_quarantined", 0),
-                "findings": r.get("findings", 0),
                 "expectations_success": r.get("expectations_success"),
                 "replay": r.get("replay"),
             }
@@ -587,17 +808,28 @@ def write_index(report_dir: Path) -> Path:
 
 
 def write_run_report(config, run_id: str) -> Path:
-    """Write report_dir/<run_id>/index.html (and report.json), refresh report_dir/index.html."""
+    """Write the run's pages under report_dir/<run_id>/ (index.html, entries.html, flags.html,
+    sources/<source>.html, report.json) and refresh report_dir/index.html."""
+    from stewardship.contacts import contacts_of, unit_of
+
     report_dir = Path(config.report_dir)
+    contacts = contacts_of(config)
     with data.open_warehouse(config) as wh:
-        d = read_run_data(wh, run_id, report_dir)
+        sources = set(data.quarantine(wh)["source"]) | set(data.load_runs(wh, run_id)["source"])
+        units = {s: unit_of(config, s) for s in sources}
+        d = read_run_data(wh, run_id, report_dir, units=units, contacts=contacts)
     masked_raw_lines.cache_clear()
     generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    page = render_run_page(d, Path(config.landing_dir), report_dir, generated)
-    out = report_dir / run_id / "index.html"
-    _write_atomic(out, page)
-    _write_atomic(
-        report_dir / run_id / "report.json", json.dumps(_summary(d), indent=2, default=str)
-    )
+    landing = Path(config.landing_dir)
+    folder = report_dir / run_id
+    out = folder / "index.html"
+    _write_atomic(out, render_run_page(d, landing, report_dir, generated))
+    _write_atomic(folder / "entries.html", entries_page(d, generated))
+    _write_atomic(folder / "flags.html", flags_page(d, generated))
+    shown = set(d.quarantine["source"]) | {s.source for s in
+                                           (d.night.tonight.sources if d.night else [])}
+    for source in sorted(shown):
+        _write_atomic(folder / page_name(source), source_page(d, source, landing, generated))
+    _write_atomic(folder / "report.json", json.dumps(_summary(d), indent=2, default=str))
     write_index(report_dir)
     return out

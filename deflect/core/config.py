@@ -149,13 +149,17 @@ class Config(BaseModel):
     work_dir: Path | None = None  # default: beside landing_dir
     report_dir: Path | None = None  # default: beside landing_dir
     reference_units: Path | None = None
+    # units' contacts for stewards (ContactsFile below); read by stewardship.contacts, never
+    # stored in the warehouse
+    contacts_file: Path | None = None
 
     @field_validator("warehouse")
     @classmethod
     def _warehouse(cls, value: str, info: ValidationInfo) -> str:
         return _resolve_warehouse(_base(info), value)
 
-    @field_validator("landing_dir", "work_dir", "report_dir", "reference_units", mode="before")
+    @field_validator("landing_dir", "work_dir", "report_dir", "reference_units", "contacts_file",
+                     mode="before")
     @classmethod
     def _paths(cls, value, info: ValidationInfo):
         return None if value in (None, "") else _resolve(_base(info), value)
@@ -195,6 +199,51 @@ class Config(BaseModel):
                 f"{self.path}: the person-key secret variable {self.person_key_secret_env} is not set"
             )
         return value.encode("utf-8")
+
+
+class Contact(BaseModel):
+    """Whom a steward asks about a unit's files: one entry of the contacts file."""
+
+    model_config = _FROZEN
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = None  # "records clerk", "TraCS export operator", ...
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value
+
+
+class ContactsFile(BaseModel):
+    """The contacts file (`contacts_file` in the configuration), YAML:
+
+        units:
+          SIEG: {name: "Records desk", email: records@sieg.example, phone: "+1 217 555 0100"}
+          ISP:  {name: "TraCS export operator", email: tracs@isp.example}
+
+    Unit codes are those of the unit reference (`ISP` for the State Police's TraCS sources)."""
+
+    model_config = _FROZEN
+
+    units: dict[str, Contact]
+
+    @field_validator("units")
+    @classmethod
+    def _codes(cls, value: dict[str, Contact]) -> dict[str, Contact]:
+        upper = {}
+        for code, contact in value.items():
+            key = str(code).strip().upper()
+            if not re.fullmatch(r"[A-Z0-9_-]{1,32}", key):
+                raise ValueError(f"not a unit code: {code!r}")
+            if key in upper:
+                raise ValueError(f"unit {key} is listed twice")
+            upper[key] = contact
+        return upper
 
 
 def _resolve_url(base: Path, url: str) -> str:

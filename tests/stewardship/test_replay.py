@@ -89,7 +89,8 @@ def test_replay_keeps_the_corrected_runs_as_of_and_says_what_it_replays(env, tmp
     assert seen["as_of"] == dt.date(2026, 11, 2)
     assert result["replay"]["replay_of_run_id"] == fixtures.RUN2
     assert result["replay"]["entry_id"] == "q-0003"
-    assert result["replay_label"] == f"replay of run {fixtures.RUN2} for entry q-0003"
+    assert result["replay_label"] == (f"replay of run {fixtures.RUN2} for entry q-0003 "
+                                      f"by {result['replay']['replayed_by']}")
     with open_warehouse(env.config) as wh:
         (row,) = replays(wh).to_dict(orient="records")
     assert (row["run_id"], row["replay_of_run_id"]) == (result["run_id"], fixtures.RUN2)

@@ -3,7 +3,14 @@
 import json
 import re
 
-from deflect.core.rules import CODES, message
+import duckdb
+import pytest
+import yaml
+
+from deflect.core.config import ConfigError
+from deflect.core.rules import CODES, message, rule
+from stewardship.charts import stacked_bars, top_series
+from stewardship.contacts import load_contacts
 from stewardship.masking import MASK
 from stewardship.report import SECTIONS, write_run_report
 from tests.stewardship import fixtures
@@ -13,42 +20,86 @@ def _text(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
-def test_report_has_every_section_and_lists_every_defect_code(env):
+def _cells(row: str) -> list[str]:
+    """The figures of a table row, links and muted zeros alike."""
+    return re.findall(r'<td class="num">(?:<b>)?(?:<a href="[^"]*">|<span class="muted">)?(\d+)',
+                      row)
+
+
+def test_report_has_every_section_and_explains_every_code_of_the_night(env):
     path = write_run_report(env.config, fixtures.RUN2)
     assert path == env.report_dir / fixtures.RUN2 / "index.html"
     html = path.read_text(encoding="utf-8")
     for sid, title in SECTIONS:
         assert f'<section id="{sid}"><h2>{title}</h2>' in html
-    findings = html.split('id="findings-table"')[1].split("</table>")[0]
-    for code in CODES:
-        assert f">{code}</span>" in findings, code
-        assert message(code).replace("'", "&#x27;") in findings
+    codes = html.split('id="codes-table"')[1].split("</table>")[0]
+    # the codes of the night's entries (fixtures: q-0001 to q-0005)
+    night = ["F01", "F02", "F03", "F04", "F05", "F06", "F07", "F08", "S01", "B01", "B03", "B05"]
+    assert re.findall(r'<tr><td><span class="code lvl-\w+">(\w+)</span>', codes) == night
+    catalogue = html.split('id="catalogue-table"')[1].split("</table>")[0]
+    assert re.findall(r'<tr><td><span class="code lvl-\w+">(\w+)</span>', catalogue) == list(CODES)
+    for code in night:
+        assert message(code).replace("'", "&#x27;") in codes
+        assert rule(code).action.replace("'", "&#x27;") in codes
+    # whom to ask: the unit's contact, or a note that the contacts file has none
+    assert "not in the contacts file" in codes
 
 
 def test_report_shows_per_source_counts_and_failed_sources(env):
     html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
     table = html.split('id="sources-table"')[1].split("</table>")[0]
-    row = table.split("<td>meg-sieg</td>")[1].split("</tr>")[0]
-    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["2", "1", "0", "1", "0", "55", "2"]
+    meg = table.split('meg-sieg.html">meg-sieg</a>')[1].split("</tr>")[0]
+    # files seen, loaded, pending, duplicate; records loaded; record entries quarantined by
+    # the run; entries new, carried over, resolved
+    assert _cells(meg) == ["2", "1", "0", "0", "55", "1", "1", "0", "1"]
+    tracs = table.split('tracs-isp.html">tracs-isp</a>')[1].split("</tr>")[0]
+    assert _cells(tracs) == ["3", "2", "0", "0", "55", "1", "2", "1", "0"]
     assert "failed sources: meg-sieg" in html
+    assert 'id="verdict">Tonight: failed<' in html
 
 
-def test_every_quarantined_entry_of_the_run_is_shown_with_findings_and_masked_excerpt(env):
-    html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
-    for qid in ("q-0002", "q-0003", "q-0004"):
-        assert f'id="q-{qid}"' in html
-    assert 'id="q-q-0001"' not in html  # an earlier run's entry is only counted
-    assert "1 quarantine entry from earlier runs not yet resolved" in html
-    entry = html.split('id="q-q-0003"')[1].split('<div class="entry"')[0]
+def test_every_entry_of_the_night_is_shown_on_its_source_page(env):
+    write_run_report(env.config, fixtures.RUN2)
+    pages = env.report_dir / fixtures.RUN2 / "sources"
+    tracs = (pages / "tracs-isp.html").read_text(encoding="utf-8")
+    meg = (pages / "meg-sieg.html").read_text(encoding="utf-8")
+    for qid in ("q-0002", "q-0004"):
+        assert f'id="q-{qid}"' in tracs
+    # the F04 file of the night before, still open: carried over, not quarantined again
+    carried = tracs.split('<section class="group" id="carried">')[1].split("</section>")[0]
+    assert 'id="q-q-0001"' in carried
+    resolved = meg.split('<section class="group" id="resolved">')[1].split("</section>")[0]
+    assert 'id="q-q-0005"' in resolved and 'class="badge resolved"' in resolved
+    entry = meg.split('id="q-q-0003"')[1].split('<div class="entry"')[0]
     # the record's raw XML starts at file line 105: file line 119 is its line 15
     assert '<span class="hit"><span class="ln">15</span>' in entry
     assert "Deflection SubjectId=&quot;2&quot;" in entry
     assert "/CaseActivityExport/Case/Deflections/Deflection" in entry
-    file_entry = html.split('id="q-q-0002"')[1].split('<div class="entry"')[0]
+    assert "What to send back:" in entry and rule("S01").action in entry
+    file_entry = tracs.split('id="q-q-0002"')[1].split('<div class="entry"')[0]
     assert f"&lt;individualDOB&gt;{MASK}&lt;/individualDOB&gt;" in file_entry
     # the third raw file is found by its record digest though no raw_path was recorded
-    rec = html.split('id="q-q-0004"')[1]
+    rec = tracs.split('id="q-q-0004"')[1]
     assert f"&lt;narrative&gt;{MASK}&lt;/narrative&gt;" in rec
+
+
+def test_units_contacts_come_from_the_contacts_file(env, tmp_path):
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(yaml.safe_dump({"units": {
+        "sieg": {"name": "Records desk", "email": "records@sieg.example",
+                 "phone": "+1 217 555 0101"},
+        "ISP": {"name": "TraCS export operator", "email": "tracs@isp.example"}}}))
+    config = env.config.model_copy(update={"contacts_file": contacts})
+    assert load_contacts(contacts)["SIEG"].email == "records@sieg.example"
+    html = write_run_report(config, fixtures.RUN2).read_text(encoding="utf-8")
+    codes = html.split('id="codes-table"')[1].split("</table>")[0]
+    s01 = codes.split(">S01</span>")[1].split("</tr>")[0]
+    assert "Records desk" in s01 and 'href="mailto:records@sieg.example"' in s01
+    page = (env.report_dir / fixtures.RUN2 / "sources" / "meg-sieg.html").read_text()
+    assert "+1 217 555 0101" in page and "--unit SIEG --status open" in page
+    contacts.write_text("units: {SIEG: {name: x, email: not-an-address}}")
+    with pytest.raises(ConfigError, match="not an e-mail address"):
+        load_contacts(contacts)
 
 
 def test_no_personal_data_in_the_report(env):
@@ -57,29 +108,64 @@ def test_no_personal_data_in_the_report(env):
         assert value not in html, value
 
 
-def test_w_flags_are_counted_per_unit(env):
+def test_w_flags_are_counted_per_unit_with_the_deflections_behind_them(env):
     html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
     table = html.split('id="flags-table"')[1].split("</table>")[0]
     row = table.split("<td>UNATTRIBUTED</td>")[1].split("</tr>")[0]
-    assert re.findall(r'<td class="num">(?:<[^>]+>)?(\d+)', row) == ["1", "0", "1", "2"]
+    assert _cells(row) == ["1", "0", "1", "2"]
+    assert 'href="flags.html#UNATTRIBUTED-W15"' in row
+    flags = (env.report_dir / fixtures.RUN2 / "flags.html").read_text(encoding="utf-8")
+    w15 = flags.split('id="UNATTRIBUTED-W15"')[1].split("</div>")[0]
+    assert "D0123456789abcdef01234567" in w15 and "D00000000000000000000002a" not in w15
 
 
-def test_report_is_self_contained(env):
-    html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
-    assert "<script" not in html and "<link" not in html and " src=" not in html
-    urls = set(re.findall(r"https?://[^\"' <)]+", html))
-    assert urls <= {"http://www.w3.org/2000/svg"}
-    hrefs = re.findall(r'href="([^"]+)"', html)
-    assert all(h.startswith("#") or not re.match(r"^[a-z]+:", h) for h in hrefs)
+def test_the_run_pages_are_self_contained(env):
+    write_run_report(env.config, fixtures.RUN2)
+    folder = env.report_dir / fixtures.RUN2
+    pages = list(folder.rglob("*.html"))
+    assert len(pages) == 5  # the night, its entries, flags, a page per source
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        # the entries page alone carries a few lines of inline script, for its filter
+        assert html.count("<script") == (1 if page.name == "entries.html" else 0), page
+        assert "<link" not in html and " src=" not in html
+        urls = set(re.findall(r"https?://[^\"' <)]+", html))
+        assert urls <= {"http://www.w3.org/2000/svg"}
+        for href in re.findall(r'href="([^"]+)"', html):
+            if href.startswith(("#", "mailto:")):
+                continue
+            assert not re.match(r"^[a-z]+:", href), href
+            target = href.split("#")[0].split("?")[0]
+            assert (page.parent / target).resolve().exists(), (page, href)
 
 
-def test_trend_charts_cover_the_last_runs(env):
+def test_trend_charts_are_in_nights_and_mark_replays(env):
     write_run_report(env.config, fixtures.RUN1)
     html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
     trends = html.split('id="trend-charts"')[1]
     assert trends.count("<svg") == 3
-    assert "11-01 07:30: F04 1" in trends  # RUN1's finding, as a bar segment's tooltip
-    assert "11-02 07:30: tracs-isp loaded 55" in trends
+    assert "2026-11-01: F04 1" in trends  # RUN1's entry, as a bar segment's tooltip
+    assert "2026-11-02: tracs-isp 55" in trends
+    assert "(replay)" not in trends
+    con = duckdb.connect(str(env.db_path))
+    con.execute("insert into meta.replay (run_id, source, file_name, replay_of_run_id) "
+                "values (?, 'meg-sieg', 'x.xml', ?)", [fixtures.RUN2, fixtures.RUN1])
+    con.close()
+    html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
+    assert "2026-11-02 (replay): tracs-isp 55" in html and 'class="marked"' in html
+
+
+def test_charts_stay_readable_with_21_sources():
+    labels = [f"2026-11-{d:02d}" for d in range(1, 15)]
+    series = {f"meg-unit-with-a-long-name-{i:02d}": [float(i)] * 14 for i in range(21)}
+    svg = stacked_bars(labels, top_series(series, 6), "Records loaded", marked={3})
+    legend = re.findall(r'class="tick legend">([^<]+)<', svg)
+    assert len(legend) == 7 and legend[-1] == "other"
+    width = int(re.search(r'width="(\d+)"', svg).group(1))
+    height = int(re.search(r'height="(\d+)"', svg).group(1))
+    for x, y in re.findall(r'<rect x="([0-9.]+)" y="([0-9.]+)" width="10"', svg):
+        assert float(x) + 10 + 6.6 * len(legend[0]) < width and float(y) + 10 < height
+    assert svg.count('class="marked"') == 7  # the replay's bar, one hatch per segment
 
 
 def test_index_lists_every_reported_run_newest_first(env):
@@ -89,11 +175,13 @@ def test_index_lists_every_reported_run_newest_first(env):
     assert index.index(fixtures.RUN2) < index.index(fixtures.RUN1)
     assert f'href="{fixtures.RUN1}/index.html"' in index
     meta = json.loads((env.report_dir / fixtures.RUN2 / "report.json").read_text())
-    assert meta["findings"] == len(CODES) + 1 and meta["failed_sources"] == ["meg-sieg"]
+    assert (meta["verdict"], meta["new"], meta["carried"], meta["resolved"]) == (
+        "failed", 3, 1, 1)
+    assert meta["failed_sources"] == ["meg-sieg"]
 
 
 def test_report_without_quarantine_or_findings(env, tmp_path):
     # a run the warehouse knows nothing about still gets a readable page
     html = write_run_report(env.config, "20261103T073000Z-cccc0003").read_text(encoding="utf-8")
-    assert "No findings in this run." in html and "Nothing was quarantined in this run." in html
+    assert "is not recorded in the warehouse" in html and "No entry tonight." in html
     assert "The expectation suites were not run for this run." in html

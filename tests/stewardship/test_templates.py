@@ -24,7 +24,8 @@ def _quarantine_hostile_file(env) -> None:
 
 def test_a_file_name_with_markup_is_shown_escaped(env):
     _quarantine_hostile_file(env)
-    html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
+    write_run_report(env.config, fixtures.RUN2)
+    html = (env.report_dir / fixtures.RUN2 / "sources" / "tracs-isp.html").read_text("utf-8")
     assert "<script" not in html and "q-<b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#x27;.xml" in html
     assert 'id="q-q-&lt;b&gt;"' in html
