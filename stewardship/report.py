@@ -533,10 +533,11 @@ def flag_anchor(unit: str, code: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", f"{unit}-{code}")
 
 
-def section_expectations(d: RunData, report_dir: Path) -> str:
+def _expectations(d: RunData, report_dir: Path) -> dict:
+    """What the expectation section and the run's expectations page show."""
     gx = d.expectations
     if gx is None:
-        return _render("sections/expectations.html", ran=False)
+        return {"ran": False}
 
     def href(target: str | None) -> str | None:
         # relative to the run's page, so that report_dir can be moved or copied whole
@@ -551,6 +552,7 @@ def section_expectations(d: RunData, report_dir: Path) -> str:
         suites.append(
             {
                 "name": s["suite"],
+                "anchor": "suite-" + re.sub(r"[^A-Za-z0-9_-]", "_", s["suite"]),
                 "href": href(s.get("data_docs_page")),
                 "rows": _int(s.get("rows")),
                 "expectations": len(checks),
@@ -580,18 +582,30 @@ def section_expectations(d: RunData, report_dir: Path) -> str:
                     "rows": [[r.get(c) for c in row_columns] for r in unexpected_rows],
                 }
             )
-    return _render(
-        "sections/expectations.html",
-        ran=True,
-        checkpoint=gx.get("checkpoint"),
-        success=gx.get("success"),
-        evaluated=gx.get("evaluated"),
-        failed=gx.get("failed"),
-        docs_href=href(gx.get("data_docs_index")),
-        suites=suites,
-        failures=failures,
-        expectations=expectations,
-    )
+    return {
+        "ran": True,
+        "checkpoint": gx.get("checkpoint"),
+        "success": gx.get("success"),
+        "evaluated": gx.get("evaluated"),
+        "failed": gx.get("failed"),
+        "validated_at": gx.get("validated_at"),
+        "docs_href": href(gx.get("data_docs_index")),
+        "suites": suites,
+        "failures": failures,
+        "expectations": expectations,
+    }
+
+
+def section_expectations(d: RunData, report_dir: Path) -> str:
+    return _render("sections/expectations.html", **_expectations(d, report_dir))
+
+
+def expectations_page(d: RunData, report_dir: Path, generated_at: str) -> str:
+    """expectations.html: every suite's results of the run, rendered here so that they read
+    offline (GX's own Data Docs fetch their scripts, styles and icons from CDNs: without the
+    network their index is empty and their status icons blank)."""
+    return _page("expectations.html", x=_expectations(d, report_dir),
+                 **_header(d, generated_at))
 
 
 
@@ -809,7 +823,7 @@ def write_index(report_dir: Path) -> Path:
 
 def write_run_report(config, run_id: str) -> Path:
     """Write the run's pages under report_dir/<run_id>/ (index.html, entries.html, flags.html,
-    sources/<source>.html, report.json) and refresh report_dir/index.html."""
+    expectations.html, sources/<source>.html, report.json) and refresh report_dir/index.html."""
     from stewardship.contacts import contacts_of, unit_of
 
     report_dir = Path(config.report_dir)
@@ -826,6 +840,7 @@ def write_run_report(config, run_id: str) -> Path:
     _write_atomic(out, render_run_page(d, landing, report_dir, generated))
     _write_atomic(folder / "entries.html", entries_page(d, generated))
     _write_atomic(folder / "flags.html", flags_page(d, generated))
+    _write_atomic(folder / "expectations.html", expectations_page(d, report_dir, generated))
     shown = set(d.quarantine["source"]) | {s.source for s in
                                            (d.night.tonight.sources if d.night else [])}
     for source in sorted(shown):

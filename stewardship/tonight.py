@@ -302,8 +302,11 @@ def _todo(failed: list[str], new_open: pd.DataFrame, carried_open: pd.DataFrame,
     return todo[:TODO_LIMIT]
 
 
-def _sources(frame: pd.DataFrame) -> str:
-    return ", ".join(sorted(frame["source"].astype(str).unique()))
+def _sources(frame: pd.DataFrame, shown: int = 3) -> str:
+    """The sources of some entries, the most frequent first; past `shown`, how many more."""
+    names = frame["source"].astype(str).value_counts().index.tolist()
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def tonight(wh, run_id: str | None = None) -> Tonight:

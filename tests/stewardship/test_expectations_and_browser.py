@@ -66,7 +66,7 @@ def test_results_are_kept_and_data_docs_are_built_and_linked(published):
     kept = list((env.report_dir / "gx").rglob("*.json"))
     assert any("validations" in str(p) for p in kept)
     html = Path(result["report"]).read_text(encoding="utf-8")
-    assert 'id="data-docs-link"' in html
+    assert 'id="data-docs-link"' in html and 'id="expectations-link"' in html
     href = html.split('id="data-docs-link"')[0].rsplit('href="', 1)[1].split('"')[0]
     assert (
         Path(result["report"]).parent / href
@@ -135,7 +135,7 @@ def test_report_opens_in_headless_chromium_with_its_sections(published):
             timeout=60,
             check=True,
         )
-    for sid in ("sources", "findings", "quarantine", "flags", "expectations", "trends"):
+    for sid in ("tonight", "sources", "codes", "flags", "expectations", "trends"):
         assert f'<section id="{sid}">' in dom
-    assert dom.count("<svg") == 3 and "sources-table" in dom and "findings-table" in dom
+    assert dom.count("<svg") == 3 and "sources-table" in dom and "codes-table" in dom
     assert shot.exists() and shot.stat().st_size > 10_000
