@@ -94,7 +94,12 @@ def stacked_bars(
     colours = dict(colours or {})
     for i, name in enumerate(series):
         colours.setdefault(name, PALETTE[i % len(PALETTE)] if name != "other" else OTHER_COLOUR)
-    left, right, top, bottom = 48, 16, 28, 78
+    shown = [f"{label} ({marked_label})" if i in marked else label
+             for i, label in enumerate(labels)]
+    # room under the plot for the longest x label, turned 35 degrees
+    longest = max((len(x) for x in shown), default=0)
+    left, right, top, bottom = 48, 16, 28, 30 + round(longest * LEGEND_CHAR_W * 0.58)
+    height = max(height, top + bottom + 120)
     plot_w, plot_h = width - left - right, height - top - bottom
     legend, rows = _legend_layout(list(series), left, plot_w)
     full_h = height + rows * LEGEND_ROW + 6
@@ -130,7 +135,6 @@ def stacked_bars(
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h
         is_marked = i in marked
-        shown = f"{label} ({marked_label})" if is_marked else label
         for name, values in series.items():
             v = values[i]
             if not v:
@@ -139,7 +143,7 @@ def stacked_bars(
             y -= h
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                f'fill="{colours[name]}"><title>{escape(shown)}: {escape(name)} {v:g}</title>'
+                f'fill="{colours[name]}"><title>{escape(shown[i])}: {escape(name)} {v:g}</title>'
                 f"</rect>"
             )
             if is_marked:
@@ -148,7 +152,7 @@ def stacked_bars(
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" text-anchor="end" '
             f'transform="rotate(-35 {x + bar_w / 2:.1f} {top + plot_h + 14})" '
-            f'class="tick{" marked" if is_marked else ""}">{escape(shown)}</text>'
+            f'class="tick{" marked" if is_marked else ""}">{escape(shown[i])}</text>'
         )
     if not labels:
         parts.append(

@@ -123,7 +123,7 @@ def test_the_run_pages_are_self_contained(env):
     write_run_report(env.config, fixtures.RUN2)
     folder = env.report_dir / fixtures.RUN2
     pages = list(folder.rglob("*.html"))
-    assert len(pages) == 5  # the night, its entries, flags, a page per source
+    assert len(pages) == 6  # the night, its entries, flags, expectations, a page per source
     for page in pages:
         html = page.read_text(encoding="utf-8")
         # the entries page alone carries a few lines of inline script, for its filter
