@@ -121,3 +121,51 @@ def test_a_conn_id_source_names_the_directory_only_and_needs_no_host_key(tmp_pat
 def test_a_conn_id_source_refuses_a_second_place_for_the_server(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, CONN.replace(*change)))
+
+
+def test_a_contacts_file_is_relative_to_the_configuration_and_read_by_stewardship(tmp_path):
+    from stewardship.contacts import contacts_of, load_contacts
+
+    assert load_config(write(tmp_path, VALID)).contacts_file is None
+    cfg = load_config(write(tmp_path, "contacts_file: people/contacts.yaml\n" + VALID))
+    assert cfg.contacts_file == tmp_path / "people" / "contacts.yaml"
+    with pytest.raises(ConfigError, match="no such contacts file"):
+        contacts_of(cfg)
+    (tmp_path / "people").mkdir()
+    cfg.contacts_file.write_text(textwrap.dedent("""
+        units:
+          sieg: {name: Records desk, email: records@sieg.example, phone: "+1 217 555 0101"}
+          ISP: {name: TraCS export operator}
+    """))
+    contacts = contacts_of(cfg)
+    assert sorted(contacts) == ["ISP", "SIEG"]
+    assert (contacts["SIEG"].name, contacts["SIEG"].phone) == ("Records desk", "+1 217 555 0101")
+    assert contacts["ISP"].email is None
+    cfg.contacts_file.write_text("units: {SIEG: {name: a}, sieg: {name: b}}")
+    with pytest.raises(ConfigError, match="unit SIEG is listed twice"):
+        load_contacts(cfg.contacts_file)
+    cfg.contacts_file.write_text("units: {SIEG: {name: a, fax: 1}}")
+    with pytest.raises(ConfigError, match="units.SIEG.fax"):
+        load_contacts(cfg.contacts_file)
+
+
+def test_the_demo_ships_a_fictional_contact_for_every_unit_it_reads(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    import yaml
+
+    from stewardship.contacts import load_contacts
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "demo_config.py"
+    spec = importlib.util.spec_from_file_location("demo_config", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sources = [{"name": "tracs-isp", "kind": "tracs"},
+               {"name": "meg-sieg", "kind": "meg", "unit": "SIEG"},
+               {"name": "meg-vmeg", "kind": "meg", "unit": "VMEG"}]
+    path = tmp_path / "contacts.yaml"
+    path.write_text(yaml.safe_dump(module.demo_contacts(sources)))
+    contacts = load_contacts(path)
+    assert sorted(contacts) == ["ISP", "SIEG", "VMEG"]
+    assert all(c.email.endswith(".example") and " 555 01" in c.phone for c in contacts.values())
