@@ -35,6 +35,7 @@ def summary(config: Config, run_id: str) -> dict:
             "select approving_unit_code, referral_quarter, referrals, due, "
             "evaluated_within_90_days, overdue, pct_evaluated_within_90_days "
             "from reporting.followup_compliance order by 1, 2")
+        night = _tonight(wh, run_id)
     result = {
         "run_id": run_id,
         "as_of": run_info(config, run_id)["as_of"],
@@ -43,12 +44,26 @@ def summary(config: Config, run_id: str) -> dict:
         "isp_deflection_counts": isp.to_dict(orient="records"),
         "followup_compliance": followup.to_dict(orient="records"),
         "failed_sources": sorted(k for k, v in loads.items() if v["status"] != "ok"),
+        "tonight": night,
     }
     report = config.report_dir / run_id / "index.html"
     if report.exists():
         result["report"] = str(report)
     _write_json(rdir / "summary.json", result)
     return result
+
+
+def _tonight(wh, run_id: str) -> dict | None:
+    """The night's verdict and entry counts, as the validation report's first screen shows
+    them (stewardship.tonight); None for a run that recorded nothing."""
+    from stewardship.tonight import tonight
+
+    try:
+        t = tonight(wh, run_id)
+    except ValueError:
+        return None
+    return {"verdict": t.verdict, "new": len(t.new), "carried": len(t.carried),
+            "resolved": len(t.resolved), "todo": t.todo}
 
 
 def format_summary(result: dict) -> str:
@@ -85,6 +100,13 @@ def format_summary(result: dict) -> str:
             f"  {row['approving_unit_code']:<14} {row['referral_quarter']:<8} {row['referrals']:>5} "
             f"{row['due']:>5} {row['evaluated_within_90_days']:>5} {row['overdue']:>7} {pct_text:>6}"
         )
+    night = result.get("tonight")
+    if night:
+        # entries, as the report counts them: the quar columns above count every file and
+        # record rejected this run, also those already in quarantine from an earlier night
+        lines += ["", (f"Tonight: {night['verdict']} (quarantine entries: {night['new']} new, "
+                      f"{night['carried']} carried over, {night['resolved']} resolved)")]
+        lines += [f"  {n}. {item}" for n, item in enumerate(night["todo"], start=1)]
     if result.get("report"):
         lines += ["", f"Validation report: {result['report']}"]
     if result["failed_sources"]:

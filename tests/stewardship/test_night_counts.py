@@ -103,3 +103,16 @@ def test_the_newest_nights_pages_agree_with_the_steward_commands(config, capsys)
     # the night before: N2's figures, not the newest night's, in its own row
     row2 = index.split(f'href="{N2}/index.html"')[1].split("</tr>")[0]
     assert re.findall(r'<td class="num">(\d+)</td>', row2)[:3] == ["2", "3", "1"]
+
+
+def test_the_run_summary_shows_the_nights_verdict_and_entries(config):
+    from deflect.core.runs import run_dir, write_json
+    from deflect.summary import format_summary, summary
+
+    write_json(run_dir(config, N4) / "run.json", {"run_id": N4, "as_of": "2026-11-03"})
+    result = summary(config, N4)
+    assert result["tonight"]["verdict"] == "needs attention"
+    text = format_summary(result)
+    assert ("Tonight: needs attention (quarantine entries: 0 new, 3 carried over, 2 resolved)"
+            in text)
+    assert "  1. 1 file(s) pending for 2 days or more" in text
