@@ -97,12 +97,13 @@ def test_the_newest_nights_pages_agree_with_the_steward_commands(config, capsys)
     assert (c["open"], c["waiting"]) == (shown["open"], shown["reviewed"]) == (2, 1)
     index = (config.report_dir / "index.html").read_text(encoding="utf-8")
     row = index.split(f'href="{N4}/index.html"')[1].split("</tr>")[0]
-    assert re.findall(r'<td class="num">(\d+)</td>', row)[:3] == [
+    assert re.findall(r'<td class="num">' + NUM, row)[:3] == [
         str(c["new"]), str(c["carried"]), str(c["resolved"])]
     assert "needs attention" in row
     # the night before: N2's figures, not the newest night's, in its own row
     row2 = index.split(f'href="{N2}/index.html"')[1].split("</tr>")[0]
-    assert re.findall(r'<td class="num">(\d+)</td>', row2)[:3] == ["2", "3", "1"]
+    assert re.findall(r'<td class="num">' + NUM, row2)[:3] == ["2", "3", "1"]
+    assert f'href="{N2}/entries.html?group=carried#carried">3<' in row2
 
 
 def test_the_run_summary_shows_the_nights_verdict_and_entries(config):
