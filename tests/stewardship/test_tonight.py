@@ -107,3 +107,15 @@ def test_an_unknown_run_is_refused_and_an_empty_warehouse_fails(wh):
     reset(wh)
     t = tonight(wh)
     assert (t.run_id, t.verdict) == (None, "failed") and t.todo
+
+
+@pytest.mark.postgres
+def test_the_steward_role_reads_the_night(url):
+    if not url.startswith("postgresql"):
+        pytest.skip("roles exist on PostgreSQL only")
+    from tests.fixtures.postgres import with_user
+
+    with connect(url) as wh:
+        expected = tonight(wh)
+    with connect(with_user(url, "deflect_steward"), read_only=True) as wh:
+        assert tonight(wh) == expected
