@@ -1,14 +1,21 @@
-"""The validation report: one self-contained HTML page per run, and an index of runs.
+"""The validation report: a few self-contained HTML pages per run, and an index of runs.
 
-    report_dir/index.html              every run with a report, newest first
-    report_dir/<run_id>/index.html     the run's report (inline CSS and SVG; no scripts, no links
-                                       to anything outside report_dir)
-    report_dir/<run_id>/report.json    the figures the index shows
+    report_dir/index.html                      every run with a report, newest first
+    report_dir/<run_id>/index.html             is tonight OK: verdict, entries new / carried
+                                               over / resolved, pending files, what to do
+                                               first; sources, codes, W-flags, expectations,
+                                               trends
+    report_dir/<run_id>/entries.html           every entry of the night, with a filter
+    report_dir/<run_id>/sources/<source>.html  one source's entries in detail, whom to ask
+    report_dir/<run_id>/flags.html             the deflection ids behind the W-flag counts
+    report_dir/<run_id>/expectations.html      every expectation result of the run
+    report_dir/<run_id>/report.json            the figures the index shows
 
-What a steward needs after a night's run: per source what happened to files and records, the
-findings by rule, every quarantined file or record with its findings and a masked excerpt of the
-XML, the W-flags per approving unit, the Great Expectations results, and trends over the last runs.
-Nothing personal is shown: excerpts and messages go through `stewardship.masking`.
+Every page has its CSS inline, draws its charts as inline SVG and links only to pages of
+report_dir; only entries.html carries a few lines of script (its filter). Every count of an
+entry comes from `stewardship.tonight` (one definition, shared with the steward commands and
+anything else that shows a night). Nothing personal is shown: excerpts and messages go through
+`stewardship.masking`; contacts come from the configured contacts file.
 
 The functions here gather the figures; the markup is in the Jinja templates of
 stewardship/templates/, whose stylesheet (report.css) is inlined into every page.
