@@ -178,16 +178,6 @@ def findings(
     )
 
 
-def finding_counts(wh, runs: Sequence[str]) -> pd.DataFrame:
-    """Findings per (run, source, code) for the runs given."""
-    where, params = _where({"run_id": list(runs)})
-    return wh.read_frame(
-        f"select run_id, source, code, level, count(*) as findings from quality.finding{where} "
-        f"group by run_id, source, code, level order by run_id, source, code",
-        params,
-    )
-
-
 # --- quarantine -------------------------------------------------------------------------------
 def quarantine(
     wh,

@@ -212,10 +212,8 @@ class RunData:
     load_runs: pd.DataFrame
     findings: pd.DataFrame  # file and record findings of the runs whose entries are shown
     quarantine: pd.DataFrame  # the night's entries (GROUPS), with `group`, `unit`, `age_days`
-    open_earlier: int
     flags: pd.DataFrame
     trend_runs: list[str]
-    trend_findings: pd.DataFrame
     trend_loads: pd.DataFrame
     expectations: dict | None
     replay: dict | None = None  # meta.replay's row when the run replayed a file
@@ -274,12 +272,8 @@ def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
         load_runs=loads,
         findings=found,
         quarantine=entries,
-        open_earlier=int(((entries["group"] == "carried")
-                          & (entries["state_then"] == "open")).sum())
-        if "state_then" in entries else 0,
         flags=data.deflection_flags(wh),
         trend_runs=trend_runs,
-        trend_findings=data.finding_counts(wh, trend_runs),
         trend_loads=data.load_runs_for(wh, trend_runs),
         expectations=json.loads(gx_path.read_text(encoding="utf-8")) if gx_path.exists() else None,
         replay={k: (None if data.missing(v) else v) for k, v in replay[0].items()}
