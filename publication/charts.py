@@ -1,0 +1,92 @@
+"""Inline SVG bar charts for the published summary page, drawn here so that the page has no
+script and no external asset (like the validation report's charts).
+
+A bar is a value or a suppressed cell; a suppressed cell is drawn as an empty dashed slot marked
+`s`, never with a height, so a chart cannot show what the tables hide. Every bar carries a
+<title>, so hovering shows the exact published figure.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+BAR = "#0072B2"
+TOTAL_BAR = "#1f3a5f"
+SUPPRESSED = "#9E9E9E"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None   # None: no value (nothing to measure) unless suppressed
+    suppressed: bool = False
+
+
+def axis(value: float, ticks: int = 4) -> tuple[float, float]:
+    """(top, step) of a y axis showing 0..value: step a 1, 2 or 5 × 10^n, at most `ticks` steps."""
+    if value <= 0:
+        return 1, 1
+    step = 10.0 ** math.floor(math.log10(value / ticks)) if value > ticks else 1.0
+    for factor in (1, 2, 5, 10):
+        if step * factor * ticks >= value:
+            step *= factor
+            break
+    return step * math.ceil(value / step), step
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:g}{unit}"
+
+
+def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
+         y_max: float | None = None, unit: str = "", colour: str = BAR) -> str:
+    """An SVG bar chart, one bar per item, values printed above the bars."""
+    left, right, top, bottom = 40, 8, 26, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max((b.value for b in items if b.value is not None and not b.suppressed),
+                  default=0)
+    top_value, step = axis(y_max if y_max is not None else highest)
+    parts = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+         f'viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>'),
+        f'<text x="4" y="15" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(round(top_value / step) + 1):
+        v = step * k
+        y = top + plot_h - plot_h * v / top_value
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                     f'stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'class="tick">{escape(_fmt(v, unit))}</text>')
+    slot = plot_w / max(len(items), 1)
+    bar_w = max(min(slot * 0.7, 40), 2)
+    base = top + plot_h
+    for i, b in enumerate(items):
+        x = left + slot * i + (slot - bar_w) / 2
+        cx = x + bar_w / 2
+        if b.suppressed:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w:.1f}" height="{plot_h:.1f}" '
+                f'fill="none" stroke="{SUPPRESSED}" stroke-dasharray="3 3" class="suppressed">'
+                f'<title>{escape(b.label)}: suppressed</title></rect>'
+                f'<text x="{cx:.1f}" y="{base - 4:.1f}" text-anchor="middle" '
+                f'class="tick suppressed-mark">s</text>')
+        elif b.value is None:
+            parts.append(f'<text x="{cx:.1f}" y="{base - 4:.1f}" text-anchor="middle" '
+                         f'class="tick"><title>{escape(b.label)}: no value</title>–</text>')
+        else:
+            h = plot_h * b.value / top_value
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{colour}" class="bar"><title>{escape(b.label)}: '
+                f'{escape(_fmt(b.value, unit))}</title></rect>'
+                f'<text x="{cx:.1f}" y="{base - h - 3:.1f}" text-anchor="middle" '
+                f'class="tick">{escape(_fmt(b.value, unit))}</text>')
+        parts.append(f'<text x="{cx:.1f}" y="{base + 14}" text-anchor="middle" '
+                     f'class="tick">{escape(b.label)}</text>')
+    if not items:
+        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
+                     f'text-anchor="middle" class="tick">nothing to show</text>')
+    parts.append("</svg>")
+    return "".join(parts)
