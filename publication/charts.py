@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+# Colour-blind-friendly (Okabe-Ito), one colour per quarter.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 BAR = "#0072B2"
 TOTAL_BAR = "#1f3a5f"
 SUPPRESSED = "#9E9E9E"
@@ -86,6 +88,69 @@ def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
         parts.append(f'<text x="{cx:.1f}" y="{base + 14}" text-anchor="middle" '
                      f'class="tick">{escape(b.label)}</text>')
     if not items:
+        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
+                     f'text-anchor="middle" class="tick">nothing to show</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def grouped_bars(title: str, groups: list[str], series: dict[str, list[Bar]], *,
+                 width: int = 1180, height: int = 280, y_max: float | None = None,
+                 unit: str = "") -> str:
+    """An SVG grouped bar chart: one group per label of `groups` (along x), one bar in each
+    for every series (name -> one Bar per group), a legend of the series."""
+    left, right, top, bottom = 40, 110, 26, 74
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max((b.value for bars_ in series.values() for b in bars_
+                   if b.value is not None and not b.suppressed), default=0)
+    top_value, step = axis(y_max if y_max is not None else highest)
+    parts = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+         f'viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>'),
+        f'<text x="4" y="15" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(round(top_value / step) + 1):
+        v = step * k
+        y = top + plot_h - plot_h * v / top_value
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                     f'stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'class="tick">{escape(_fmt(v, unit))}</text>')
+    names = list(series)
+    colours = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+    slot = plot_w / max(len(groups), 1)
+    bar_w = max(min(slot * 0.8 / max(len(names), 1), 22), 2)
+    base = top + plot_h
+    for g, label in enumerate(groups):
+        x0 = left + slot * g + (slot - bar_w * len(names)) / 2
+        for j, name in enumerate(names):
+            b = series[name][g]
+            x = x0 + bar_w * j
+            what = f"{label}, {name}"
+            if b.suppressed:
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w:.1f}" height="{plot_h:.1f}" '
+                    f'fill="none" stroke="{SUPPRESSED}" stroke-dasharray="3 3" '
+                    f'class="suppressed"><title>{escape(what)}: suppressed</title></rect>'
+                    f'<text x="{x + bar_w / 2:.1f}" y="{base - 4:.1f}" text-anchor="middle" '
+                    f'class="tick suppressed-mark">s</text>')
+            elif b.value is not None:
+                h = plot_h * b.value / top_value
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
+                    f'height="{h:.1f}" fill="{colours[name]}" class="bar"><title>{escape(what)}: '
+                    f'{escape(_fmt(b.value, unit))}</title></rect>')
+        cx = left + slot * g + slot / 2
+        parts.append(f'<text x="{cx:.1f}" y="{base + 12}" text-anchor="end" '
+                     f'transform="rotate(-35 {cx:.1f} {base + 12})" '
+                     f'class="tick">{escape(label)}</text>')
+    for j, name in enumerate(names):  # legend
+        y = top + 16 * j
+        parts.append(f'<rect x="{left + plot_w + 14}" y="{y}" width="10" height="10" '
+                     f'fill="{colours[name]}"/>'
+                     f'<text x="{left + plot_w + 28}" y="{y + 9}" class="tick">'
+                     f'{escape(name)}</text>')
+    if not groups:
         parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
                      f'text-anchor="middle" class="tick">nothing to show</text>')
     parts.append("</svg>")

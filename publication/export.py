@@ -9,9 +9,9 @@
         index.html                     the offline summary a program manager reads
                                        (publication.summary)
 
-Only published cells leave: a table's columns are its dimensions, its measures and `suppressed`,
-each described in publication.fields, and a suppressed cell's measures must be empty. Anything
-else is refused before a byte is written.
+Only published cells leave: a table's columns are its dimensions, its measures, `suppressed` and
+(for a table of several measures) `suppressed_measures`, each described in publication.fields,
+and a suppressed measure must be empty. Anything else is refused before a byte is written.
 
 A vintage never changes (§3): the folder is written under a temporary name beside its final
 place and renamed into it, so a reader sees the whole package or nothing, and a vintage whose
@@ -29,11 +29,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from publication import fields, summary
+from publication.cells import SUPPRESSED_MEASURES, hidden_measures, missing
 from publication.model import PublishedTable, VintageMeta
 
 DATAPACKAGE = "datapackage.json"
@@ -89,26 +89,32 @@ def check_table(table: PublishedTable) -> list[str]:
     if not _NAME.match(table.name):
         raise ValueError(f"table name {table.name!r}: lowercase letters, digits and _ only")
     wanted = [*table.dimensions, *table.measures, "suppressed"]
+    if SUPPRESSED_MEASURES in table.frame.columns:
+        wanted.append(SUPPRESSED_MEASURES)
     if len(set(wanted)) != len(wanted):
         raise ValueError(f"{table.name}: a column is both a dimension and a measure")
     extra = set(table.frame.columns) - set(wanted)
     if extra:
         # Anything beyond the cells (an identifier, a key, a date) could be row-level data.
         raise ValueError(f"{table.name}: columns that are not published cells: {sorted(extra)}")
-    missing = set(wanted) - set(table.frame.columns)
-    if missing:
-        raise ValueError(f"{table.name}: columns missing: {sorted(missing)}")
+    absent = set(wanted) - set(table.frame.columns)
+    if absent:
+        raise ValueError(f"{table.name}: columns missing: {sorted(absent)}")
     for name in wanted:
         fields.field(name)  # every column described, or refused with the reason
     frame = table.frame
     if frame["suppressed"].isna().any():
         raise ValueError(f"{table.name}: `suppressed` must be true or false on every row")
-    hidden = frame[frame["suppressed"].astype(bool)]
+    hidden = hidden_measures(table)
+    for flag, measures in zip(frame["suppressed"], hidden, strict=True):
+        if bool(flag) != bool(measures) or not measures <= set(table.measures):
+            raise ValueError(f"{table.name}: `suppressed` and the suppressed measures disagree")
     for measure in table.measures:
-        leaked = hidden[measure].notna()
-        if leaked.any():
+        leaked = sum(1 for value, h in zip(frame[measure], hidden, strict=True)
+                     if measure in h and not missing(value))
+        if leaked:
             raise ValueError(
-                f"{table.name}: {int(leaked.sum())} suppressed cell(s) carry a {measure} value")
+                f"{table.name}: {leaked} suppressed cell(s) carry a {measure} value")
     if frame.duplicated(list(table.dimensions)).any():
         raise ValueError(f"{table.name}: two rows for the same cell")
     return wanted
@@ -116,7 +122,7 @@ def check_table(table: PublishedTable) -> list[str]:
 
 def _value(value, kind: str):
     """A cell as Python: None when missing, else of the field's type."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if missing(value):
         return None
     if kind == "integer":
         return int(value)
@@ -174,8 +180,7 @@ def _fsync(path: Path) -> None:
 def _schema(table: PublishedTable) -> dict:
     return {
         "fields": [{"name": f.name, "type": f.type, "description": f.description}
-                   for f in (fields.field(c) for c in
-                             [*table.dimensions, *table.measures, "suppressed"])],
+                   for f in (fields.field(c) for c in check_table(table))],
         "missingValues": [""],
         "primaryKey": list(table.dimensions),
     }

@@ -41,7 +41,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
           "`YYYY-Qn`, the calendar quarter of the referral date; `ALL` for a total over quarters."),
     Field("pathway", "string",
           "`SELF_REFERRAL`, `ACTIVE_OUTREACH`, `NALOXONE_PLUS`, `OFFICER_PREVENTION`, "
-          "`OFFICER_INTERVENTION`; `ALL` for a total over pathways."),
+          "`OFFICER_INTERVENTION`, `unknown`; `ALL` for a total over pathways."),
     Field("sex", "string",
           "Interface code (`M`, `F`, `X`, `U`), `unknown` when not reported; `ALL` for a total."),
     Field("race", "string",
@@ -53,7 +53,7 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("age_band", "string",
           "Age at referral: `<18`, `18-24`, `25-34`, `35-44`, `45-54`, `55-64`, `65+`, "
           "`unknown`; `ALL` for a total."),
-    Field("time_to_engagement", "string",
+    Field("engagement_bucket", "string",
           "Days from the encounter to treatment engagement: `0-7`, `8-14`, `15-30`, `31-60`, "
           "`61-90`, `>90`, `not engaged`; `ALL` for a total."),
     # measures
@@ -62,24 +62,28 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
           "suppressed."),
     Field("participants", "integer",
           "Distinct person keys among the cell's deflections, plus each deflection without a "
-          "key; empty when suppressed."),
-    Field("encounters_with_treatment_referral", "integer",
-          "The cell's deflections: law enforcement encounters that resulted in a treatment "
-          "referral; empty when suppressed."),
-    Field("matured_30_days", "integer",
+          "key; empty when suppressed. Not additive: a person may take part in two programs or "
+          "quarters, so totals are counted, not summed."),
+    Field("encounters", "integer",
+          "Law enforcement encounters that resulted in a treatment referral: the cell's "
+          "deflections; empty when suppressed."),
+    Field("matured_30", "integer",
           "Deflections whose encounter date + 30 days is on or before the as-of date; empty when "
           "suppressed."),
-    Field("engaged_30_days", "integer",
+    Field("engaged_30", "integer",
           "Matured deflections engaged in treatment within 30 days of the encounter; empty when "
           "suppressed."),
-    Field("engagement_rate_30_days", "number",
-          "100 × engaged_30_days / matured_30_days, rounded half up to one decimal; empty when "
-          "nothing matured or when suppressed (1 to 9 matured)."),
+    Field("engagement_rate_30", "number",
+          "30-day engagement rate: 100 × engaged_30 / matured_30, rounded half up to one "
+          "decimal; empty when nothing matured or when suppressed."),
     Field("median_days_to_engagement", "number",
           "Median days from encounter to engagement over the engaged deflections; empty when none "
-          "engaged or when suppressed (fewer than 10 engaged)."),
+          "engaged or when suppressed (always over fewer than 10)."),
     Field("suppressed", "boolean",
-          "True when the cell's values must not be published: they are empty in this file."),
+          "True when a value of the row must not be published: it is empty in this file (with "
+          "several measures, `suppressed_measures` names which)."),
+    Field("suppressed_measures", "string",
+          "The measures of the row that are suppressed, comma-separated; empty when none."),
 )}
 
 

@@ -17,11 +17,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from publication import charts, fields
+from publication.cells import hidden_measures, missing
 from publication.model import ALL, PublishedTable, VintageMeta
 
 UNIT, QUARTER = "approving_unit_code", "referral_quarter"
-RATE = "engagement_rate_30_days"
-TIME_BUCKET = "time_to_engagement"
+RATE = "engagement_rate_30"
+TIME_BUCKET = "engagement_bucket"
 COUNT = "deflections"
 # A table longer than this many rows starts folded, so the page opens on the charts.
 OPEN_ROWS = 40
@@ -44,14 +45,10 @@ class HtmlTable:
     open: bool
 
 
-def _missing(value) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value))
-
-
 def _cell(value, kind: str, suppressed: bool) -> Cell:
     if suppressed:
         return Cell("s", "num suppressed", "suppressed")
-    if _missing(value):
+    if missing(value):
         return Cell("–", "num", "no value")
     if kind == "integer":
         return Cell(f"{int(value):,}")
@@ -81,31 +78,32 @@ def html_table(table: PublishedTable) -> HtmlTable:
     """The table as a reader reads it: with one measure, the last dimension across."""
     frame = table.frame
     dims, measures = list(table.dimensions), list(table.measures)
+    hidden = hidden_measures(table)
     if len(measures) == 1 and len(dims) >= 2:
         across, down = dims[-1], dims[:-1]
         kind = fields.field(measures[0]).type
         columns = list(pd.unique(frame[across]))
-        cells = {tuple(r[: len(dims)]): (r[len(dims)], bool(r[-1]))
-                 for r in frame[[*dims, measures[0], "suppressed"]]
-                 .itertuples(index=False, name=None)}
+        cells = {tuple(r[:-1]): (r[-1], bool(h))
+                 for r, h in zip(frame[[*dims, measures[0]]].itertuples(index=False, name=None),
+                                 hidden, strict=True)}
         lines = list(dict.fromkeys(tuple(r) for r in frame[down]
                                    .itertuples(index=False, name=None)))
         rows = []
         for line in lines:
             row = [_label(v) for v in line]
             for col in columns:
-                value, hidden = cells.get((*line, col), (None, False))
-                row.append(_cell(value, kind, hidden))
+                value, h = cells.get((*line, col), (None, False))
+                row.append(_cell(value, kind, h))
             rows.append(row)
         header = [*down, *("Total" if c == ALL else str(c) for c in columns)]
     else:
         kinds = [fields.field(m).type for m in measures]
         rows = []
-        for r in frame[[*dims, *measures, "suppressed"]].itertuples(index=False, name=None):
-            hidden = bool(r[-1])
+        for r, h in zip(frame[[*dims, *measures]].itertuples(index=False, name=None), hidden,
+                        strict=True):
             rows.append([_label(v) for v in r[: len(dims)]]
-                        + [_cell(v, k, hidden)
-                           for v, k in zip(r[len(dims):-1], kinds, strict=True)])
+                        + [_cell(v, k, m in h) for v, k, m
+                           in zip(r[len(dims):], kinds, measures, strict=True)])
         header = [*dims, *measures]
     return HtmlTable(table.name, table.title, float(table.information_loss), header, rows,
                      open=len(rows) <= OPEN_ROWS)
@@ -121,30 +119,27 @@ def _find(tables: list[PublishedTable], *, measure: str | None = None,
     return None
 
 
-def engagement_charts(tables: list[PublishedTable]) -> list[Markup]:
-    """One small chart per program (the statewide total first): its 30-day engagement rate in
-    each quarter of the vintage."""
+def _bar(label: str, value, hidden: bool) -> charts.Bar:
+    return charts.Bar(label, None if hidden or missing(value) else float(value), hidden)
+
+
+def engagement_chart(tables: list[PublishedTable]) -> Markup | None:
+    """The 30-day engagement rate of every program (all programs first), a bar per quarter of
+    the vintage."""
     table = _find(tables, measure=RATE)
     if table is None:
-        return []
-    frame = _restrict(table.frame, table.dimensions, (UNIT, QUARTER))
+        return None
+    hidden = pd.Series([RATE in h for h in hidden_measures(table)], index=table.frame.index)
+    frame = _restrict(table.frame.assign(_hidden=hidden), table.dimensions, (UNIT, QUARTER))
     quarters = [q for q in pd.unique(frame[QUARTER]) if q != ALL]
-    units = [u for u in pd.unique(frame[UNIT]) if u != ALL]
-    out = []
-    for unit in ([ALL] if ALL in set(frame[UNIT]) else []) + sorted(units):
-        lines = frame[frame[UNIT] == unit].set_index(QUARTER)
-        items = []
-        for q in quarters:
-            if q not in lines.index:
-                continue
-            row = lines.loc[q]
-            items.append(charts.Bar(str(q), None if _missing(row[RATE]) else float(row[RATE]),
-                                    bool(row["suppressed"]) and _missing(row[RATE])))
-        name = "All programs" if unit == ALL else str(unit)
-        out.append(Markup(charts.bars(name, items, width=max(200, 60 + 56 * len(items)),
-                                      height=170, y_max=100, unit="%",
-                                      colour=charts.TOTAL_BAR if unit == ALL else charts.BAR)))
-    return out
+    units = sorted(u for u in pd.unique(frame[UNIT]) if u != ALL)
+    groups = ([ALL] if ALL in set(frame[UNIT]) else []) + units
+    cells = {(r[UNIT], r[QUARTER]): (r[RATE], r["_hidden"]) for _, r in frame.iterrows()}
+    series = {q: [_bar(f"{u} {q}", *cells.get((u, q), (None, False))) for u in groups]
+              for q in quarters}
+    labels = ["All programs" if u == ALL else str(u) for u in groups]
+    return Markup(charts.grouped_bars("30-day engagement rate (%) by program", labels, series,
+                                      y_max=100, unit="%"))
 
 
 def time_to_engagement_chart(tables: list[PublishedTable]) -> Markup | None:
@@ -152,13 +147,12 @@ def time_to_engagement_chart(tables: list[PublishedTable]) -> Markup | None:
     table = _find(tables, measure=COUNT, dimension=TIME_BUCKET)
     if table is None:
         return None
-    frame = _restrict(table.frame, table.dimensions, (TIME_BUCKET,))
+    hidden = pd.Series([COUNT in h for h in hidden_measures(table)], index=table.frame.index)
+    frame = _restrict(table.frame.assign(_hidden=hidden), table.dimensions, (TIME_BUCKET,))
     frame = frame[frame[TIME_BUCKET] != ALL]
-    items = [charts.Bar(str(r[TIME_BUCKET]), None if _missing(r[COUNT]) else float(r[COUNT]),
-                        bool(r["suppressed"]))
-             for _, r in frame.iterrows()]
-    return Markup(charts.bars("Deflections by days from encounter to treatment engagement",
-                              items, width=640, height=240))
+    items = [_bar(str(r[TIME_BUCKET]), r[COUNT], bool(r["_hidden"])) for _, r in frame.iterrows()]
+    return Markup(charts.bars("Deflections by days from encounter to treatment engagement, "
+                              "all programs", items, width=640, height=240))
 
 
 @lru_cache(maxsize=1)
@@ -175,7 +169,7 @@ def render(meta: VintageMeta, tables: list[PublishedTable]) -> str:
         css=Markup(css),  # our own stylesheet, not data
         meta=meta,
         suppression_rule=fields.SUPPRESSION_RULE,
-        engagement=engagement_charts(tables),
+        engagement=engagement_chart(tables),
         time_to_engagement=time_to_engagement_chart(tables),
         tables=[html_table(t) for t in tables],
     )

@@ -41,44 +41,50 @@ def count_table(name: str, title: str, dims: dict[str, tuple[str, ...]], seed: i
     return PublishedTable(name, title, tuple(names), ("deflections",), frame, loss)
 
 
+MEASURES = ("participants", "encounters", "matured_30", "engaged_30", "engagement_rate_30",
+            "median_days_to_engagement")
+
+
 def measures_table(seed: int = 7) -> PublishedTable:
-    """The statutory measures by program and quarter (counts and the 30-day rate)."""
+    """The statutory measures by program and quarter: a row may hide some of its measures and
+    name them in `suppressed_measures`, as publication.tables writes it."""
     rng = random.Random(seed)
     rows = []
     for unit, quarter in itertools.product((*UNITS, ALL), (*QUARTERS, ALL)):
-        encounters = rng.choice([0, 5, 14, 30, 52])
+        encounters = rng.choice([0, 5, 14, 30, 52, 75, 90])
         matured = encounters if quarter != "2026-Q3" else encounters // 2
-        engaged = rng.randint(0, matured)
-        small = 1 <= matured <= 9
-        rate = (None if matured == 0 or small
-                else float(f"{100 * engaged / matured + 1e-9:.1f}"))
-        hidden = 1 <= encounters <= 9
-        rows.append({"approving_unit_code": unit, "referral_quarter": quarter,
-                     "participants": None if hidden else max(encounters - 2, 0),
-                     "encounters_with_treatment_referral": None if hidden else encounters,
-                     "matured_30_days": None if hidden or small else matured,
-                     "engaged_30_days": None if hidden or small else engaged,
-                     "engagement_rate_30_days": None if hidden else rate,
-                     "suppressed": hidden})
-    frame = pd.DataFrame(rows)
-    for c in ("participants", "encounters_with_treatment_referral", "matured_30_days",
-              "engaged_30_days"):
-        frame[c] = frame[c].astype("Int64")
-    return PublishedTable(
-        "statutory_measures", "Statutory measures by program and quarter",
-        ("approving_unit_code", "referral_quarter"),
-        ("participants", "encounters_with_treatment_referral", "matured_30_days",
-         "engaged_30_days", "engagement_rate_30_days"), frame, 0.2)
+        engaged = rng.randint(matured // 3, matured)
+        values = {"participants": max(encounters - 2, 0), "encounters": encounters,
+                  "matured_30": matured, "engaged_30": engaged,
+                  "engagement_rate_30": (None if matured == 0
+                                         else float(f"{100 * engaged / matured + 1e-9:.1f}")),
+                  "median_days_to_engagement": float(rng.randint(3, 40)) if engaged else None}
+        hidden = {m for m in ("participants", "encounters", "matured_30", "engaged_30")
+                  if 1 <= values[m] <= 9}
+        if 1 <= matured <= 9 or {"matured_30", "engaged_30"} & hidden:
+            hidden.add("engagement_rate_30")
+        if 0 < engaged < 10:
+            hidden.add("median_days_to_engagement")
+        hidden = {m for m in hidden if values[m] is not None}
+        row = {"approving_unit_code": unit, "referral_quarter": quarter}
+        row.update({m: None if m in hidden else values[m] for m in MEASURES})
+        row["suppressed"] = bool(hidden)
+        row["suppressed_measures"] = ",".join(m for m in MEASURES if m in hidden)
+        rows.append(row)
+    frame = pd.DataFrame(rows, dtype=object)
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    return PublishedTable("statutory_measures", "Statutory measures by program and quarter",
+                          ("approving_unit_code", "referral_quarter"), MEASURES, frame, 0.2)
 
 
 def vintage_tables() -> list[PublishedTable]:
     return [
-        count_table("deflections_by_program", "Deflections by program and quarter",
+        count_table("deflection_counts", "Deflections by program and quarter",
                     {"origin": ("ISP",), "approving_unit_code": UNITS,
                      "referral_quarter": QUARTERS}, seed=1),
-        count_table("deflections_by_time_to_engagement",
+        count_table("deflections_by_engagement_bucket",
                     "Deflections by days from encounter to treatment engagement",
                     {"approving_unit_code": UNITS, "referral_quarter": QUARTERS,
-                     "time_to_engagement": BUCKETS}, seed=2),
+                     "engagement_bucket": BUCKETS}, seed=2),
         measures_table(),
     ]

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from publication import export, fields
+from publication.cells import hidden_measures
 from publication.export import DATAPACKAGE, SUMMARY, VintageExists, write_package
 from tests.publication.tables import META, vintage_tables
 
@@ -88,25 +89,36 @@ def test_the_package_has_one_csv_and_one_parquet_per_table(package):
     assert [p.name for p in folder.parent.iterdir()] == [META.vintage_id]
 
 
+def _columns(table):
+    extra = ["suppressed_measures"] if "suppressed_measures" in table.frame.columns else []
+    return [*table.dimensions, *table.measures, "suppressed", *extra]
+
+
 def test_csv_and_parquet_hold_the_table_cells_and_nothing_of_suppressed_ones(package):
     folder, tables = package
+    checked_hidden = checked_shown = 0
     for table in tables:
-        columns = [*table.dimensions, *table.measures, "suppressed"]
+        columns = _columns(table)
         with open(folder / f"{table.name}.csv", newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))
         assert rows[0] == columns and len(rows) == len(table.frame) + 1
         parquet = pq.read_table(folder / f"{table.name}.parquet")
         assert parquet.column_names == columns
         records = parquet.to_pylist()
-        for line, record, (_, source) in zip(rows[1:], records, table.frame.iterrows(),
-                                             strict=True):
-            hidden = bool(source["suppressed"])
-            assert line[-1] == ("true" if hidden else "false") and record["suppressed"] is hidden
+        for line, record, hidden, (_, source) in zip(rows[1:], records, hidden_measures(table),
+                                                     table.frame.iterrows(), strict=True):
+            flag = bool(source["suppressed"])
+            assert line[columns.index("suppressed")] == ("true" if flag else "false")
+            assert record["suppressed"] is flag and flag == bool(hidden)
             for i, measure in enumerate(table.measures, start=len(table.dimensions)):
                 value = source[measure]
-                if hidden or pd.isna(value):
+                if measure in hidden:
+                    checked_hidden += 1
+                    assert line[i] == "" and record[measure] is None
+                elif pd.isna(value):
                     assert line[i] == "" and record[measure] is None
                 else:
+                    checked_shown += 1
                     assert float(line[i]) == float(value) == float(record[measure])
             for i, dim in enumerate(table.dimensions):
                 assert line[i] == record[dim] == source[dim]
@@ -115,8 +127,11 @@ def test_csv_and_parquet_hold_the_table_cells_and_nothing_of_suppressed_ones(pac
             assert kinds[measure] == {"integer": "int64", "number": "double"}[
                 fields.FIELDS[measure].type]
         assert kinds["suppressed"] == "bool"
-    hidden = sum(int(t.frame["suppressed"].sum()) for t in tables)
-    assert hidden > 10  # the tables do hide cells, so the checks above were exercised
+    # the tables hide cells, and a row of the measures table hides some values, not all
+    assert checked_hidden > 10 and checked_shown > 50
+    measures = tables[-1]
+    partly = [h for h in hidden_measures(measures) if h and h != set(measures.measures)]
+    assert partly
 
 
 def test_datapackage_is_a_frictionless_tabular_data_package(package):
@@ -134,8 +149,7 @@ def test_datapackage_is_a_frictionless_tabular_data_package(package):
     for table in tables:
         for ext in ("csv", "parquet"):
             resource = by_path[f"{table.name}.{ext}"]
-            assert [f["name"] for f in resource["schema"]["fields"]] == [
-                *table.dimensions, *table.measures, "suppressed"]
+            assert [f["name"] for f in resource["schema"]["fields"]] == _columns(table)
             assert resource["schema"]["primaryKey"] == list(table.dimensions)
             assert resource["information_loss"] == round(table.information_loss, 4)
     assert descriptor["suppression"] == {"rule": fields.SUPPRESSION_RULE,
@@ -156,11 +170,8 @@ def test_a_broken_descriptor_fails_the_validation():
 def test_the_summary_shows_suppressed_cells_as_suppressed_and_loads_nothing(package):
     folder, tables = package
     html = (folder / SUMMARY).read_text(encoding="utf-8")
-    assert html.count("<svg") == 6  # all programs and each of 4, the time-to-engagement one
-    hidden = sum(int(t.frame["suppressed"].sum()) for t in tables
-                 if len(t.measures) == 1) + sum(
-        int(t.frame["suppressed"].sum()) * len(t.measures) for t in tables
-        if len(t.measures) > 1)
+    assert html.count("<svg") == 2  # the engagement rate, the time to engagement
+    hidden = sum(len(h) for t in tables for h in hidden_measures(t))
     assert html.count('<td class="num suppressed" title="suppressed">s</td>') == hidden
     # no script, no stylesheet or image fetched: the page opens offline
     assert "<script" not in html.lower() and "<link" not in html.lower()
@@ -211,6 +222,18 @@ def test_nothing_but_published_cells_is_exported(tmp_path):
     twice = pd.concat([table.frame, table.frame.head(1)])
     with pytest.raises(ValueError, match="same cell"):
         write_package(tmp_path, META, [_with(table, twice)])
+    measures = vintage_tables()[-1]
+    named = measures.frame.copy()
+    row = next(i for i, h in zip(named.index, hidden_measures(measures), strict=True) if h)
+    named.loc[row, "suppressed_measures"] = ""
+    with pytest.raises(ValueError, match="disagree"):
+        write_package(tmp_path, META, [_with(measures, named)])
+    hidden_rate = measures.frame.copy()
+    row = next(i for i, h in zip(hidden_rate.index, hidden_measures(measures), strict=True)
+               if "engagement_rate_30" in h)
+    hidden_rate.loc[row, "engagement_rate_30"] = 50.0
+    with pytest.raises(ValueError, match="engagement_rate_30 value"):
+        write_package(tmp_path, META, [_with(measures, hidden_rate)])
     assert not (tmp_path / META.period).exists() or not any((tmp_path / META.period).iterdir())
 
 
