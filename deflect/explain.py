@@ -6,12 +6,12 @@
     deflect explain --config F --cell TABLE UNIT QUARTER [CATEGORY]
         the deflections behind a published cell of the latest vintage that has it
 
-A cell's deflections are those the publication stored when it published the vintage,
-`quality.published_cell_member (vintage_id, table_name, cell_key, deflection_id)`, whose
-`cell_key` is the cell's dimension values in the table's order joined by `|` (`ISP|SIEG|2026-Q3`).
-The cells shown are those whose key holds every value given (so `SIEG 2026-Q3` on a table by
-origin shows its `ISP` and its `ALL` cell, each with its deflections). Without that table, or
-without a vintage, the command says there is no published vintage.
+A cell's deflections are those the publication stored when it published the vintage
+(`quality.published_cell_member`: per vintage, table, finest cell and measure, its deflections,
+with the cell's `origin`, `approving_unit_code`, `referral_quarter` and `category`); a total is
+the union of its cells. They are listed per measure (the statutory measures count encounters,
+matured and engaged deflections) and, in the III.E.3 table, per origin unless one is asked for.
+Without that view, or without a vintage, the command says there is no published vintage.
 
 Both read `quality`, which the analyst role cannot: the output names source records and files,
 never a person (no key, no demographics). Exit status 2 when there is nothing to explain.
@@ -27,7 +27,7 @@ from deflect.core.config import Config
 
 CELL_MEMBERS = "quality.published_cell_member"
 PUBLICATION = "reporting.publication"
-KEY_SEPARATOR = "|"
+ALL = "ALL"
 
 
 class NothingToExplain(LookupError):
@@ -37,8 +37,8 @@ class NothingToExplain(LookupError):
 @dataclass(frozen=True)
 class CellMembers:
     vintage_id: str
-    table_name: str
-    cells: dict[str, list[dict]]   # cell_key -> its deflections (id, sources, unit, quarter)
+    cell: str                        # "TABLE UNIT QUARTER [CATEGORY]" as asked
+    groups: dict[str, list[dict]]    # measure (and origin) -> its deflections
 
 
 def _relation_exists(wh, qualified: str) -> bool:
@@ -70,45 +70,45 @@ def lineage(config: Config, deflection_id: str) -> tuple[dict, pd.DataFrame]:
 
 def cell_members(config: Config, table: str, unit: str, quarter: str,
                  category: str | None = None) -> CellMembers:
-    """The deflections behind the matching cells of `table` in the latest vintage having them."""
+    """The deflections behind a published cell, in the latest vintage that has it.
+
+    The publication stores the deflections of each finest cell; a total (`ALL` as the unit, the
+    quarter or the category) is the union of its finest cells. The category is the table's
+    category (a sex, a pathway, ...) or, in the III.E.3 table, the origin (`ISP`, `ALL`)."""
     from warehouse import connect
 
-    wanted = [v for v in (unit, quarter, category) if v is not None]
+    where, params = ["m.table_name = ?"], [table]
+    for column, value in (("approving_unit_code", unit), ("referral_quarter", quarter)):
+        if value != ALL:
+            where.append(f"m.{column} = ?")
+            params.append(value)
+    if category == ALL:  # every category; of the origins, ALL itself
+        where.append("(m.origin IS NULL OR m.origin = ?)")
+        params.append(ALL)
+    elif category is not None:
+        where.append("(m.category = ? OR m.origin = ?)")
+        params += [category, category]
+    asked = " ".join(v for v in (table, unit, quarter, category) if v is not None)
     with connect(config.warehouse, read_only=True) as wh:
-        if not (_relation_exists(wh, CELL_MEMBERS) and _relation_exists(wh, PUBLICATION)):
+        if not (_relation_exists(wh, CELL_MEMBERS) and _relation_exists(wh, PUBLICATION)) \
+                or not wh.scalar(f"SELECT count(*) FROM {PUBLICATION}"):
             raise NothingToExplain("no published vintage: nothing has been published yet "
                                    "(`deflect publish`)")
         members = wh.read_frame(
-            f"SELECT m.vintage_id, m.cell_key, m.deflection_id, p.published_at "
+            f"SELECT m.vintage_id, p.published_at, m.measure, m.origin, m.deflection_id "
             f"FROM {CELL_MEMBERS} m JOIN {PUBLICATION} p ON p.vintage_id = m.vintage_id "
-            f"WHERE m.table_name = ? AND strpos(m.cell_key, ?) > 0",
-            [table, unit])
-        if members.empty and not wh.scalar(f"SELECT count(*) FROM {PUBLICATION}"):
-            raise NothingToExplain("no published vintage: nothing has been published yet "
-                                   "(`deflect publish`)")
-        matching = members[members["cell_key"].map(lambda k: _holds(k, wanted))]
-        if matching.empty:
-            raise NothingToExplain(
-                f"no published vintage has a cell of {table} for {' '.join(wanted)}")
-        latest = matching.sort_values(["published_at", "vintage_id"]).iloc[-1]["vintage_id"]
-        chosen = matching[matching["vintage_id"] == latest]
-        ids = sorted(set(chosen["deflection_id"]))
-        described = _deflections(wh, ids)
-    cells: dict[str, list[dict]] = {}
-    for key, group in chosen.sort_values(["cell_key", "deflection_id"]).groupby(
-            "cell_key", sort=True):
-        cells[key] = [described.get(d, {"deflection_id": d, "sources": "not counted now"})
-                      for d in group["deflection_id"]]
-    return CellMembers(str(latest), table, cells)
-
-
-def _holds(key: str, wanted: list[str]) -> bool:
-    parts = key.split(KEY_SEPARATOR)
-    for value in wanted:
-        if value not in parts:
-            return False
-        parts.remove(value)
-    return True
+            f"WHERE {' AND '.join(where)}", params)
+        if members.empty:
+            raise NothingToExplain(f"no published vintage has deflections in the cell {asked}")
+        latest = members.sort_values(["published_at", "vintage_id"]).iloc[-1]["vintage_id"]
+        chosen = members[members["vintage_id"] == latest].fillna({"origin": ""})
+        described = _deflections(wh, sorted(set(chosen["deflection_id"])))
+    groups: dict[str, list[dict]] = {}
+    for (measure, origin), group in chosen.groupby(["measure", "origin"], sort=True):
+        name = measure + (f", origin {origin}" if origin else "")
+        groups[name] = [described.get(d, {"deflection_id": d, "sources": "not counted now"})
+                        for d in sorted(set(group["deflection_id"]))]
+    return CellMembers(str(latest), asked, groups)
 
 
 def _deflections(wh, ids: list[str]) -> dict[str, dict]:
@@ -155,9 +155,9 @@ def format_lineage(deflection: dict, rows: pd.DataFrame) -> str:
 
 
 def format_cells(found: CellMembers) -> str:
-    out = [f"{found.table_name}, vintage {found.vintage_id}"]
-    for key, deflections in found.cells.items():
-        out.append(f"cell {key}: {len(deflections)} deflection(s)")
+    out = [f"{found.cell}, vintage {found.vintage_id}"]
+    for name, deflections in found.groups.items():
+        out.append(f"{name}: {len(deflections)} deflection(s)")
         body = [[d["deflection_id"], _text(d.get("sources")),
                  _text(d.get("referral_date"))[:10], _text(d.get("pathway"))]
                 for d in deflections]
