@@ -140,6 +140,9 @@ def grouped_bars(title: str, groups: list[str], series: dict[str, list[Bar]], *,
                     f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
                     f'height="{h:.1f}" fill="{colours[name]}" class="bar"><title>{escape(what)}: '
                     f'{escape(_fmt(b.value, unit))}</title></rect>')
+                if bar_w >= 16:  # room for the figure above the bar
+                    parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{base - h - 3:.1f}" '
+                                 f'text-anchor="middle" class="tick">{b.value:g}</text>')
         cx = left + slot * g + slot / 2
         parts.append(f'<text x="{cx:.1f}" y="{base + 12}" text-anchor="end" '
                      f'transform="rotate(-35 {cx:.1f} {base + 12})" '

@@ -14,8 +14,8 @@ Only published cells leave: a table's columns are its dimensions, its measures, 
 and a suppressed measure must be empty. Anything else is refused before a byte is written.
 
 A vintage never changes (§3): the folder is written under a temporary name beside its final
-place and renamed into it, so a reader sees the whole package or nothing, and a vintage whose
-folder exists is refused rather than overwritten.
+place and renamed into it, so a reader sees the whole package or nothing. A vintage whose folder
+exists is never written again: the same files again are a no-op, other files are refused.
 """
 from __future__ import annotations
 
@@ -53,10 +53,12 @@ def package_dir(out_dir: Path, meta: VintageMeta) -> Path:
 
 
 def write_package(out_dir: Path, meta: VintageMeta, tables: list[PublishedTable]) -> Path:
-    """Write the vintage's package; its folder `<out_dir>/<period>/<vintage_id>/`."""
+    """Write the vintage's package; its folder `<out_dir>/<period>/<vintage_id>/`.
+
+    Writing the same vintage again with the same tables changes nothing and returns the folder
+    (publishing an unchanged quarter again reuses its vintage); other content for a vintage
+    already written is refused with VintageExists."""
     final = package_dir(out_dir, meta)
-    if final.exists():
-        raise VintageExists(f"vintage {meta.vintage_id} is already exported: {final}")
     columns = {t.name: check_table(t) for t in tables}
     if len(columns) != len(tables):
         raise ValueError("two published tables have the same name")
@@ -71,17 +73,28 @@ def write_package(out_dir: Path, meta: VintageMeta, tables: list[PublishedTable]
         (work / DATAPACKAGE).write_text(
             json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (work / SUMMARY).write_text(summary.render(meta, tables), encoding="utf-8")
+        if final.exists():
+            if _same_files(work, final):
+                shutil.rmtree(work)
+                return final
+            raise VintageExists(f"vintage {meta.vintage_id} is already exported, with other "
+                                f"content: {final}")
         for path in work.iterdir():
             _fsync(path)
         os.chmod(work, 0o755)  # mkdtemp makes it private; the package is for reading
-        if final.exists():  # checked again: another writer may have finished meanwhile
-            raise VintageExists(f"vintage {meta.vintage_id} is already exported: {final}")
         os.rename(work, final)
         _fsync(final.parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return final
+
+
+def _same_files(a: Path, b: Path) -> bool:
+    names = sorted(p.name for p in a.iterdir())
+    if names != sorted(p.name for p in b.iterdir()):
+        return False
+    return all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
 
 
 def check_table(table: PublishedTable) -> list[str]:

@@ -180,12 +180,14 @@ def test_the_summary_shows_suppressed_cells_as_suppressed_and_loads_nothing(pack
 
 def test_a_vintage_is_never_overwritten(package, tmp_path):
     folder, tables = package
-    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
     out = folder.parent.parent
     changed = [dataclasses.replace(t, title="Something else") for t in tables]
     with pytest.raises(VintageExists):
         write_package(out, META, changed)
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    # the same vintage again (an unchanged quarter published again) is a no-op
+    assert write_package(out, META, vintage_tables()) == folder
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
     assert [p.name for p in folder.parent.iterdir()] == [META.vintage_id]
 
 
