@@ -53,6 +53,12 @@ def test_the_new_views_are_documented_with_their_columns():
         ("reporting.revision", ("vintage_id", "previous_vintage_id", "old_value", "new_value",
                                 "late_report", "correction", "void", "relink", "attribution",
                                 "followup")),
+        ("reporting.published_statutory_measures", (
+            "participants", "encounters", "matured_30", "engaged_30", "engagement_rate_30",
+            "median_days_to_engagement", "suppressed_measures")),
+        ("reporting.published_deflections_by_category", ("table_name", "dimension", "category",
+                                                         "deflections", "suppressed")),
+        ("reporting.published_deflection_counts", ("vintage_id", "origin")),
     ):
         text = DOC.read_text(encoding="utf-8")
         heading = re.search(rf"^## `{re.escape(view)}`.*$", text, flags=re.MULTILINE)
