@@ -9,6 +9,7 @@ The figures are gathered here; the markup is in publication/templates/.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -168,6 +169,8 @@ def render(meta: VintageMeta, tables: list[PublishedTable]) -> str:
     return env.get_template("summary.html").render(
         css=Markup(css),  # our own stylesheet, not data
         meta=meta,
+        published_utc=(meta.published_at if meta.published_at.tzinfo is None
+                       else meta.published_at.astimezone(dt.UTC)).strftime("%Y-%m-%d %H:%M"),
         suppression_rule=fields.SUPPRESSION_RULE,
         engagement=engagement_chart(tables),
         time_to_engagement=time_to_engagement_chart(tables),

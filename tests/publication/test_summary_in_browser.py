@@ -11,8 +11,6 @@ import pytest
 from publication.export import SUMMARY, write_package
 from tests.publication.tables import META, vintage_tables
 
-pytestmark = pytest.mark.slow
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
