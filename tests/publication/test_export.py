@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import json
 import re
+import zoneinfo
 
 import jsonschema
 import pandas as pd
@@ -173,6 +174,10 @@ def test_the_summary_shows_suppressed_cells_as_suppressed_and_loads_nothing(pack
     assert html.count("<svg") == 2  # the engagement rate, the time to engagement
     hidden = sum(len(h) for t in tables for h in hidden_measures(t))
     assert html.count('<td class="num suppressed" title="suppressed">s</td>') == hidden
+    assert "published 2026-11-15 07:30 UTC" in html
+    chicago = dataclasses.replace(META, published_at=META.published_at.astimezone(
+        zoneinfo.ZoneInfo("America/Chicago")))
+    assert "published 2026-11-15 07:30 UTC" in export.summary.render(chicago, tables)
     # no script, no stylesheet or image fetched: the page opens offline
     assert "<script" not in html.lower() and "<link" not in html.lower()
     assert not re.search(r'(src|href)="(?!#)', html)
