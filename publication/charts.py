@@ -134,7 +134,11 @@ def grouped_bars(title: str, groups: list[str], series: dict[str, list[Bar]], *,
                     f'class="suppressed"><title>{escape(what)}: suppressed</title></rect>'
                     f'<text x="{x + bar_w / 2:.1f}" y="{base - 4:.1f}" text-anchor="middle" '
                     f'class="tick suppressed-mark">s</text>')
-            elif b.value is not None:
+            elif b.value is None:  # nothing to measure: marked, so it does not read as 0
+                parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{base - 4:.1f}" '
+                             f'text-anchor="middle" class="tick"><title>{escape(what)}: no '
+                             f'value</title>–</text>')
+            else:
                 h = plot_h * b.value / top_value
                 parts.append(
                     f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '

@@ -11,7 +11,10 @@ import pandas as pd
 
 from publication.model import ALL, PublishedTable, VintageMeta
 
-UNITS = ("CIEG", "DMEG", "SIEG", "UNATTRIBUTED")
+# every unit of the reference, as a real vintage has them: the page must fit them all
+UNITS = ("BATF", "CIEG", "CPAT", "DMEG", "ECITF", "KAMEG", "LCMEG", "MANS", "MCMEG", "MEGSI",
+         "NCIT", "NCNTF", "QCMEG", "SCIDTF", "SEIDTF", "SIDTF", "SIEG", "SLANT", "VMEG", "WCITF",
+         "UNATTRIBUTED")
 QUARTERS = ("2026-Q1", "2026-Q2", "2026-Q3")
 BUCKETS = ("0-7", "8-14", "15-30", "31-60", "61-90", ">90", "not engaged")
 META = VintageMeta(vintage_id="2026-Q3.2026-11-14", period="2026-Q3",

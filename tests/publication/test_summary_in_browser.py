@@ -45,14 +45,21 @@ def test_summary_fits_1280_px_with_its_charts_and_tables(tmp_path):
             buckets = page.locator("#time-to-engagement svg").count()
             hidden_bars = page.locator("svg rect.suppressed").count()
             box = page.locator("#time-to-engagement svg").bounding_box()
-            marked = page.locator("td.suppressed").all_inner_texts()
+            marked = page.locator("td.suppressed").all_text_contents()
             tables = page.locator("#tables details").count()
             widest = page.evaluate(
                 "Math.max(...[...document.querySelectorAll('section')]"
                 ".map(s => s.getBoundingClientRect().right))")
+            folded = page.locator("#tables details:not([open])").count()
+            # a reader unfolds every table: still nothing runs off to the side
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            overflow_open = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            page.screenshot(path=shots / "summary-unfolded.png", full_page=True)
         finally:
             browser.close()
-    assert overflow <= 0
+    assert overflow <= 0 and overflow_open <= 0
+    assert folded >= 1  # long tables start folded, so the page opens on the charts
     assert widest <= 1280
     # the rate of all programs and of each of the 4, a bar per quarter where published
     assert engagement == 1 and bars > 5
@@ -67,3 +74,5 @@ def test_summary_fits_1280_px_with_its_charts_and_tables(tmp_path):
     width, height = _png_size(full)
     assert width == 1280 and height > 900
     assert top.stat().st_size > 20_000 and full.stat().st_size > top.stat().st_size
+    unfolded = shots / "summary-unfolded.png"
+    assert _png_size(unfolded)[0] == 1280 and _png_size(unfolded)[1] > height
