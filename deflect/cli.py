@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deflect.steward_cli import register
 
     register(sub)
+    from deflect.explain import register as register_explain
+
+    register_explain(sub)
     return parser
 
 
