@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from stewardship import data
 from tests.stewardship import fixtures
-from workbench import auth
 from workbench.airflow_runs import DagRunLink
 from workbench.app import create_app
 
