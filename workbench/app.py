@@ -78,6 +78,20 @@ def create_app(config_loader=config_from_airflow, airflow_runs=None) -> FastAPI:
         return render(request, "error.html", None, code=exc.status_code,
                       status=exc.status_code, detail=exc.detail)
 
+    try:  # an embedded DuckDB warehouse is locked while a run loads it: say so, briefly
+        from duckdb import IOException as WarehouseLocked
+    except ImportError:  # pragma: no cover - DuckDB is a dependency of the project
+        WarehouseLocked = None
+    if WarehouseLocked is not None:
+
+        @app.exception_handler(WarehouseLocked)
+        async def warehouse_busy(request: Request, exc: Exception):
+            if "lock" not in str(exc).lower():
+                raise exc
+            return render(request, "error.html", None, code=503, status=503,
+                          detail="The warehouse is busy: a run is loading it. Reload in a "
+                                 "minute.")
+
     def config():
         return config_loader()
 

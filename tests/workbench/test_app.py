@@ -258,3 +258,21 @@ def test_a_write_from_another_site_is_refused(env, manager):
     ok = c.post("/entries/q-0003/mark", data={"status": "reviewed"},
                 headers={"Origin": "http://testserver"})
     assert ok.status_code == 303
+
+
+def test_a_locked_embedded_warehouse_is_a_503_page_not_a_crash(env, manager):
+    """A run holds DuckDB's lock while it loads: the workbench says so and shows nothing else."""
+    import subprocess
+    import sys
+
+    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(env.db_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        r = client_as(env, "viewer").get("/queue")
+        assert r.status_code == 503 and "busy" in r.text and "q-0003" not in r.text
+    finally:
+        holder.kill()
+        holder.wait()
