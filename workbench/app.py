@@ -100,7 +100,8 @@ def create_app(config_loader=config_from_airflow, airflow_runs=None) -> FastAPI:
         cfg = config()
         night = pages.tonight_of(cfg, run or None)
         units = {s.source: unit_of(cfg, s.source) for s in night.sources}
-        return render(request, "tonight.html", viewer, night=night, units=units)
+        return render(request, "tonight.html", viewer, night=night, units=units,
+                      flags=pages.flags_of(cfg, night.run_id))
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue_page(

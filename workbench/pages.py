@@ -72,6 +72,21 @@ def tonight_of(config, run_id: str | None = None) -> Tonight:
         return tonight(wh, run_id)
 
 
+def flags_of(config, run_id: str | None, shown: int = 12) -> list[dict]:
+    """The night's deflection findings (W-flags) by code, with the ids of the deflections behind
+    them (the first `shown`), each a link to its lineage. Ids only, no personal data."""
+    if run_id is None:
+        return []
+    with data.open_warehouse(config) as wh:
+        f = data.findings(wh, run_id=run_id, levels=("deflection",))
+    out = []
+    for code, rows in f.groupby("code", sort=True):
+        ids = sorted({str(x) for x in rows["deflection_id"] if not data.missing(x)})
+        out.append({"code": code, "rule": rules_catalog.message(code), "count": len(ids),
+                    "ids": ids[:shown]})
+    return out
+
+
 def _codes(value) -> list[str]:
     return [c.strip() for c in str(_none(value) or "").split(",") if c.strip()]
 

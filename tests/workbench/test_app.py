@@ -94,6 +94,8 @@ def test_tonight_shows_the_verdict_and_counts_that_drill_down_to_their_entries(e
     ids = set(re.findall(r'href="/entries/([^"]+)"', queue.text))
     assert ids == {"q-0002", "q-0003", "q-0004"}  # open, from RUN2
     assert_no_personal_data(page.text + queue.text)
+    # the night's W-flags name their deflections, each a link to its lineage
+    assert 'href="/deflections/D0123456789abcdef01234567"' in page.text
 
 
 def test_the_queue_filters_by_unit_code_status_age_and_file(env, manager):
