@@ -5,6 +5,7 @@ its own. Plain dictionaries and dataclasses for the templates."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from deflect.core import rules as rules_catalog
@@ -12,6 +13,10 @@ from stewardship import data, quarantine
 from stewardship.contacts import Contact, load_contacts
 from stewardship.tonight import Tonight, tonight
 
+# The columns of quality.lineage a page may show: identities and where a row came from, never a
+# value of the record (whatever columns the view grows, a person's data is not among these).
+LINEAGE_COLUMN = re.compile(r"(^|_)(id|ids|source|kind|file|file_name|line|version|sha256|run|"
+                            r"role|side|system|level|code)$")
 SORTS = ("age", "unit", "code", "status", "file", "run")
 TONIGHT_SETS = ("new", "carried", "resolved")
 
@@ -160,10 +165,9 @@ def lineage(config, deflection_id: str) -> dict:
                                  [deflection_id])
         except Exception:  # noqa: BLE001 - the view is optional (a later migration adds it)
             rows = None
-    personal = ("person_key", "name", "birth", "dob")
     shown = None
     if rows is not None:
-        keep = [c for c in rows.columns if not any(p in c.lower() for p in personal)]
+        keep = [c for c in rows.columns if LINEAGE_COLUMN.search(c)]
         shown = {"columns": keep,
                  "rows": [[_none(v) for v in r] for r in rows[keep].itertuples(index=False)]}
     return {

@@ -200,6 +200,22 @@ def test_a_unit_exports_its_open_entries_as_csv(env, manager):
     assert 'id="export"' in c.get("/queue", params={"unit": "ISP"}).text
 
 
+def test_lineage_shows_identities_and_never_a_personal_column(env, manager):
+    import duckdb
+
+    con = duckdb.connect(str(env.db_path))
+    con.execute("create view quality.lineage as select 'D0123456789abcdef01234567' as "
+                "deflection_id, 'meg-sieg' as source, 'CaseActivity_SIEG_20261101.xml' as "
+                "file_name, 'SIEG/SIEG-2026-0001' as record_id, 12 as line, "
+                "'Quennell' as last_name, 'a' || repeat('b', 63) as person_key, "
+                "'1984-11-23' as birth_date")
+    con.close()
+    page = client_as(env, "viewer").get("/deflections/D0123456789abcdef01234567").text
+    assert "SIEG/SIEG-2026-0001" in page and "CaseActivity_SIEG_20261101.xml" in page
+    assert "last_name" not in page and "person_key" not in page and "abbb" not in page
+    assert_no_personal_data(page)
+
+
 def test_a_deflection_id_drills_down_to_its_findings(env, manager):
     c = client_as(env, "viewer")
     page = c.get("/deflections/D0123456789abcdef01234567")
