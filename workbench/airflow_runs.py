@@ -4,6 +4,7 @@ replay DAG runs of an entry. Runs inside the API server, on its metadata databas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from workbench.auth import WRITE_DAG
 
@@ -27,7 +28,7 @@ def _link(run) -> DagRunLink:
     return DagRunLink(run_id=run.run_id, state=str(getattr(run.state, "value", run.state)),
                       requested_by=conf.get("requested_by"),
                       queued_at=queued.isoformat(timespec="seconds") if queued else None,
-                      url=f"/dags/{REPLAY_DAG}/runs/{run.run_id}")
+                      url=f"/dags/{REPLAY_DAG}/runs/{quote(run.run_id, safe='')}")
 
 
 class AirflowRuns:

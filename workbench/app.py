@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stewardship import data
 from stewardship.quarantine import StewardError, export_entries_csv, mark, unit_of
 from workbench import pages
-from workbench.auth import Viewer, current_viewer, require_write
+from workbench.auth import Viewer, current_viewer, current_writer
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 UPLOAD_CHUNK = 1 << 20
@@ -32,6 +32,7 @@ CONFIG_ENV = "DEFLECT_CONFIG"  # as the DAGs read it (dags/deflect_common.py)
 CONFIG_VARIABLE = "deflect_config"
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+WriterDep = Annotated[Viewer, Depends(current_writer)]
 
 
 def config_from_airflow():
@@ -140,12 +141,11 @@ def create_app(config_loader=config_from_airflow, airflow_runs=None) -> FastAPI:
     @app.post("/entries/{entry_id}/mark")
     def mark_entry(
         request: Request,
-        viewer: ViewerDep,
+        viewer: WriterDep,
         entry_id: str,
         status_: Annotated[str, Form(alias="status")],
         note: Annotated[str, Form()] = "",
     ):
-        require_write(viewer)
         _same_origin(request)
         try:
             got = mark(config(), entry_id, status_, note=note.strip() or None, who=viewer.name)
@@ -158,11 +158,10 @@ def create_app(config_loader=config_from_airflow, airflow_runs=None) -> FastAPI:
     @app.post("/entries/{entry_id}/replay")
     def replay_entry(
         request: Request,
-        viewer: ViewerDep,
+        viewer: WriterDep,
         entry_id: str,
         corrected: Annotated[UploadFile, File()],
     ):
-        require_write(viewer)
         _same_origin(request)
         cfg = config()
         try:

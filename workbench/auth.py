@@ -10,10 +10,11 @@ writing (marks, replays) needs what triggering the replay DAG needs: POST on its
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 from airflow.api_fastapi.core_api.security import GetUserDep
-from fastapi import HTTPException, status
+from fastapi import Depends, HTTPException, status
 
 READ_DAG = "deflect_nightly"  # who may see the nights' runs may read the workbench
 WRITE_DAG = "deflect_replay"  # who may trigger a replay may mark and replay
@@ -42,7 +43,10 @@ def current_viewer(user: GetUserDep) -> Viewer:
     return Viewer(name=user.get_name(), may_write=_allowed(user, "POST", WRITE_DAG))
 
 
-def require_write(viewer: Viewer) -> None:
+def current_writer(viewer: Annotated[Viewer, Depends(current_viewer)]) -> Viewer:
+    """The dependency of every write: 403 for a reader, before the request's form is even
+    looked at (a malformed write from a reader is a 403 too, not a validation error)."""
     if not viewer.may_write:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             f"marking and replaying need the right to trigger {WRITE_DAG}")
+    return viewer

@@ -266,6 +266,8 @@ def test_a_reader_gets_403_on_every_write_and_nothing_changes(env, manager, meth
     assert not (env.config.landing_dir / "replay").exists()
     asked = [(m, d) for m, _, d, _ in manager.asked]
     assert ("POST", "deflect_replay") in asked
+    # a malformed write is refused for who is asking, not for its form
+    assert client_as(env, "viewer", runs=runs).post(path).status_code == 403
 
 
 def test_a_write_from_another_site_is_refused(env, manager):
