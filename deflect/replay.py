@@ -113,6 +113,90 @@ def _entry_id(config: Config, entry: str | None) -> str | None:
         return resolve_id(wh, entry)
 
 
+def _prepare(config: Config, source_name: str, path: str | Path, name: str | None,
+             entry: str | None, as_of: dt.date | None) -> dict:
+    """What a replay of one corrected file needs, checked: its source, file, staged name, entry,
+    the run it corrects and the as-of date (that run's unless given)."""
+    try:
+        source = config.source(source_name)
+    except KeyError:
+        raise ReplayError(f"no source named {source_name!r} in {config.path}") from None
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise ReplayError(f"no such file: {path}")
+    name = name or path.name
+    replay_of = corrected_run(config, source_name, name)
+    return {"source": source, "path": path, "name": name, "entry_id": _entry_id(config, entry),
+            "replay_of": replay_of, "as_of": as_of or _as_of_of(config, replay_of)}
+
+
+def _record_replay(config: Config, run_id: str, p: dict, stage: Path, who: str | None) -> dict:
+    """`runs/<run_id>/replay.json` and the row of meta.replay, by which the entry states tell a
+    replay's run from a night's run."""
+    record = {
+        "run_id": run_id,
+        "source": p["source"].name,
+        "original_path": str(p["path"]),
+        "name": p["name"],
+        "sha256": hashlib.sha256((stage / p["name"]).read_bytes()).hexdigest(),
+        "staged_in": str(stage),
+        "replayed_by": who or default_reviewer(),
+        "replayed_at": now_utc(),
+        "replay_of_run_id": p["replay_of"],
+        "entry_id": p["entry_id"],
+        "as_of": p["as_of"].isoformat() if p["as_of"] else None,
+    }
+    out = run_dir(config, run_id) / "replay.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    with steward_data.open_warehouse(config, read_only=False) as wh:
+        steward_data.add_replay(
+            wh,
+            {
+                **record,
+                "file_name": p["name"],
+                "replayed_at": dt.datetime.fromisoformat(record["replayed_at"]),
+            },
+        )
+    return record
+
+
+def start_file_replay(
+    config: Config,
+    source_name: str,
+    path: str | Path,
+    *,
+    name: str | None = None,
+    entry: str | None = None,
+    as_of: dt.date | None = None,
+    who: str | None = None,
+    airflow: dict | None = None,
+) -> str:
+    """The replay DAG's first task for one corrected file (the steward workbench's upload):
+    stage it, start a pipeline run over its source alone and record the replay; the run id.
+    The run's tasks find the staged configuration with pipeline.config_for_run, as a backfill's.
+
+    The file must lie under `landing_dir`: whoever may trigger the DAG names it, and the
+    workers must not be made to read anything else."""
+    import yaml
+
+    from deflect import pipeline
+
+    inside = Path(config.landing_dir).resolve()
+    if inside not in Path(path).expanduser().resolve().parents:
+        raise ReplayError(f"a corrected file to replay must lie under {inside}: {path}")
+    p = _prepare(config, source_name, path, name, entry, as_of)
+    stage = stage_file(config, p["source"].kind, p["path"], p["name"])
+    run_id = pipeline.new_run_id(f"{airflow['dag_id']}/{airflow['run_id']}" if airflow else None)
+    staged = {source_name: stage}
+    pipeline.start_run(replay_config(config, staged), as_of=p["as_of"], run_id=run_id,
+                       airflow=airflow)
+    pipeline.replay_config_file(config, run_id).write_text(
+        yaml.safe_dump(replay_config_data(config, staged), sort_keys=False), encoding="utf-8")
+    _record_replay(config, run_id, p, stage, who)
+    return run_id
+
+
 def replay_file(
     config: Config,
     source_name: str,
@@ -132,54 +216,18 @@ def replay_file(
     from deflect import pipeline
     from stewardship.report import replay_label, write_run_report
 
-    try:
-        source = config.source(source_name)
-    except KeyError:
-        raise ReplayError(f"no source named {source_name!r} in {config.path}") from None
-    path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise ReplayError(f"no such file: {path}")
-    name = name or path.name
-    entry_id = _entry_id(config, entry)
-    replay_of = corrected_run(config, source_name, name)
-    if as_of is None:
-        as_of = _as_of_of(config, replay_of)
-    stage = stage_file(config, source.kind, path, name)
-    result = pipeline.run(replay_config(config, {source_name: stage}), as_of=as_of,
+    p = _prepare(config, source_name, path, name, entry, as_of)
+    stage = stage_file(config, p["source"].kind, p["path"], p["name"])
+    result = pipeline.run(replay_config(config, {source_name: stage}), as_of=p["as_of"],
                           publish=publish)
-    record = {
-        "run_id": result["run_id"],
-        "source": source_name,
-        "original_path": str(path),
-        "name": name,
-        "sha256": hashlib.sha256((stage / name).read_bytes()).hexdigest(),
-        "staged_in": str(stage),
-        "replayed_by": default_reviewer(),
-        "replayed_at": now_utc(),
-        "replay_of_run_id": replay_of,
-        "entry_id": entry_id,
-        "as_of": as_of.isoformat() if as_of else None,
-    }
-    out = run_dir(config, result["run_id"]) / "replay.json"
-    out.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    # In the warehouse too, so that the entry states (quality.quarantine) can tell a replay's
-    # run from a night's run.
-    with steward_data.open_warehouse(config, read_only=False) as wh:
-        steward_data.add_replay(
-            wh,
-            {
-                **record,
-                "file_name": name,
-                "replayed_at": dt.datetime.fromisoformat(record["replayed_at"]),
-            },
-        )
+    record = _record_replay(config, result["run_id"], p, stage, None)
     if publish:
         # the run's report was written before the replay was recorded: again, with its label
         # and the states the replay gave
         result["report"] = str(write_run_report(config, result["run_id"]))
     result["replay"] = record
     result["replay_label"] = replay_label(
-        {"replay_of_run_id": replay_of, "entry_id": entry_id, "file_name": name,
+        {"replay_of_run_id": p["replay_of"], "entry_id": p["entry_id"], "file_name": p["name"],
          "replayed_by": record.get("replayed_by")}
     )
     return result

@@ -69,3 +69,14 @@ run_dag deflect_reporting "{}" "$DEMO/logs/reporting-$stamp.log"
 
 say "result"
 uv run --frozen python scripts/demo_result.py "$DEMO/deflect.yaml" "$DROP/manifest.json"
+
+say "steward workbench (Airflow UI)"
+WORKBENCH=(uv run --frozen python -m devtools.workbench_server --home "$DEMO/workbench-airflow"
+  --config "$DEMO/deflect.yaml" --port "${DEMO_WORKBENCH_PORT:-8080}"
+  --user steward:user:steward --user reader:viewer:reader)
+if [ "${DEMO_WORKBENCH:-0}" = 1 ]; then
+  "${WORKBENCH[@]}"  # Airflow with the workbench until Ctrl-C
+else
+  echo "DEMO_WORKBENCH=1 make demo serves it until Ctrl-C; or, from $ROOT with DEFLECT_PERSON_KEY"
+  echo "set as above: ${WORKBENCH[*]}"
+fi

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("transforms", "warehouse", "generator"),
     ("stewardship", "publication"),
     ("deflect",),
-    ("dags",),
+    ("dags", "workbench"),
 ]
 RANK = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
 # Development code may import anything; production code never imports it.

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = {"schemas", "warehouse", "ingestion", "transforms", "adapters", "generator",
-        "stewardship", "publication", "deflect"}
+        "stewardship", "publication", "deflect", "workbench"}
 OWN_DISTRIBUTION = "deflect"
 
 

@@ -137,3 +137,16 @@ def test_replayed_corrected_meg_file_loads_and_keeps_lineage(tmp_path):
         )
     assert len(ledger) >= 2  # the drop's version and the replayed one (or its duplicate)
     assert result["run_id"] in set(ledger["run_id"])
+
+
+def test_the_dag_replays_only_a_file_under_the_landing_area(env, tmp_path):
+    from deflect.replay import start_file_replay
+
+    outside = tmp_path / "elsewhere" / "CaseActivity_SIEG_20261101.xml"
+    outside.parent.mkdir()
+    outside.write_text("<CaseActivityExport/>")
+    with pytest.raises(ReplayError, match="must lie under"):
+        start_file_replay(env.config, "meg-sieg", outside, entry="q-0003")
+    sneaky = env.config.landing_dir / ".." / "elsewhere" / outside.name
+    with pytest.raises(ReplayError, match="must lie under"):
+        start_file_replay(env.config, "meg-sieg", sneaky, entry="q-0003")
