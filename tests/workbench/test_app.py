@@ -124,7 +124,7 @@ def test_the_queue_filters_by_unit_code_status_age_and_file(env, manager):
 
 def test_an_entry_shows_its_rules_masked_excerpt_history_and_contact(env, manager, tmp_path):
     contacts = tmp_path / "contacts.yaml"
-    contacts.write_text("SIEG: {name: Records Desk, email: records@sieg.example, phone: 555-0100}\n")
+    contacts.write_text("units:\n  SIEG: {name: Records Desk, email: records@sieg.example, phone: 555-0100}\n")
     object.__setattr__(env.config, "contacts_file", contacts)
     from stewardship.quarantine import mark
 
@@ -204,7 +204,7 @@ def test_lineage_shows_identities_and_never_a_personal_column(env, manager):
     import duckdb
 
     con = duckdb.connect(str(env.db_path))
-    con.execute("create view quality.lineage as select 'D0123456789abcdef01234567' as "
+    con.execute("create or replace view quality.lineage as select 'D0123456789abcdef01234567' as "
                 "deflection_id, 'meg-sieg' as source, 'CaseActivity_SIEG_20261101.xml' as "
                 "file_name, 'SIEG/SIEG-2026-0001' as record_id, 12 as line, "
                 "'Quennell' as last_name, 'a' || repeat('b', 63) as person_key, "
@@ -220,7 +220,7 @@ def test_a_deflection_id_drills_down_to_its_findings(env, manager):
     c = client_as(env, "viewer")
     page = c.get("/deflections/D0123456789abcdef01234567")
     assert page.status_code == 200
-    assert "W01" in page.text and "quality.lineage" in page.text  # no lineage view here
+    assert "W01" in page.text  # the flag behind it, whether or not lineage has rows
     assert c.get("/deflections", params={"id": "D0123456789abcdef01234567"}).status_code == 200
 
 
