@@ -168,4 +168,6 @@ def statutory_measures(rows: pd.DataFrame) -> pd.DataFrame:
                                                sort=True):
         out.append({"approving_unit_code": unit, "referral_quarter": quarter,
                     **measures_of(group)})
-    return pd.DataFrame(out, columns=["approving_unit_code", "referral_quarter", *MEASURES])
+    # object columns: an undefined rate or median stays None, not NaN
+    return pd.DataFrame(out, columns=["approving_unit_code", "referral_quarter", *MEASURES],
+                        dtype=object)
