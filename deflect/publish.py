@@ -110,6 +110,7 @@ def publish(config: Config, *, period: str, as_of: dt.date | None = None,
         "rounds": published.vintage.rounds,
         "information_loss": {t.name: round(t.information_loss, 3) for t in published.tables},
         "package": str(package) if package else None,
+        "unchanged": published.reused,
     }
 
 
@@ -126,6 +127,9 @@ def publish_due(config: Config, today: dt.date | None = None, run_id: str | None
 
 
 def format_published(result: dict) -> str:
+    if result["unchanged"]:
+        return (f"vintage {result['vintage_id']} already holds these figures as of "
+                f"{result['as_of']}: nothing new published\n  package: {result['package']}")
     lines = [(f"published vintage {result['vintage_id']} ({result['period']}, as of "
              f"{result['as_of']}): {result['suppressed_cells']} cells suppressed")]
     if result["previous_vintage_id"]:

@@ -38,6 +38,7 @@ class Published:
     vintage: Vintage
     previous_vintage_id: str | None
     revisions: int
+    reused: bool = False  # the same figures as of the same date were already published
 
 
 def quarters_of(period: str) -> tuple[str, ...]:
@@ -73,9 +74,16 @@ def per_deflection(wh: Warehouse, as_of: dt.date) -> pd.DataFrame:
 
 
 def latest_vintage(wh: Warehouse, period: str) -> tuple | None:
+    """(vintage_id, published_at, load_seq, as_of) of the period's latest vintage."""
     return wh.query_one(
-        "SELECT vintage_id, published_at, load_seq FROM meta.publication WHERE period = ? "
+        "SELECT vintage_id, published_at, load_seq, as_of FROM meta.publication WHERE period = ? "
         "ORDER BY published_at DESC, vintage_id DESC LIMIT 1", [period])
+
+
+def _cell_set(frame: pd.DataFrame) -> set[tuple]:
+    return {(t, k, m, _num(v), bool(s)) for t, k, m, v, s in zip(
+        frame["table_name"], frame["cell_key"], frame["measure"], frame["value"],
+        frame["suppressed"])}
 
 
 def _vintage_id(wh: Warehouse, period: str, as_of: dt.date) -> str:
@@ -101,8 +109,12 @@ def publish(wh: Warehouse, *, period: str, as_of: dt.date, run_id: str | None,
     period_rows = rows[rows["referral_quarter"].isin(quarters)]
     published_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
     with wh.transaction():
-        vintage_id = _vintage_id(wh, period, as_of)
         previous = latest_vintage(wh, period)
+        if previous is not None and _day(previous[3]) == as_of and _cell_set(
+                _cells(wh, previous[0])) == _cell_set(vintage.cells):
+            # the same figures as of the same date: that vintage stands (a re-run, a retry)
+            return _existing(wh, previous[0], vintage)
+        vintage_id = _vintage_id(wh, period, as_of)
         load_seq = wh.scalar("SELECT max(load_seq) FROM meta.load_audit")
         meta = VintageMeta(vintage_id=vintage_id, period=period, as_of=as_of,
                            published_at=published_at.replace(tzinfo=dt.UTC),
@@ -131,6 +143,24 @@ def publish(wh: Warehouse, *, period: str, as_of: dt.date, run_id: str | None,
         if previous is not None:
             revisions = _write_revision(wh, previous, vintage_id)
     return Published(meta, vintage.tables, vintage, previous[0] if previous else None, revisions)
+
+
+def _day(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _existing(wh: Warehouse, vintage_id: str, vintage: Vintage) -> Published:
+    vid, period, as_of, published_at, run_id, width = wh.query_one(
+        "SELECT vintage_id, period, as_of, published_at, run_id, protection_width "
+        "FROM meta.publication WHERE vintage_id = ?", [vintage_id])
+    at = published_at if isinstance(published_at, dt.datetime) else dt.datetime.fromisoformat(
+        str(published_at))
+    meta = VintageMeta(vintage_id=vid, period=period, as_of=_day(as_of),
+                       published_at=at.replace(tzinfo=dt.UTC), run_id=run_id or "",
+                       protection_width=width)
+    return Published(meta, vintage.tables, vintage, None, 0, reused=True)
 
 
 def _loss_frame(vintage_id: str, vintage: Vintage) -> pd.DataFrame:
@@ -213,7 +243,7 @@ def _withdrawn(wh: Warehouse, member: str) -> bool:
 
 def _write_revision(wh: Warehouse, previous: tuple, vintage_id: str) -> int:
     """Compare with the previous vintage of the period; the revision rows written."""
-    prev_id, _, prev_load_seq = previous
+    prev_id, _, prev_load_seq, _ = previous
     old, new = _cells(wh, prev_id), _cells(wh, vintage_id)
     key = ["table_name", "cell_key", "measure"]
     both = old.merge(new, on=key, how="outer", suffixes=("_old", "_new"))

@@ -131,3 +131,14 @@ def test_a_vintage_never_changes_on_postgresql(wh, tmp_path):
     v = publish(wh, period="2026-Q3", as_of=AS_OF, run_id="r", protection_width=5).meta.vintage_id
     with pytest.raises(Exception, match="never changes"):
         wh.execute("UPDATE meta.published_cell SET value = 0 WHERE vintage_id = ?", [v])
+
+
+def test_publishing_the_same_figures_as_of_the_same_date_again_writes_nothing(wh, tmp_path):
+    load(wh, tmp_path, "b1", "tracs", merge(*(tracs(n) for n in range(1, 12))))
+    first = publish(wh, period="2026-Q3", as_of=AS_OF, run_id="r1", protection_width=5)
+    again = publish(wh, period="2026-Q3", as_of=AS_OF, run_id="r2", protection_width=5)
+    assert again.reused and again.meta.vintage_id == first.meta.vintage_id
+    assert wh.scalar("SELECT count(*) FROM meta.publication") == 1
+    later = publish(wh, period="2026-Q3", as_of=AS_OF + dt.timedelta(days=30), run_id="r3",
+                    protection_width=5)
+    assert not later.reused and later.previous_vintage_id == first.meta.vintage_id
