@@ -53,6 +53,8 @@ def due_periods(today: dt.date, lag_days: int, published: dict[str, dt.date]) ->
     for _ in range(6):
         year, n = int(q[:4]), int(q[-1])
         q = f"{year - 1}-Q4" if n == 1 else f"{year}-Q{n - 1}"
+        if today > add_months(quarter_end(q), 12):
+            continue  # a year old: its last vintage stands
         days = [d for d in schedule(q, lag_days) if d <= today]
         if days and (q not in published or published[q] < days[-1]):
             due.append(q)
@@ -139,3 +141,11 @@ def format_published(result: dict) -> str:
         lines.append(f"  {name}: information loss {loss:.3f}")
     lines.append(f"  package: {result['package'] or 'not written (no export writer)'}")
     return "\n".join(lines)
+
+
+def publish_due_for_run(config: Config, run_id: str) -> list[dict]:
+    """publish_due as of a pipeline run's as-of date (what its figures are as of)."""
+    from deflect.core.runs import run_info
+
+    as_of = dt.date.fromisoformat(run_info(config, run_id)["as_of"])
+    return publish_due(config, today=as_of, run_id=run_id)
