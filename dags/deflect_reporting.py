@@ -43,9 +43,11 @@ def refresh(pipeline_run: str) -> None:
     pipeline.refresh(load_config(pipeline_run), pipeline_run)
 
 
-@task(retries=0)
+@task
 def publish(pipeline_run: str) -> list[str]:
-    """Every quarter due for a vintage, as of the run's as-of date."""
+    """Every quarter due for a vintage, as of the run's as-of date. A retry is safe: a vintage
+    is written in one transaction, and the same figures as of the same date are not written
+    twice."""
     from deflect.publish import format_published, publish_due_for_run
 
     results = publish_due_for_run(load_config(pipeline_run), pipeline_run)
