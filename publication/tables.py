@@ -11,9 +11,11 @@ Suppression:
    when the count it is derived from is suppressed (it would give the count back), and a median
    over fewer than 10 values always.
 2. Complementary: the audit (transforms.audit, linear programming) is run over the whole vintage;
-   for every cell it finds too narrow, one more cell of one of its lines is suppressed: the
-   smallest published positive cell of at least `protection_width` in the least aggregated
-   line, else the largest positive one, else a line total; ties by the cell's key. Repeated until
+   for every cell it finds too narrow, one more cell of one of its tables is suppressed: among
+   the published positive cells, the nearest (a cell of one of its lines first, then cells
+   differing in two dimensions, ...), the least aggregated, then the smallest of at
+   least `protection_width`, else the largest; ties by the cell's key. A zero is never chosen
+   (it cannot give way downwards, and in a line whose total is 0 it cannot move at all). Repeated until
    the audit passes. Suppressing more never narrows an interval already wide enough, so each
    round solves only for the cells that failed and those just suppressed. Same input, same cells.
 3. The final audit is a separate full run over every suppressed cell; `build_vintage` raises
@@ -156,18 +158,19 @@ class System:
         """The cell to suppress next to protect `key` (see the module's rule)."""
         candidates = []
         for g, coords in self.homes[key]:
-            for i, d in enumerate(g.dims):
-                axis = (*g.values[d], ALL) if d in g.totals_on else g.values[d]
-                for v in axis:
-                    if v == coords[i]:
-                        continue
-                    other = g.key(coords[:i] + (v,) + coords[i + 1:])
-                    if other in self.hidden:
-                        continue
-                    n = self.value[other]
-                    aggregated = sum(1 for x in coords[:i] + (v,) + coords[i + 1:] if x == ALL)
-                    candidates.append(((n == 0, aggregated, n < width,
-                                        n if n >= width else -n, repr(other)), other))
+            for other_coords in g.coords():
+                distance = sum(1 for a, b in zip(coords, other_coords) if a != b)
+                if distance == 0:
+                    continue
+                other = g.key(other_coords)
+                n = self.value[other]
+                if other in self.hidden or n == 0:
+                    # a hidden zero cannot give way downwards, and in a line whose total is
+                    # 0 it cannot move at all: it never protects anything
+                    continue
+                aggregated = sum(1 for x in other_coords if x == ALL)
+                candidates.append(((distance, aggregated, n < width, n if n >= width else -n,
+                                    repr(other)), other))
         if not candidates:
             return None
         return min(candidates)[1]
@@ -187,7 +190,7 @@ class System:
                 if p is None:
                     raise ProtectionError(
                         f"cell {describe(k)} cannot be protected to width {width}: "
-                        "every cell of its lines is suppressed")
+                        "every positive cell of its tables is suppressed")
                 added.add(p)
             self.hidden |= added
             check = set(failing) | added
