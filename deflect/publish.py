@@ -124,8 +124,12 @@ def publish_due(config: Config, today: dt.date | None = None, run_id: str | None
     with connect(config.warehouse, read_only=True) as wh:
         published = {q: a for q, a in wh.query(
             "SELECT period, max(as_of) FROM meta.publication GROUP BY period")}
+        with_data = {q for (q,) in wh.query(
+            "SELECT DISTINCT referral_quarter FROM marts.fct_deflection")}
+    # a quarter nothing was ever reported for has nothing to publish (a new warehouse)
     return [publish(config, period=q, as_of=today, run_id=run_id)
-            for q in due_periods(today, config.statutory_lag_days, published)]
+            for q in due_periods(today, config.statutory_lag_days, published)
+            if q in with_data or q in published]
 
 
 def format_published(result: dict) -> str:

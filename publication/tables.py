@@ -156,24 +156,29 @@ class System:
 
     def partner(self, key: tuple, width: int) -> tuple | None:
         """The cell to suppress next to protect `key` (see the module's rule)."""
+        return self._nearest(key, width, lines_only=True) or self._nearest(key, width, False)
+
+    def _nearest(self, key: tuple, width: int, lines_only: bool) -> tuple | None:
         candidates = []
         for g, coords in self.homes[key]:
-            for other_coords in g.coords():
-                distance = sum(1 for a, b in zip(coords, other_coords) if a != b)
-                if distance == 0:
-                    continue
+            if lines_only:  # the cells of its lines: one dimension differs
+                others = [coords[:i] + (v,) + coords[i + 1:] for i, d in enumerate(g.dims)
+                          for v in ((*g.values[d], ALL) if d in g.totals_on else g.values[d])
+                          if v != coords[i]]
+            else:
+                others = [c for c in g.coords() if c != coords]
+            for other_coords in others:
                 other = g.key(other_coords)
                 n = self.value[other]
                 if other in self.hidden or n == 0:
                     # a hidden zero cannot give way downwards, and in a line whose total is
                     # 0 it cannot move at all: it never protects anything
                     continue
+                distance = sum(1 for a, b in zip(coords, other_coords) if a != b)
                 aggregated = sum(1 for x in other_coords if x == ALL)
                 candidates.append(((distance, aggregated, n < width, n if n >= width else -n,
                                     repr(other)), other))
-        if not candidates:
-            return None
-        return min(candidates)[1]
+        return min(candidates)[1] if candidates else None
 
     def protect(self, width: int) -> int:
         """Complementary suppression until the audit passes; the number of rounds."""
