@@ -301,8 +301,8 @@ def build_vintage(rows: pd.DataFrame, quarters: tuple[str, ...], width: int) -> 
                        "deflections")
     tables.append(_table(COUNTS_TABLE, "Deflections by approving unit and quarter (III.E.3: "
                          "origin ISP; every origin: ALL)", (ORIGIN, UNIT, QUARTER),
-                         ("deflections",), frame_rows, system, grids, ("deflections",
-                                                                     "isp_deflections")))
+                         ("deflections",), frame_rows, system,
+                         {k: grids[k] for k in ("deflections", "isp_deflections")}))
     for table, dim, title, _ in CATEGORY_TABLES:
         g = grids[table]
         frame_rows = []
@@ -313,7 +313,7 @@ def build_vintage(rows: pd.DataFrame, quarters: tuple[str, ...], width: int) -> 
             emit(table, by, "deflections", k, system.value[k], k in system.hidden)
         finest_members(table, g, lambda c, dims=g.dims: dict(zip(dims, c)), "deflections")
         tables.append(_table(table, title, g.dims, ("deflections",), frame_rows, system,
-                             {table: g}, None))
+                             {table: g}))
     # the statutory measures
     frame_rows = []
     medians = _medians(rows, grids["deflections"])
@@ -377,7 +377,7 @@ def _loss(cells: list[tuple]) -> float:
     return hidden / nonzero if nonzero else 0.0
 
 
-def _table(name, title, dims, measures, frame_rows, system, grids, measure_names) -> PublishedTable:
+def _table(name, title, dims, measures, frame_rows, system, grids) -> PublishedTable:
     frame = pd.DataFrame(frame_rows, columns=[*dims, *measures, "suppressed"], dtype=object)
     frame["suppressed"] = frame["suppressed"].astype(bool)
     cells = [(system.value[g.key(c)], g.key(c) in system.hidden)
