@@ -70,3 +70,22 @@ def test_a_vintage_failing_the_audit_is_not_published(config, capsys, monkeypatc
     assert "not published" in err and "fails the disclosure audit: cell" in err
     with connect(url, read_only=True) as wh:
         assert wh.scalar("SELECT count(*) FROM meta.publication") == 0
+
+
+def test_the_reporting_dag_step_publishes_a_quarter_when_it_is_due(config):
+    from deflect.configuration import load_config
+    from deflect.publish import publish_due
+
+    path, url = config
+    cfg = load_config(path)
+    # 2026-Q3 closes on 30 September: due 45 days later, and not before
+    assert publish_due(cfg, today=dt.date(2026, 11, 13)) == []
+    (first,) = publish_due(cfg, today=dt.date(2026, 11, 14))
+    assert first["vintage_id"] == "2026-Q3.2026-11-14"
+    assert publish_due(cfg, today=dt.date(2026, 11, 20)) == []
+    (again,) = publish_due(cfg, today=dt.date(2026, 12, 14))
+    assert again["previous_vintage_id"] == "2026-Q3.2026-11-14"
+    with connect(url, read_only=True) as wh:
+        assert wh.query("SELECT vintage_id, superseded_by FROM reporting.publication "
+                        "ORDER BY published_at") == [
+            ("2026-Q3.2026-11-14", "2026-Q3.2026-12-14"), ("2026-Q3.2026-12-14", None)]
