@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from publication.model import ALL, PublishedTable, VintageMeta
-from publication.tables import MEASURES_TABLE, Vintage, build_vintage
+from publication.tables import COUNTS_TABLE, MEASURES_TABLE, Vintage, build_vintage
 from transforms import statutory
 from warehouse.backend import Warehouse
 
@@ -173,6 +173,33 @@ def _loss_frame(vintage_id: str, vintage: Vintage) -> pd.DataFrame:
                                               and not pd.isna(v))),
                      "information_loss": t.information_loss})
     return pd.DataFrame(rows, dtype=object)
+
+
+def cell_members(wh: Warehouse, table_name: str, unit: str, quarter: str,
+                 category: str | None = None, *, origin: str = ALL, measure: str | None = None,
+                 vintage_id: str | None = None) -> list[str]:
+    """The deflections behind one published cell of a vintage (default: the latest of the
+    quarter), `ALL` cells included (the union of their finest cells). `category` is the value of
+    a category table's own dimension (`ALL` when omitted); `origin` is the III.E.3 table's;
+    `measure` defaults to the table's count (`encounters` for the statutory measures)."""
+    if vintage_id is None:
+        vintage_id = wh.scalar(
+            "SELECT vintage_id FROM meta.latest_quarter_vintage WHERE period = ?", [quarter])
+        if vintage_id is None:
+            raise LookupError(f"no vintage of {quarter} has been published")
+    parts = [origin] if table_name == COUNTS_TABLE else []
+    parts += [unit, quarter]
+    if table_name not in (COUNTS_TABLE, MEASURES_TABLE):
+        parts.append(category if category is not None else ALL)
+    if measure is None:
+        measure = "encounters" if table_name == MEASURES_TABLE else "deflections"
+    known = wh.scalar("SELECT count(*) FROM meta.published_cell WHERE vintage_id = ? "
+                      "AND table_name = ? AND cell_key = ? AND measure = ?",
+                      [vintage_id, table_name, "/".join(parts), measure])
+    if not known:
+        raise LookupError(f"{table_name} has no cell {'/'.join(parts)} ({measure}) in "
+                          f"vintage {vintage_id}")
+    return sorted(_cell_members(_members(wh, vintage_id), table_name, measure, "/".join(parts)))
 
 
 # --- revisions -----------------------------------------------------------------------------------

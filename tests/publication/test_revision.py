@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from deflect.pipeline import build_marts
-from publication.vintage import publish
+from publication.vintage import cell_members, publish
 from tests.warehouse.helpers import STAGING, meg_case, merge, tracs_form, write_batch
 from warehouse import load_batch, refresh
 
@@ -82,6 +82,15 @@ def test_a_second_vintage_names_each_change_with_its_cause(wh, tmp_path):
         "SELECT approving_unit_code, deflections FROM reporting.published_deflection_counts "
         "WHERE origin = 'ALL'"))
     assert counts["SIEG"] == 20 and counts["KAMEG"] == 30 and counts["ALL"] == 50
+    # the deflections behind a cell (what `deflect explain --cell` lists), ALL cells included
+    sieg = cell_members(wh, "deflection_counts", "SIEG", "2026-Q3")
+    kameg = cell_members(wh, "deflections_by_sex", "KAMEG", "2026-Q3", "F")
+    assert len(sieg) == 20 and len(kameg) == 30
+    assert set(cell_members(wh, "deflection_counts", "ALL", "2026-Q3")) == set(sieg) | set(kameg)
+    assert len(cell_members(wh, "statutory_measures", "KAMEG", "2026-Q3",
+                            measure="engaged_30")) == 15
+    with pytest.raises(LookupError):
+        cell_members(wh, "deflections_by_sex", "NOPE", "2026-Q3", "F")
 
     # a late TraCS report (three forms first loaded now), a void, an evaluation
     load(wh, tmp_path, "b3", "tracs", merge(*(tracs(n) for n in (21, 22, 23)),
