@@ -121,3 +121,15 @@ def test_a_conn_id_source_names_the_directory_only_and_needs_no_host_key(tmp_pat
 def test_a_conn_id_source_refuses_a_second_place_for_the_server(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, CONN.replace(*change)))
+
+
+def test_publication_keys_have_defaults_and_are_checked(tmp_path):
+    cfg = load_config(write(tmp_path, VALID))
+    assert (cfg.protection_width, cfg.statutory_lag_days) == (5, 45)
+    assert cfg.publish_dir == tmp_path / "published"
+    cfg = load_config(write(tmp_path, VALID + "protection_width: 3\nstatutory_lag_days: 30\n"
+                                              "publish_dir: out/pub\n"))
+    assert (cfg.protection_width, cfg.statutory_lag_days) == (3, 30)
+    assert cfg.publish_dir == tmp_path / "out" / "pub"
+    with pytest.raises(ConfigError, match="protection_width"):
+        load_config(write(tmp_path, VALID + "protection_width: 0\n"))
