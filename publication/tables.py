@@ -104,6 +104,8 @@ class Grid:
 
 def count_grid(rows: pd.DataFrame, measure: str, dims: tuple[str, ...],
                values: dict[str, tuple[str, ...]], totals_on: tuple[str, ...]) -> Grid:
+    """The deflections of `rows` counted over `dims` (each value, zero cells included), with
+    every total over the dimensions of `totals_on`."""
     grid = Grid(measure, dims, values, totals_on)
     finest: dict[tuple, list[str]] = defaultdict(list)
     for rec in rows[[*dims, "deflection_id"]].itertuples(index=False, name=None):
