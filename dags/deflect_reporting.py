@@ -2,8 +2,10 @@
 
 Scheduled on the asset `deflect://warehouse/staging` (emitted by the load of `deflect_nightly`
 and `deflect_replay`). Recomputes linking, attribution and follow-up over everything known,
-refreshes the `reporting` views (emitting `deflect://warehouse/reporting`), writes the run's
-validation report, and logs the III.E.3 figures.
+refreshes the `reporting` views (emitting `deflect://warehouse/reporting`), publishes every
+quarter that is due (publication.md §3: `statutory_lag_days` after it closes, then monthly until
+it is a year old; deflect.publish.due_periods), writes the run's validation report, and logs the
+III.E.3 figures. A vintage that fails the disclosure audit fails the publish task, naming the cell.
 
 The run id comes from the triggering asset event; a manual run takes the `run_id` param, else the
 latest pipeline run (what `airflow dags test deflect_reporting` does after the nightly DAG).
@@ -39,6 +41,20 @@ def refresh(pipeline_run: str) -> None:
     from deflect import pipeline
 
     pipeline.refresh(load_config(pipeline_run), pipeline_run)
+
+
+@task
+def publish(pipeline_run: str) -> list[str]:
+    """Every quarter due for a vintage, as of the run's as-of date. A retry is safe: a vintage
+    is written in one transaction, and the same figures as of the same date are not written
+    twice."""
+    from deflect.publish import format_published, publish_due_for_run
+
+    results = publish_due_for_run(load_config(pipeline_run), pipeline_run)
+    for result in results:
+        for line in format_published(result).splitlines():
+            log.info("%s", line)
+    return [r["vintage_id"] for r in results]
 
 
 @task(trigger_rule=TriggerRule.ALL_DONE)
@@ -79,6 +95,7 @@ def deflect_reporting():
     refreshed = refresh(pipeline_run)
     reported = report(pipeline_run)
     refreshed >> reported >> summary(pipeline_run)
+    refreshed >> publish(pipeline_run)
 
 
 deflect_reporting()

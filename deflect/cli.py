@@ -69,6 +69,28 @@ def cmd_rekey(args) -> int:
     return 1 if result["failed_sources"] else 0
 
 
+def cmd_publish(args) -> int:
+    from deflect.configuration import load_config
+    from deflect.publish import format_published, publish
+    from publication.tables import ProtectionError
+    from publication.vintage import quarters_of
+
+    config = load_config(args.config)
+    period = args.quarter or args.year
+    try:
+        quarters_of(period)
+    except ValueError as exc:
+        print(f"deflect publish: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = publish(config, period=period, as_of=args.as_of)
+    except ProtectionError as exc:  # the vintage is not published: say which cell failed
+        print(f"deflect publish: not published: {exc}", file=sys.stderr)
+        return 1
+    print(format_published(result))
+    return 0
+
+
 def cmd_generate(argv: list[str]) -> int:
     from generator.cli import main as generate_main
 
@@ -101,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--as-of", type=cli_date, default=None)
     p.set_defaults(func=cmd_rekey)
+
+    p = sub.add_parser("publish", help="freeze a quarter's (or a year's) published tables as a "
+                       "vintage and write its package (publication.md)")
+    p.add_argument("--config", required=True)
+    period = p.add_mutually_exclusive_group(required=True)
+    period.add_argument("--quarter", help="YYYY-Qn")
+    period.add_argument("--year", help="YYYY: the annual package")
+    p.add_argument("--as-of", type=cli_date, default=None,
+                   help="date the figures are as of (default: the last refresh's)")
+    p.set_defaults(func=cmd_publish)
 
     sub.add_parser("generate", help="the synthetic export generator (see `deflect generate -h`)",
                    add_help=False)

@@ -303,6 +303,8 @@ def row(t: TSide | None, m: MSide | None, by_report_only: bool, reference: UnitR
         "flags": ",".join(sorted(flags)),
         # not columns of reporting.deflection; removed before the rows are published
         "_members": members,
+        "_encounter": (t.occurred if t is not None and t.occurred else None) or referral,
+        "_evaluations": list(evaluations),
         "_due": due_date <= as_of,
         "_overdue": outcome == "PENDING" and not evals and as_of > due_date,
     }
@@ -332,8 +334,9 @@ def reporting(world, deliveries: Deliveries, secret: bytes, as_of: dt.date) -> t
             f["evaluated_within_90_days"] += int(r["evaluated_within_90_days"])
         f["overdue"] += int(r["_overdue"])
     detail = [{"deflection_id": r["deflection_id"], "members": r["_members"]} for r in rows]
+    measures = statutory(rows, as_of)
     for r in rows:
-        for k in ("_members", "_due", "_overdue"):
+        for k in ("_members", "_due", "_overdue", "_encounter", "_evaluations"):
             del r[k]
     return {
         "deflection": rows,
@@ -344,4 +347,72 @@ def reporting(world, deliveries: Deliveries, secret: bytes, as_of: dt.date) -> t
             {"approving_unit_code": u, "referral_quarter": q, **f,
              "pct_evaluated_within_90_days": pct_half_up(f["evaluated_within_90_days"], f["due"])}
             for (u, q), f in sorted(follow.items())],
+        "statutory": measures,
     }, detail
+
+
+# publication.md §1, from the model's own rows (never from the pipeline's code)
+ENGAGEMENT_RESULTS = ("ENG", "TRT", "CMP")
+BUCKET_EDGES = ((7, "0-7"), (14, "8-14"), (30, "15-30"), (60, "31-60"), (90, "61-90"))
+
+
+def band_of(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    if age < 18:
+        return "<18"
+    if age <= 24:
+        return "18-24"
+    if age >= 65:
+        return "65+"
+    low = (age - 25) // 10 * 10 + 25
+    return f"{low}-{low + 9}"
+
+
+def bucket_of(days: int | None) -> str:
+    if days is None:
+        return "not engaged"
+    return next((label for edge, label in BUCKET_EDGES if days <= edge), ">90")
+
+
+def statutory(rows: list[dict], as_of: dt.date) -> list[dict]:
+    """Per (approving unit, referral quarter): the statutory measures and the counts by each
+    published category, as of `as_of`."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r["approving_unit_code"], r["referral_quarter"])].append(r)
+    out = []
+    for (unit, quarter), members in sorted(groups.items()):
+        keys = {r["person_key"] for r in members if r["person_key"]}
+        participants = len(keys) + sum(1 for r in members if not r["person_key"])
+        days, matured, engaged_30 = [], 0, 0
+        cats = {k: defaultdict(int) for k in ("pathway", "sex", "race", "ethnicity", "age_band",
+                                              "engagement_bucket")}
+        for r in members:
+            referral = dt.date.fromisoformat(r["referral_date"])
+            encounter = r["_encounter"]
+            engaged = sorted(d for d, result in r["_evaluations"]
+                             if result in ENGAGEMENT_RESULTS and referral <= d <= as_of
+                             and d >= encounter)
+            n = (engaged[0] - encounter).days if engaged else None
+            if n is not None:
+                days.append(n)
+            ripe = encounter + dt.timedelta(days=30) <= as_of
+            matured += ripe
+            engaged_30 += ripe and n is not None and n <= 30
+            for k, v in (("pathway", r["pathway"]), ("sex", r["sex"]), ("race", r["race"]),
+                         ("ethnicity", r["ethnicity"]),
+                         ("age_band", band_of(r["age_at_referral"])),
+                         ("engagement_bucket", bucket_of(n))):
+                cats[k][v or "unknown"] += 1
+        days.sort()
+        mid = len(days) // 2
+        med = None if not days else float(days[mid]) if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
+        out.append({
+            "approving_unit_code": unit, "referral_quarter": quarter,
+            "participants": participants, "encounters": len(members), "matured_30": matured,
+            "engaged_30": engaged_30, "engagement_rate_30": pct_half_up(engaged_30, matured),
+            "engaged": len(days), "median_days_to_engagement": med,
+            **{f"by_{k}": dict(sorted(v.items())) for k, v in cats.items()},
+        })
+    return out

@@ -2,7 +2,8 @@
 # The main job on one machine (`make demo`): generate a month of TraCS and MEG exports, serve them
 # from a real OpenSSH sshd on loopback, run the real Airflow DAGs (`airflow dags test`, embedded
 # SQLite metadata) into the embedded DuckDB warehouse, then print the III.E.3 counts, the
-# follow-up figures and where the validation report is.
+# follow-up figures and where the validation report is, and publish the last full quarter (a
+# vintage of the published tables) and say where its package is.
 #
 # A second run reuses the generated drop and the warehouse: every file is already in the ledger,
 # so no data changes (only new reporting.load_run rows). `DEMO_FRESH=1` starts over.
@@ -69,6 +70,12 @@ run_dag deflect_reporting "{}" "$DEMO/logs/reporting-$stamp.log"
 
 say "result"
 uv run --frozen python scripts/demo_result.py "$DEMO/deflect.yaml" "$DROP/manifest.json"
+
+# publication.md §3: the last quarter closed on the as-of date, frozen as a vintage, and where its
+# package is (reporting.publication lists every vintage)
+QUARTER=$(uv run --frozen python -c "import datetime as d, sys; a = d.date.fromisoformat(sys.argv[1]); q = (a.month - 1) // 3; print(f'{a.year - 1}-Q4' if q == 0 else f'{a.year}-Q{q}')" "$AS_OF")
+say "publishing $QUARTER, the last full quarter as of $AS_OF"
+uv run --frozen deflect publish --config "$DEMO/deflect.yaml" --quarter "$QUARTER" --as-of "$AS_OF"
 
 say "steward workbench (Airflow UI)"
 WORKBENCH=(uv run --frozen python -m devtools.workbench_server --home "$DEMO/workbench-airflow"

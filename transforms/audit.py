@@ -57,12 +57,16 @@ class AuditResult:
         return not self.failures
 
 
-def audit(cells: Iterable[Cell], totals: Mapping[Hashable, Iterable[Hashable]],
-          protection_width: float = 5) -> AuditResult:
+def audit(cells: Iterable[Cell],
+          totals: Mapping[Hashable, Iterable[Hashable]] | Iterable[tuple[Hashable, Iterable]],
+          protection_width: float = 5, only: Iterable[Hashable] | None = None) -> AuditResult:
     """The derivable interval of every suppressed cell.
 
     `cells`: every cell of the vintage (a key appearing twice must agree); `totals`: for each
-    total's key, the keys of the cells it sums (a total may itself be a member of a larger one).
+    total's key, the keys of the cells it sums (a total may itself be a member of a larger one),
+    as a mapping or as (total, members) pairs when one total has several breakdowns (a unit's
+    quarter total is the sum over pathways and over sexes alike). `only`: the suppressed cells to
+    solve for (default every one); the constraints are always the whole vintage's.
     """
     from scipy.optimize import linprog
 
@@ -72,12 +76,15 @@ def audit(cells: Iterable[Cell], totals: Mapping[Hashable, Iterable[Hashable]],
         if (seen.value, seen.suppressed) != (c.value, c.suppressed):
             raise ValueError(f"cell {c.key!r} is published two ways")
     hidden = [k for k, c in by_key.items() if c.suppressed]
-    if not hidden:
+    only = None if only is None else set(only)
+    wanted = hidden if only is None else [k for k in hidden if k in only]
+    if not wanted:
         return AuditResult((), protection_width)
     index = {k: i for i, k in enumerate(hidden)}
     # every total as: sum(hidden members) - (hidden total) = known part
     rows, rhs = [], []
-    for total, members in totals.items():
+    pairs = totals.items() if isinstance(totals, Mapping) else totals
+    for total, members in pairs:
         members = list(members)
         missing = [m for m in [total, *members] if m not in by_key]
         if missing:
@@ -100,7 +107,7 @@ def audit(cells: Iterable[Cell], totals: Mapping[Hashable, Iterable[Hashable]],
     b_eq = np.array(rhs) if rows else None
     bounds = [(0, None)] * len(hidden)
     intervals = []
-    for k in hidden:
+    for k in wanted:
         c = np.zeros(len(hidden))
         c[index[k]] = 1.0
         low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")

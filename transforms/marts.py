@@ -25,7 +25,8 @@ REPORTING_COLUMNS = [
     "outcome", "prosecutor_submission_date", "flags",
 ]
 INTERNAL_COLUMNS = ["tracs_record_id", "tracs_seq", "meg_record_id", "meg_subject_id",
-                    "first_due_date", "overdue", "approval_date", "tracs_report_number"]
+                    "first_due_date", "overdue", "approval_date", "tracs_report_number",
+                    "encounter_date"]
 FLAG_COLUMNS = ["deflection_id", "code", "source", "file_name", "record_id", "line", "message"]
 
 # the `what` of deflection-rules.md §5 (the one catalogue); no personal data
@@ -114,6 +115,10 @@ def flag_rows(r: pd.DataFrame, flags: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame(out, columns=FLAG_COLUMNS, dtype=object)
 
 
+def _first_date(a: pd.Series, b: pd.Series) -> pd.Series:
+    return a.where(a.notna(), b)
+
+
 def deflection_frame(r, unit, flags, follow) -> pd.DataFrame:
     n = len(r)
     out = pd.DataFrame({
@@ -143,6 +148,9 @@ def deflection_frame(r, unit, flags, follow) -> pd.DataFrame:
         "overdue": follow["overdue"].to_numpy(dtype=bool),
         "approval_date": out_dates(r["approval_date"]),
         "tracs_report_number": out_values(r["report"]),
+        # publication.md §1: the TraCS form's summaryDateOccurred; for a MEG-only deflection,
+        # or when it is blank, the referral date
+        "encounter_date": out_dates(_first_date(r["occurred"], r["referral"])),
     }, columns=REPORTING_COLUMNS + INTERNAL_COLUMNS, dtype=object)  # None stays None
     for c in ("evaluated_within_90_days", "overdue"):
         out[c] = out[c].astype(bool)

@@ -152,6 +152,11 @@ class Config(BaseModel):
     # units' contacts for stewards (ContactsFile below); read by stewardship.contacts, never
     # stored in the warehouse
     contacts_file: Path | None = None
+    # publication.md: the derivable interval every suppressed published cell must keep, the days
+    # after a quarter closes before its first vintage, and where vintages are written as files
+    protection_width: Annotated[StrictInt, Field(ge=1)] = 5
+    statutory_lag_days: Annotated[StrictInt, Field(ge=0)] = 45
+    publish_dir: Path | None = None  # default: beside landing_dir
 
     @field_validator("warehouse")
     @classmethod
@@ -159,6 +164,7 @@ class Config(BaseModel):
         return _resolve_warehouse(_base(info), value)
 
     @field_validator("landing_dir", "work_dir", "report_dir", "reference_units", "contacts_file",
+                     "publish_dir",
                      mode="before")
     @classmethod
     def _paths(cls, value, info: ValidationInfo):
@@ -181,6 +187,8 @@ class Config(BaseModel):
             object.__setattr__(self, "work_dir", self.landing_dir.parent / "work")
         if self.report_dir is None:
             object.__setattr__(self, "report_dir", self.landing_dir.parent / "reports")
+        if self.publish_dir is None:
+            object.__setattr__(self, "publish_dir", self.landing_dir.parent / "published")
         return self
 
     def source(self, name: str) -> SourceConfig:

@@ -82,6 +82,8 @@ def test_reporting_runs_on_the_staging_asset(probe):
     assert d["schedule_assets"] == [STAGING]
     assert d["tasks"]["refresh"]["outlets"] == ["deflect://warehouse/reporting"]
     assert d["tasks"]["report"]["trigger_rule"] == "all_done"
+    # a quarter due for a vintage is published from the refreshed warehouse
+    assert "publish" in d["tasks"]["refresh"]["downstream"]
 
 
 def test_replay_is_manual_and_loads_like_the_nightly(probe):

@@ -169,3 +169,15 @@ def test_the_demo_ships_a_fictional_contact_for_every_unit_it_reads(tmp_path):
     contacts = load_contacts(path)
     assert sorted(contacts) == ["ISP", "SIEG", "VMEG"]
     assert all(c.email.endswith(".example") and " 555 01" in c.phone for c in contacts.values())
+
+
+def test_publication_keys_have_defaults_and_are_checked(tmp_path):
+    cfg = load_config(write(tmp_path, VALID))
+    assert (cfg.protection_width, cfg.statutory_lag_days) == (5, 45)
+    assert cfg.publish_dir == tmp_path / "published"
+    cfg = load_config(write(tmp_path, VALID + "protection_width: 3\nstatutory_lag_days: 30\n"
+                                              "publish_dir: out/pub\n"))
+    assert (cfg.protection_width, cfg.statutory_lag_days) == (3, 30)
+    assert cfg.publish_dir == tmp_path / "out" / "pub"
+    with pytest.raises(ConfigError, match="protection_width"):
+        load_config(write(tmp_path, VALID + "protection_width: 0\n"))

@@ -25,7 +25,7 @@ CONTRACT = {
     ],
     "reporting.published_deflection_counts": [
         ("approving_unit_code", "text"), ("referral_quarter", "text"), ("deflections", "bigint"),
-        ("suppressed", "boolean"),
+        ("suppressed", "boolean"), ("vintage_id", "text"), ("origin", "text"),
     ],
     "reporting.load_run": [
         ("run_id", "text"), ("source", "text"), ("started_at", "timestamp with time zone"),
