@@ -71,43 +71,42 @@ def test_a_cell_without_a_published_vintage_says_so(loaded, capsys):
 
 
 def _publish(url, ids, vintages=True):
-    """Two vintages of 2026-Q4 as the publication stores them (migration 0017's columns): the
+    """Two vintages of 2026-Q4 written into the publication's storage (migration 0017): the
     later one has the MEG-only deflection in SIEG's cells too. Members are of finest cells."""
+    if not vintages:
+        return  # the migrations made the views; nothing is published
     with connect(url) as wh, wh.transaction():
-        wh.execute("CREATE TABLE reporting.publication (vintage_id text, quarter text, "
-                   "as_of date, published_at timestamp, run_id text, superseded_by text, "
-                   "protection_width integer)")
-        wh.execute("CREATE TABLE quality.published_cell_member (vintage_id text, "
-                   "table_name text, cell_key text, measure text, origin text, "
-                   "approving_unit_code text, referral_quarter text, category text, "
-                   "deflection_id text)")
-        if not vintages:
-            return
-        wh.execute("INSERT INTO reporting.publication VALUES "
+        wh.execute("INSERT INTO meta.publication VALUES "
                    "('2026-Q4.2026-12-01', '2026-Q4', DATE '2026-12-01', "
-                   "TIMESTAMP '2026-12-01 08:00:00', 'run-2', '2026-Q4.2027-01-01', 5), "
+                   "TIMESTAMP '2026-12-01 08:00:00', 'run-2', 5, NULL), "
                    "('2026-Q4.2027-01-01', '2026-Q4', DATE '2027-01-01', "
-                   "TIMESTAMP '2027-01-01 08:00:00', 'run-3', NULL, 5)")
-        rows = []
-        for vintage, members in (("2026-Q4.2026-12-01", [ids["TRACS"], ids["TRACS+MEG"]]),
+                   "TIMESTAMP '2027-01-01 08:00:00', 'run-3', 5, NULL)")
+        cells, members = set(), []
+        for vintage, counted in (("2026-Q4.2026-12-01", [ids["TRACS"], ids["TRACS+MEG"]]),
                                  ("2026-Q4.2027-01-01",
                                   [ids["TRACS"], ids["TRACS+MEG"], ids["MEG"]])):
-            for d in members:
-                rows.append((vintage, "deflection_counts", "ALL/SIEG/2026-Q4", "deflections",
-                             "ALL", "SIEG", "2026-Q4", None, d))
+            def member(table, key, measure, origin, dimension, category, d, vintage=vintage):
+                cells.add((vintage, table, key, measure, origin, "SIEG", "2026-Q4", dimension,
+                           category))
+                members.append((vintage, table, key, measure, d))
+
+            for d in counted:
+                member("deflection_counts", "ALL/SIEG/2026-Q4", "deflections", "ALL", None,
+                       None, d)
                 if d != ids["MEG"]:  # ISP-originated: the two TraCS ones
-                    rows.append((vintage, "deflection_counts", "ISP/SIEG/2026-Q4",
-                                 "deflections", "ISP", "SIEG", "2026-Q4", None, d))
+                    member("deflection_counts", "ISP/SIEG/2026-Q4", "deflections", "ISP", None,
+                           None, d)
                 sex = "F" if d == ids["MEG"] else "M"
-                rows.append((vintage, "deflections_by_sex", f"SIEG/2026-Q4/{sex}",
-                             "deflections", None, "SIEG", "2026-Q4", sex, d))
-                rows.append((vintage, "statutory_measures", "SIEG/2026-Q4", "encounters",
-                             None, "SIEG", "2026-Q4", None, d))
-            rows.append((vintage, "statutory_measures", "SIEG/2026-Q4", "engaged_30",
-                         None, "SIEG", "2026-Q4", None, ids["TRACS+MEG"]))
-        for r in rows:
-            wh.execute("INSERT INTO quality.published_cell_member VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?)", list(r))
+                member("deflections_by_sex", f"SIEG/2026-Q4/{sex}", "deflections", None, "sex",
+                       sex, d)
+                member("statutory_measures", "SIEG/2026-Q4", "encounters", None, None, None, d)
+            member("statutory_measures", "SIEG/2026-Q4", "engaged_30", None, None, None,
+                   ids["TRACS+MEG"])
+        for c in sorted(cells, key=str):
+            wh.execute("INSERT INTO meta.published_cell VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                       "0, false)", list(c))
+        for r in members:
+            wh.execute("INSERT INTO meta.published_cell_member VALUES (?, ?, ?, ?, ?)", list(r))
 
 
 def test_the_views_without_a_vintage_say_there_is_none(loaded, capsys):
