@@ -10,8 +10,14 @@ namespace, an attribute no schema declares.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+MASK = "[masked]"  # what stands where a personal value was
+SHOWN_VALUE_LIMIT = 60  # characters of a value shown; a longer one is cut and marked
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,16 @@ def merge(*classes: FieldClasses) -> FieldClasses:
         frozenset().union(*(c.personal_attributes for c in classes)),
         frozenset().union(*(c.containers for c in classes)),
     )
+
+
+def shown_value(value: str, limit: int = SHOWN_VALUE_LIMIT) -> str:
+    """A value of a field that is not personal, as a steward may see it: at most `limit`
+    characters (the rest counted), control characters written as escapes so that a value
+    cannot move a terminal's cursor or break a CSV line. HTML escaping is the page's job."""
+    if len(value) > limit:
+        value = f"{value[:limit]}… ({len(value)} characters)"
+    value = value.replace("\n", "\\n").replace("\t", "\\t")
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
 
 
 # Nothing is known to be not personal: every value is masked. What a function that is not
