@@ -17,7 +17,7 @@ from dataclasses import dataclass
 MASK = "[masked]"  # what stands where a personal value was
 SHOWN_VALUE_LIMIT = 60  # characters of a value shown; a longer one is cut and marked
 
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,12 @@ def shown_value(value: str, limit: int = SHOWN_VALUE_LIMIT) -> str:
     cannot move a terminal's cursor or break a CSV line. HTML escaping is the page's job."""
     if len(value) > limit:
         value = f"{value[:limit]}… ({len(value)} characters)"
-    value = value.replace("\n", "\\n").replace("\t", "\\t")
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
+    return printable(value.replace("\n", "\\n").replace("\t", "\\t"))
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (but tab) written as escapes (`\\x1b`)."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
 # Nothing is known to be not personal: every value is masked. What a function that is not

@@ -3,6 +3,7 @@
 import json
 import re
 
+from adapters.registry import field_classes
 from deflect.core.rules import CODES, message
 from stewardship.masking import MASK
 from stewardship.report import SECTIONS, write_run_report
@@ -34,25 +35,27 @@ def test_report_shows_per_source_counts_and_failed_sources(env):
 
 
 def test_every_quarantined_entry_of_the_run_is_shown_with_findings_and_masked_excerpt(env):
-    html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
+    html = write_run_report(env.config, fixtures.RUN2, field_classes()).read_text(
+        encoding="utf-8")
     for qid in ("q-0002", "q-0003", "q-0004"):
         assert f'id="q-{qid}"' in html
     assert 'id="q-q-0001"' not in html  # an earlier run's entry is only counted
     assert "1 quarantine entry from earlier runs not yet resolved" in html
     entry = html.split('id="q-q-0003"')[1].split('<div class="entry"')[0]
-    # the record's raw XML starts at file line 105: file line 119 is its line 15
-    assert '<span class="hit"><span class="ln">15</span>' in entry
+    # the record's raw XML starts at file line 105: its line 15 is shown as file line 119
+    assert '<span class="hit"><span class="ln">119</span>' in entry
     assert "Deflection SubjectId=&quot;2&quot;" in entry
     assert "/CaseActivityExport/Case/Deflections/Deflection" in entry
     file_entry = html.split('id="q-q-0002"')[1].split('<div class="entry"')[0]
     assert f"&lt;individualDOB&gt;{MASK}&lt;/individualDOB&gt;" in file_entry
     # the third raw file is found by its record digest though no raw_path was recorded
     rec = html.split('id="q-q-0004"')[1]
-    assert f"&lt;narrative&gt;{MASK}&lt;/narrative&gt;" in rec
+    assert f"&lt;narrative&gt;&lt;![CDATA[{MASK}]]&gt;&lt;/narrative&gt;" in rec
 
 
 def test_no_personal_data_in_the_report(env):
-    html = write_run_report(env.config, fixtures.RUN2).read_text(encoding="utf-8")
+    html = write_run_report(env.config, fixtures.RUN2, field_classes()).read_text(
+        encoding="utf-8")
     for value in fixtures.personal_values():
         assert value not in html, value
 
