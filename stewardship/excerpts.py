@@ -28,10 +28,8 @@ from stewardship.masking import MaskState, excerpt_lines, mask_xml
 CONTEXT = 3  # lines shown above and below an error line
 MAX_EXCERPTS_PER_ENTRY = 3
 LINE_HEAD_CHARS = 64 * 1024  # characters of one line kept (a minified file is one line)
-_READ_CHARS = 64 * 1024  # a long line is read in pieces of this size
-
-# What can open above an excerpt and still be open in it.
-_STATE_MARK = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>|<(/?)(?:[\w.\-]+:)?(\w[\w.\-]*)[^<>]*?(/?)>")
+_BLOCK_CHARS = 1024 * 1024  # the file is read in blocks of this many characters
+_TAIL_CHARS = 4096  # what is kept of a huge line's text already scanned
 
 
 def raw_file_for(landing_dir: Path, entry: dict) -> Path | None:
@@ -105,45 +103,23 @@ def _open_text(path: Path):
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None), raw
 
 
-def _lines(stream):
-    """(line number, head of the line) for every line, a long line read in pieces; the line
-    break is not part of the head. Also yields the pieces past the head (for the state scan)
-    as a third item."""
-    n, head, rest = 1, [], []
-    size = 0
-    while True:
-        piece = stream.readline(_READ_CHARS)
-        if not piece:
-            if head or rest:
-                yield n, "".join(head), rest
-            return
-        ended = piece.endswith("\n")
-        text = piece[:-1] if ended else piece
-        if size < LINE_HEAD_CHARS:
-            head.append(text[: LINE_HEAD_CHARS - size])
-            if len(text) > LINE_HEAD_CHARS - size:
-                rest.append(text[LINE_HEAD_CHARS - size:])
-        else:
-            rest.append(text)
-        size += len(text)
-        if ended:
-            yield n, "".join(head), rest
-            n, head, rest, size = n + 1, [], [], 0
-
-
 class _StateScan:
-    """Whether a comment, a CDATA section or a container is open after the lines seen so far."""
+    """Whether a comment, a CDATA section or a container is open after the text fed so far.
+    Fed whole lines (a marker is never cut), most of them in large blocks."""
 
     def __init__(self, containers: frozenset[str]):
         self.containers = containers
+        names = "|".join(re.escape(c) for c in sorted(containers)) or r"(?!)"
+        self.marks = re.compile(
+            rf"<!--|-->|<!\[CDATA\[|\]\]>|<(/?)(?:[\w.\-]+:)?(?:{names})(?=[\s/>])[^<>]*?(/?)>")
         self.comment = self.cdata = False
         self.depth = 0
 
     def feed(self, text: str) -> None:
         if not ("<!" in text or "-->" in text or "]]>" in text
                 or any(c in text for c in self.containers)):
-            return
-        for m in _STATE_MARK.finditer(text):
+            return  # the usual case: nothing that opens or closes what is tracked
+        for m in self.marks.finditer(text):
             token = m.group(0)
             if self.comment:
                 self.comment = token != "-->"
@@ -153,14 +129,87 @@ class _StateScan:
                 self.comment = True
             elif token == "<![CDATA[":
                 self.cdata = True
-            elif m.group(2) in self.containers:
-                if m.group(1):
-                    self.depth = max(self.depth - 1, 0)
-                elif not m.group(3):
-                    self.depth += 1
+            elif token in ("-->", "]]>"):
+                continue
+            elif m.group(1):
+                self.depth = max(self.depth - 1, 0)
+            elif not m.group(2):
+                self.depth += 1
 
     def state(self) -> MaskState:
         return MaskState(comment=self.comment, cdata=self.cdata, container=self.depth > 0)
+
+
+class _Reader:
+    """A text stream read in blocks: lines before an excerpt are counted and scanned a block at
+    a time (at C speed), only the lines of an excerpt are cut out one by one."""
+
+    def __init__(self, stream, scan: _StateScan):
+        self.stream, self.scan = stream, scan
+        self.n = 1  # the line that self.buf starts
+        self.buf = ""
+
+    def _more(self) -> bool:
+        block = self.stream.read(_BLOCK_CHARS)
+        self.buf += block
+        return bool(block)
+
+    def skip_to(self, line: int) -> bool:
+        """Drop the lines before `line` (scanned for state); False when the file ends first."""
+        while self.n < line:
+            needed = line - self.n
+            if self.buf.count("\n") >= needed:
+                pos = -1
+                for _ in range(needed):
+                    pos = self.buf.index("\n", pos + 1)
+                self.scan.feed(self.buf[: pos + 1])
+                self.buf, self.n = self.buf[pos + 1:], line
+                return True
+            last = self.buf.rfind("\n")
+            if last >= 0:
+                self.n += self.buf.count("\n", 0, last + 1)
+                self.scan.feed(self.buf[: last + 1])
+                self.buf = self.buf[last + 1:]
+            elif len(self.buf) > 4 * _BLOCK_CHARS:
+                # one huge line above the excerpt: scanned, and only its last characters kept
+                # (a marker is at most 9 of them, but a container's start tag)
+                self.scan.feed(self.buf[:-_TAIL_CHARS])
+                self.buf = self.buf[-_TAIL_CHARS:]
+            if not self._more():
+                return False
+        return True
+
+    def line(self) -> str | None:
+        """Line self.n's head (at most LINE_HEAD_CHARS), None at the end of the file."""
+        while "\n" not in self.buf and len(self.buf) <= LINE_HEAD_CHARS:
+            if not self._more():
+                break
+        if not self.buf:
+            return None
+        end = self.buf.find("\n")
+        if end == -1 and len(self.buf) <= LINE_HEAD_CHARS:  # the last line, without a break
+            head, self.buf = self.buf, ""
+            self.scan.feed(head)
+        elif end != -1 and end <= LINE_HEAD_CHARS:
+            head, self.buf = self.buf[:end], self.buf[end + 1:]
+            self.scan.feed(head)
+        else:  # a long line: its head kept, the rest read (and scanned) up to its end
+            head = self.buf[:LINE_HEAD_CHARS]
+            self.scan.feed(head)
+            self.buf = self.buf[LINE_HEAD_CHARS:]
+            while True:
+                end = self.buf.find("\n")
+                if end != -1:
+                    self.scan.feed(self.buf[:end])
+                    self.buf = self.buf[end + 1:]
+                    break
+                self.scan.feed(self.buf[:-_TAIL_CHARS] if len(self.buf) > _TAIL_CHARS else "")
+                self.buf = self.buf[-_TAIL_CHARS:]
+                if not self._more():
+                    self.buf = ""
+                    break
+        self.n += 1
+        return head
 
 
 def excerpts_for(
@@ -176,32 +225,22 @@ def excerpts_for(
     wanted = sorted({ln for ln in lines if ln and ln > 0})
     if not wanted:
         return {}
-    windows = _windows(wanted, context)
     stream, _ = _open_text(path)
     out: dict[int, list[tuple[int, str]]] = {}
-    scan = _StateScan(fields.containers)
+    reader = _Reader(stream, _StateScan(fields.containers))
     try:
-        w = 0
-        window: list[str] = []
-        state = MaskState()
-        for n, head, rest in _lines(stream):
-            lo, hi = windows[w]
-            if n == lo:
-                state, window = scan.state(), []
-            if lo <= n <= hi:
-                window.append(head)
-            scan.feed(head)
-            for piece in rest:
-                scan.feed(piece)
-            if n == hi:
-                _finish(out, wanted, lo, window, state, fields, context, width)
-                window = []
-                w += 1
-                if w == len(windows):
+        for lo, hi in _windows(wanted, context):
+            if not reader.skip_to(lo):
+                break
+            state = reader.scan.state()
+            window = []
+            while reader.n <= hi:
+                head = reader.line()
+                if head is None:
                     break
-        else:
-            if window:  # the file ended inside the last window
-                _finish(out, wanted, windows[w][0], window, state, fields, context, width)
+                window.append(head)
+            if window:
+                _finish(out, wanted, lo, window, state, fields, context, width)
     except (OSError, EOFError):
         pass  # a gzip stream cut short: the excerpts read before the break stand
     finally:

@@ -26,20 +26,29 @@ def test_excerpt_is_centred_on_a_deep_error_line_and_reading_stops_there(tmp_pat
         226_271: "<individualLastName>Featherstonehaugh</individualLastName>",
     })
     read = []
-    real = ex._lines
+    real = ex._open_text
 
-    def counting(stream):
-        for item in real(stream):
-            read.append(item[0])
-            yield item
-    monkeypatch.setattr(ex, "_lines", counting)
+    def counting(p):
+        stream, raw = real(p)
+        plain_read = stream.read
+
+        def read_counted(size=-1):
+            text = plain_read(size)
+            read.append(len(text))
+            return text
+        stream.read = read_counted
+        return stream, raw
+    monkeypatch.setattr(ex, "_open_text", counting)
     got = ex.excerpts_for(path, [226_272], F, context=3)
     rows = got[226_272]
     assert [n for n, _ in rows] == list(range(226_269, 226_276))
     text = dict(rows)
     assert text[226_272] == "<summaryIncidentType>DRUGS</summaryIncidentType>"
     assert text[226_271] == f"<individualLastName>{MASK}</individualLastName>"
-    assert max(read) == 226_275  # nothing past the last line shown was read
+    # reading stopped within a block of the last line shown, far before the end of the file
+    up_to_window = sum(len(f"<summaryUnit>TROOP {n}</summaryUnit>\n") for n in range(1, 226_276))
+    assert sum(read) <= up_to_window + ex._BLOCK_CHARS
+    assert sum(read) < path.stat().st_size - ex._BLOCK_CHARS
 
 
 def test_several_error_lines_share_one_pass_and_overlapping_windows(tmp_path):
@@ -132,3 +141,20 @@ def test_a_raw_path_outside_the_landing_area_is_never_read(tmp_path):
 ])
 def test_windows(lines, context, wanted):
     assert ex._windows(lines, context) == wanted
+
+
+def test_huge_lines_above_and_in_an_excerpt(tmp_path, monkeypatch):
+    monkeypatch.setattr(ex, "_BLOCK_CHARS", 1000)  # small blocks: every path of the reader runs
+    big = "<Sex>M</Sex>" * 2000  # 24,000 characters on one line
+    lines = {2: "<OtherForm formType='x'>" + big, 3: big + "</OtherForm>" + big, 5: big,
+             6: "<Sex>F</Sex>"}
+    path = _big(tmp_path / "f.xml", 8, lines)
+    monkeypatch.setattr(ex, "LINE_HEAD_CHARS", 5000)
+    got = ex.excerpts_for(path, [3, 6, 8], F, context=0)
+    assert dict(got[3])[3].startswith(f"<Sex>{MASK}</Sex>")  # inside the OtherForm opened above
+    assert dict(got[6])[6] == "<Sex>F</Sex>"  # the OtherForm closed on line 3
+    assert dict(got[8])[8] == "<summaryUnit>TROOP 8</summaryUnit>"
+    one = tmp_path / "one.xml"
+    one.write_text("<a>" + big * 3 + "<Sex>F</Sex>")  # a minified file: one line, no break
+    assert ex.excerpts_for(one, [1], F)[1][0][1].startswith("<a><Sex>M</Sex>")
+    assert ex.excerpts_for(one, [2], F) == {}
