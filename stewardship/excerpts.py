@@ -11,7 +11,10 @@ the whole file had been read (stewardship.masking.MaskState). A line longer than
     raw_file_for(landing_dir, entry)            -> the kept raw file, or None
     file_line_to_raw(entry, line) / raw_line_to_file(entry, n)
     excerpts_for(path, lines, fields, context)  -> {line: [(line number, masked text), ...]}
-    entry_excerpts(landing_dir, entry, lines, fields, ...) -> what the report and `show` print
+    entry_excerpts(landing_dir, entry, findings, fields, ...) -> what the report and `show` print
+
+A line longer than the excerpt's width (a generated file writes a record on one line) is shown
+around the field the finding is about (its attribute or element, nearest its column).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from deflect.core.fields import NOTHING_PUBLIC, FieldClasses
+from deflect.core.fields import NOTHING_PUBLIC, FieldClasses, printable
 from stewardship import data
-from stewardship.masking import MaskState, excerpt_lines, mask_xml
+from stewardship.masking import MaskState, mask_xml
 
 CONTEXT = 3  # lines shown above and below an error line
 MAX_EXCERPTS_PER_ENTRY = 3
@@ -214,15 +218,20 @@ class _Reader:
 
 def excerpts_for(
     path: Path,
-    lines: list[int],
+    lines: list,
     fields: FieldClasses = NOTHING_PUBLIC,
     context: int = CONTEXT,
     width: int = 160,
-) -> dict[int, list[tuple[int, str]]]:
-    """For each wanted line (of the raw file, 1-based), the masked lines around it as (line
+) -> dict:
+    """For each wanted line of the raw file (1-based), the masked lines around it as (line
     number in the raw file, text); a line past the end of the file has no entry. One pass over
-    the file, up to the last line wanted. Raises NotText."""
-    wanted = sorted({ln for ln in lines if ln and ln > 0})
+    the file, up to the last line wanted. Raises NotText.
+
+    A wanted line is a line number or a `Focus` (line, field name, column): a line longer
+    than `width` is then shown around that field (or column) rather than from its start, as a
+    generated file writes a whole record on one line. The result is keyed as asked."""
+    focus = {item: item if isinstance(item, Focus) else Focus(item) for item in lines}
+    wanted = sorted({f.line for f in focus.values() if f.line and f.line > 0})
     if not wanted:
         return {}
     stream, _ = _open_text(path)
@@ -240,7 +249,7 @@ def excerpts_for(
                     break
                 window.append(head)
             if window:
-                _finish(out, wanted, lo, window, state, fields, context, width)
+                _finish(out, focus, lo, window, state, fields, context, width)
     except (OSError, EOFError):
         pass  # a gzip stream cut short: the excerpts read before the break stand
     finally:
@@ -260,25 +269,91 @@ def _windows(wanted: list[int], context: int) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in out]
 
 
-def _finish(out, wanted, lo, window, state, fields, context, width) -> None:
+def _finish(out, focus, lo, window, state, fields, context, width) -> None:
     masked = mask_xml("\n".join(window), fields, state).split("\n")
     hi = lo + len(masked) - 1
-    for ln in wanted:
-        if lo <= ln <= hi:
-            out[ln] = excerpt_lines(masked, ln, context, width, first=lo)
+    for key, f in focus.items():
+        if f.line and lo <= f.line <= hi:
+            first, last = max(lo, f.line - context), min(hi, f.line + context)
+            offset = _offset(masked[f.line - lo], f, width)
+            # rows as long as the error line are shown from the same place, so that they align
+            out[key] = [(n, _cut(masked[n - lo], offset if len(masked[n - lo]) > width else 0,
+                                 width)) for n in range(first, last + 1)]
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Where an excerpt looks: a line, and on a long line the field (element or attribute local
+    name) or the column (1-based) the finding is about."""
+
+    line: int | None
+    name: str | None = None
+    column: int | None = None
+
+
+def _offset(text: str, focus: Focus, width: int) -> int:
+    """Where to start showing a long line: a little before the field the finding is about
+    (the occurrence nearest its column), else before its column, else at the start."""
+    if len(text) <= width:
+        return 0
+    at = None
+    if focus.name:
+        name = re.escape(focus.name)
+        found = [m.start() for m in re.finditer(
+            rf"<(?:[\w.\-]+:)?{name}(?=[\s/>])|(?<![\w.:\-]){name}\s*=", text)]
+        if found:
+            col = (focus.column or 1) - 1
+            at = min(found, key=lambda p: abs(p - col))
+    if at is None and focus.column:
+        at = min(focus.column - 1, len(text) - 1)
+    return max(0, (at or 0) - width // 4)
+
+
+def _cut(text: str, offset: int, width: int) -> str:
+    """`width` characters of a line from `offset`, a cut marked `…` at either end; control
+    characters written as escapes."""
+    text = text.rstrip("\r")
+    part = text[offset:offset + width]
+    if offset > 0 and part:
+        part = "… " + part
+    if offset + width < len(text):
+        part += " …"
+    return printable(part)
+
+
+_ATTRIBUTE_IN_MESSAGE = re.compile(r"attribute '([^']+)'")
+
+
+def focus_of(finding: dict) -> Focus:
+    """The `Focus` of a finding (a row of quality.finding): its line, the attribute its message
+    names or else the last element of its XML path, its column."""
+    line = finding.get("line")
+    line = None if data.missing(line) else int(line)
+    column = finding.get("column")
+    column = None if data.missing(column) else int(column)
+    message = finding.get("message")
+    m = _ATTRIBUTE_IN_MESSAGE.search(message) if isinstance(message, str) else None
+    name = m.group(1) if m else None
+    path = finding.get("path")
+    if name is None and isinstance(path, str) and path:
+        last = re.sub(r"\[.*?\]", "", path.rstrip("/")).rpartition("/")[2]
+        name = last.lstrip("@").rpartition(":")[2] or None
+    return Focus(line, name, column)
 
 
 def entry_excerpts(
     landing_dir: Path,
     entry: dict,
-    file_lines,
+    findings,
     fields: FieldClasses = NOTHING_PUBLIC,
     context: int = CONTEXT,
     limit: int = MAX_EXCERPTS_PER_ENTRY,
 ) -> dict:
-    """The excerpts of one entry, numbered as in the delivered file, for its findings' lines
-    (`file_lines`, lines of the delivered file; the entry's own line when none). At most
-    `limit` excerpts; an error line already visible in the previous excerpt gets none.
+    """The excerpts of one entry, numbered as in the delivered file, for its findings (rows of
+    quality.finding: line, column, path, message; a bare line number also does), or the
+    entry's first line when none has a line. At most `limit` excerpts; a finding already
+    visible in an earlier excerpt (its line near and, on the same line, the same field) gets
+    none.
 
     Returns {"raw": "missing" | "binary" | "text", "excerpts": [{"line", "beyond", "rows":
     [{"n", "text", "hit"}]}]}: `n` and `line` are lines of the delivered file, `hit` marks the
@@ -286,14 +361,19 @@ def entry_excerpts(
     raw = raw_file_for(landing_dir, entry)
     if raw is None:
         return {"raw": "missing", "excerpts": []}
-    in_raw = sorted({r for r in (file_line_to_raw(entry, ln) for ln in file_lines) if r and r > 0})
-    if not in_raw:
-        in_raw = [1]
-    shown: list[int] = []
-    for ln in in_raw:
-        if shown and ln - shown[-1] <= context:
-            continue  # already visible in the previous excerpt
-        shown.append(ln)
+    wanted = []
+    for f in findings:
+        fo = focus_of(f) if isinstance(f, dict) else Focus(None if data.missing(f) else int(f))
+        ln = file_line_to_raw(entry, fo.line)
+        if ln and ln > 0:
+            wanted.append(Focus(ln, fo.name, fo.column))
+    wanted = sorted(set(wanted), key=lambda f: (f.line, f.name or "", f.column or 0)) or [Focus(1)]
+    shown: list[Focus] = []
+    for fo in wanted:
+        if any((fo.line == s.line and fo.name == s.name)
+               or (fo.line != s.line and abs(fo.line - s.line) <= context) for s in shown):
+            continue  # already visible in an earlier excerpt
+        shown.append(fo)
         if len(shown) == limit:
             break
     try:
@@ -301,11 +381,11 @@ def entry_excerpts(
     except NotText:
         return {"raw": "binary", "excerpts": []}
     excerpts = []
-    for ln in shown:
-        file_line = raw_line_to_file(entry, ln)
+    for fo in shown:
         rows = [
-            {"n": raw_line_to_file(entry, n), "text": text, "hit": n == ln}
-            for n, text in found.get(ln, [])
+            {"n": raw_line_to_file(entry, n), "text": text, "hit": n == fo.line}
+            for n, text in found.get(fo, [])
         ]
-        excerpts.append({"line": file_line, "beyond": ln not in found, "rows": rows})
+        excerpts.append({"line": raw_line_to_file(entry, fo.line), "beyond": fo not in found,
+                         "rows": rows})
     return {"raw": "text", "excerpts": excerpts}

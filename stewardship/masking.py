@@ -264,7 +264,11 @@ def mask_message(message: str | None, path: str | None = None,
             return m.group(0)  # a name of an element, attribute or type: useful, not personal
         return m.group(0)[0] + MASK + m.group(0)[-1]
 
-    return re.sub(r"'[^']*'|\"[^\"]*\"", repl, message)
+    # Only from the schema message on: the rule's wording before it may hold an apostrophe
+    # ("Contact's") that would pair with the wrong quote.
+    subject = _SUBJECT.search(message)
+    start = subject.start() if subject else 0
+    return message[:start] + re.sub(r"'[^']*'|\"[^\"]*\"", repl, message[start:])
 
 
 def quoted_value(message: str | None) -> str | None:

@@ -168,8 +168,8 @@ def show_entry(config, quarantine_id: str, context: int = 3,
     else:
         f = f[f["level"] == "file"]
     findings = _finding_rows(f, fields)
-    raw = entry_excerpts(Path(config.landing_dir), entry, [x["line"] for x in findings], fields,
-                         context=context, limit=5)
+    raw = entry_excerpts(Path(config.landing_dir), entry, findings, fields, context=context,
+                         limit=5)
     keep = [
         c
         for c in (

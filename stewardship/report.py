@@ -251,7 +251,7 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path,
         set(found["code"]) | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
         key=_code_order,
     )
-    raw = entry_excerpts(landing_dir, entry, list(found["line"]), fields,
+    raw = entry_excerpts(landing_dir, entry, found.to_dict(orient="records"), fields,
                          limit=MAX_EXCERPTS_PER_ENTRY)
     return {
         "quarantine_id": entry["quarantine_id"],

@@ -158,3 +158,29 @@ def test_huge_lines_above_and_in_an_excerpt(tmp_path, monkeypatch):
     one.write_text("<a>" + big * 3 + "<Sex>F</Sex>")  # a minified file: one line, no break
     assert ex.excerpts_for(one, [1], F)[1][0][1].startswith("<a><Sex>M</Sex>")
     assert ex.excerpts_for(one, [2], F) == {}
+
+
+def test_a_long_line_is_shown_around_the_field_in_error(tmp_path):
+    case = ('<Case CaseNumber="SIEG-2026-0001">' + '<OpenedDate>2026-08-01</OpenedDate>' * 10
+            + '<Subject SubjectId="1"><Name Last="Featherstonehaugh" First="Peregrine"/>'
+            "<BirthDate>1990-06-17x</BirthDate><Sex>F</Sex></Subject>"
+            + '<Subject SubjectId="2"><BirthDate>1991-01-01</BirthDate></Subject>'
+            + '<Deflection SubjectId="1" Pathway="6">' + "<Outcome>PENDING</Outcome>" * 10
+            + "</Deflection></Case>")
+    path = tmp_path / "f.xml"
+    path.write_text("<CaseActivityExport>\n" + case + "\n</CaseActivityExport>\n")
+    birth = ex.Focus(2, "BirthDate", case.index("<BirthDate>1990") + 1)
+    pathway = ex.Focus(2, "Pathway", None)
+    got = ex.excerpts_for(path, [birth, pathway, 2], F, context=1, width=80)
+    hit = dict(got[birth])[2]
+    assert hit.startswith("… ") and hit.endswith(" …") and f"<BirthDate>{MASK}</BirthDate>" in hit
+    assert "1990" not in hit and "Feather" not in hit
+    assert 'Pathway="6"' in dict(got[pathway])[2]
+    assert dict(got[2])[2].startswith('<Case CaseNumber="SIEG-2026-0001">')  # no focus: start
+    assert dict(got[birth])[1] == "<CaseActivityExport>"
+    # the focus of a finding: the attribute its message names, else its path's last element
+    assert ex.focus_of({"line": 2, "column": 5, "path": "/C/Case[1]/Deflections/Deflection[1]",
+                        "message": "Element '{u}Deflection', attribute 'Pathway': bad"}) == \
+        ex.Focus(2, "Pathway", 5)
+    assert ex.focus_of({"line": 2, "column": None, "path": "/C/Case[1]/Subject[2]/BirthDate",
+                        "message": "x"}) == ex.Focus(2, "BirthDate", None)

@@ -193,3 +193,12 @@ def test_quoted_value():
                         "value.") == "1111…"
     assert quoted_value("B01 a deflection without CD: individual seq 2") is None
     assert quoted_value(None) is None
+
+
+def test_mask_message_after_a_rule_wording_with_an_apostrophe():
+    msg = ("XML Schema error inside a FieldReport (or its Contact's attributes) or a Case: "
+           "Element '{urn:il:meg:rms:case-activity}BirthDate': [facet 'pattern'] The value "
+           "'1990-06-17x' is not accepted by the pattern '[0-9]{4}'.")
+    out = mask_message(msg, "/CaseActivityExport/Case[1]/Subjects/Subject[1]/BirthDate", F)
+    assert "1990-06-17x" not in out and "Contact's attributes) or a Case: Element" in out
+    assert quoted_value(out) == MASK
