@@ -9,6 +9,7 @@ from __future__ import annotations
 from adapters.meg_reports.adapter import MegAdapter
 from adapters.tracs.adapter import TracsAdapter
 from deflect.core.canonical import table_columns
+from deflect.core.fields import FieldClasses, merge
 from ingestion.adapter import Adapter
 
 ADAPTERS: dict[str, Adapter] = {a.kind: a for a in (
@@ -55,3 +56,11 @@ def staging_columns() -> dict[str, tuple[str, ...]]:
 def schemas_by_namespace() -> dict:
     """namespace -> the `SchemaSet` of the kind whose documents use it."""
     return {a.namespace: a.schemas for a in ADAPTERS.values()}
+
+
+def field_classes(kind: str | None = None) -> FieldClasses:
+    """Which fields hold personal data: one kind's interface, or every kind's merged (a name
+    personal in any interface is personal). What masking is handed (stewardship.masking)."""
+    if kind is not None:
+        return adapter_for(kind).fields
+    return merge(*(a.fields for a in ADAPTERS.values()))

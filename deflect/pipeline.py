@@ -21,7 +21,13 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from adapters.registry import adapter_for, canonical_suites, pathway_codes, staging_tables
+from adapters.registry import (
+    adapter_for,
+    canonical_suites,
+    field_classes,
+    pathway_codes,
+    staging_tables,
+)
 from deflect.core.config import Config
 from deflect.core.dates import check_as_of, today_chicago
 from deflect.core.processes import die_with_parent
@@ -299,7 +305,7 @@ def report(config: Config, run_id: str, expectations: bool = True, canonical=Non
     from stewardship.publish import publish_run
 
     return publish_run(config, run_id, canonical_suites(), expectations=expectations,
-                       canonical=canonical)
+                       canonical=canonical, fields=field_classes())
 
 
 def default_workers() -> int:

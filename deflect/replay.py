@@ -213,6 +213,7 @@ def replay_file(
 
     The replay keeps the as-of date of the run it corrects unless `as_of` is given, so that its
     figures are those of that night with the file corrected, not of today."""
+    from adapters.registry import field_classes
     from deflect import pipeline
     from stewardship.report import replay_label, write_run_report
 
@@ -224,7 +225,7 @@ def replay_file(
     if publish:
         # the run's report was written before the replay was recorded: again, with its label
         # and the states the replay gave
-        result["report"] = str(write_run_report(config, result["run_id"]))
+        result["report"] = str(write_run_report(config, result["run_id"], field_classes()))
     result["replay"] = record
     result["replay_label"] = replay_label(
         {"replay_of_run_id": p["replay_of"], "entry_id": p["entry_id"], "file_name": p["name"],

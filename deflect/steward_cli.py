@@ -3,8 +3,10 @@
     deflect quarantine list   --config F [--status STATE] [--source S] [--run-id R]
     deflect quarantine show   --config F ID
     deflect quarantine mark   --config F ID reviewed|dismissed [--note TEXT] [--by WHO]
-    deflect quarantine export --config F [--unit CODE] [--status STATE] [--source S] --output PATH
+    deflect quarantine export --config F [--unit CODE] [--status STATE|all] [--source S]
+                              --output PATH      (every run's entries; default state: open)
     deflect findings export   --config F [--run-id R] [--source S] --output PATH
+                              (every run's findings unless --run-id)
     deflect replay            --config F --source NAME PATH [--as-of YYYY-MM-DD] [--name NAME]
                               [--entry ID]
 
@@ -27,6 +29,13 @@ def _config(args):
     from deflect.configuration import load_config
 
     return load_config(args.config)
+
+
+def _fields():
+    """Which fields' values a steward may see: every interface's classification."""
+    from adapters.registry import field_classes
+
+    return field_classes()
 
 
 def _run_id(config, args) -> str:
@@ -68,7 +77,7 @@ def cmd_quarantine_list(args) -> int:
 def cmd_quarantine_show(args) -> int:
     from stewardship.quarantine import format_entry, show_entry
 
-    print(format_entry(show_entry(_config(args), args.quarantine_id)))
+    print(format_entry(show_entry(_config(args), args.quarantine_id, fields=_fields())))
     return 0
 
 
@@ -87,10 +96,13 @@ def cmd_quarantine_mark(args) -> int:
 def cmd_quarantine_export(args) -> int:
     from stewardship.quarantine import export_entries_csv
 
+    status = None if args.status == "all" else args.status
     n = export_entries_csv(
-        _config(args), args.output, unit=args.unit, status=args.status, source=args.source
+        _config(args), args.output, unit=args.unit, status=status, source=args.source,
+        fields=_fields(),
     )
-    print(f"{n} rows of {args.status or 'all'} quarantine entries written to {args.output}")
+    print(f"{n} rows of {status or 'all'} quarantine entries of every run written to "
+          f"{args.output}")
     return 0
 
 
@@ -99,9 +111,10 @@ def cmd_findings_export(args) -> int:
     from stewardship.quarantine import export_findings_csv
 
     config = _config(args)
-    run_id = _run_id(config, args)
-    n = export_findings_csv(config, run_id, args.output, source=args.source)
-    print(f"{n} findings of run {run_id} written to {args.output}")
+    run_id = args.run_id  # none: every run's, as `quarantine export` (a replay adds a run)
+    n = export_findings_csv(config, run_id, args.output, source=args.source, fields=_fields())
+    print(f"{n} findings of {f'run {run_id}' if run_id else 'every run'} written to "
+          f"{args.output}")
     return 0
 
 
@@ -162,16 +175,17 @@ def register(subparsers) -> None:
     )
     p.add_argument("--config", required=True)
     p.add_argument("--unit", help="a MEG unit code, ISP for TraCS, or a source name")
-    p.add_argument("--status", choices=STATES, default="open", help="default: open")
+    p.add_argument("--status", choices=(*STATES, "all"), default="open",
+                   help="default: open; all: every state")
     p.add_argument("--source", help="only this source's entries")
     p.add_argument("--output", required=True)
     p.set_defaults(func=cmd_quarantine_export)
 
     f = subparsers.add_parser("findings", help="export findings for the producing agency")
     fsub = f.add_subparsers(dest="findings_command", required=True)
-    p = fsub.add_parser("export", help="the findings of a run as CSV")
+    p = fsub.add_parser("export", help="the findings of every run (or one) as CSV")
     p.add_argument("--config", required=True)
-    p.add_argument("--run-id", help="default: the latest run")
+    p.add_argument("--run-id", help="only this run's findings (default: every run's)")
     p.add_argument("--source", help="only this source's findings")
     p.add_argument("--output", required=True)
     p.set_defaults(func=cmd_findings_export)

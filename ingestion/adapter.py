@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from deflect.core.canonical import SourceTables
 from deflect.core.config import SourceConfig
+from deflect.core.fields import NOTHING_PUBLIC, FieldClasses
 from ingestion.findings import Finding
 from ingestion.transport import RemoteEntry
 from schemas.registry import SchemaSet
@@ -49,6 +50,8 @@ class Adapter:
     tables: SourceTables  # the canonical tables extract() writes to
     suites: tuple = ()  # deflect.core.expectations.Suite over those tables
     pathway_codes: Mapping[str, str] = MappingProxyType({})  # source code -> pathway
+    # which fields hold personal data: a finding quotes only values of fields that do not
+    fields: FieldClasses = NOTHING_PUBLIC
 
     @property
     def namespace(self) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from deflect.core.fields import MASK, FieldClasses, shown_value
 from ingestion import xmlsafe
 from ingestion.adapter import Adapter, FileContext
 from ingestion.findings import F02, F03, F06, F08, S01, Finding, check_duplicate_in_file
@@ -68,19 +69,34 @@ def _registry():
     return registry
 
 
+# Where a schema message quotes the offending value: "Element 'x': '<value>' is not a valid
+# value ...", "... The value '<value>' is not ...". A value schemas.registry shortened is
+# followed by its size ("'abc…' (300 characters)"), which is kept.
+_SHORTENED = r"(?: \((?:\d+ characters|value cut by libxml2)\))?"
 _VALUE_PATTERNS = (
-    re.compile(r"(: )'.*?'(?= is not )", re.DOTALL),
-    re.compile(r"(The value )'.*?'(?= )", re.DOTALL),
-    re.compile(r"(The actual length is \d+\.|length of )'.*?'", re.DOTALL),
+    re.compile(r"(: )'(.*?)'(" + _SHORTENED + r" is not )", re.DOTALL),
+    re.compile(r"(The value )'(.*?)'(" + _SHORTENED + r" )", re.DOTALL),
 )
 
 
-def redact(message: str) -> str:
-    """Schema messages quote the offending value, which may be a name or a birth date: the
-    value is withheld, the element, attribute, type and facet are kept."""
+def redact(message: str, personal: bool = True) -> str:
+    """A schema message as a finding keeps it: the offending value masked when the field is
+    personal (a name, a birth date), else shown (cut to a readable length, control characters
+    escaped); the element, attribute, type and facet are kept."""
+    def value(m: re.Match) -> str:
+        shown = MASK if personal else shown_value(m.group(2))
+        return f"{m.group(1)}'{shown}'{m.group(3)}"
     for pat in _VALUE_PATTERNS:
-        message = pat.sub(r"\1(value withheld)", message)
+        message = pat.sub(value, message)
     return message.strip()
+
+
+def _field_is_personal(err, fields: FieldClasses) -> bool:
+    """Whether the value a schema error is about may be personal: its attribute's, else its
+    element's (unknown: yes)."""
+    if err.attribute:
+        return fields.attribute_is_personal(err.attribute)
+    return fields.element_is_personal(err.element)
 
 
 def element_path(el, anchors) -> str:
@@ -416,7 +432,8 @@ class DocumentProcessor:
         el = _error_element(err, wrapper_root)
         path = element_path(el, anchors) if el is not None else err.path
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise FileRejected(F08.finding(redact(err.message) + more, line=line or err.line or None,
+        message = redact(err.message, _field_is_personal(err, self.adapter.fields))
+        raise FileRejected(F08.finding(message + more, line=line or err.line or None,
                                        column=err.column or None, path=path))
 
     # -- records ----------------------------------------------------------------------------
@@ -496,6 +513,7 @@ class DocumentProcessor:
             if original is not None and original is not el and target is not None \
                     and not (line and line < 65535):
                 line = _twin_line(target, el, original) or line
-            out.append(S01.finding(redact(err.message), line=line or None,
+            personal = _field_is_personal(err, self.adapter.fields)
+            out.append(S01.finding(redact(err.message, personal), line=line or None,
                                    column=err.column or None, path=path))
         return out

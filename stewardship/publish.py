@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import logging
 
+from deflect.core.fields import NOTHING_PUBLIC, FieldClasses
 from stewardship.report import write_run_report
 
 log = logging.getLogger(__name__)
 
 
 def publish_run(config, run_id: str, canonical_suites: tuple = (), expectations: bool = True,
-                canonical=None) -> dict:
+                canonical=None, fields: FieldClasses = NOTHING_PUBLIC) -> dict:
     """Validate the run with GX (unless `expectations` is False), write its report.
 
     `canonical_suites`: the adapters' suites on their canonical tables.
     `canonical`: the canonical suites already validating in the background
     (stewardship.expectations.start_canonical), as `deflect run` starts them before its load.
+    `fields`: which fields' values the report may show (adapters.registry.field_classes()).
 
     Returns {"report": path of the run's page, "expectations_success": bool | None}. A failure of
     the suites is logged and reported, never raised: the report is written regardless.
@@ -37,5 +39,5 @@ def publish_run(config, run_id: str, canonical_suites: tuple = (), expectations:
             )
     if canonical is not None:
         canonical.discard()  # reaped even when the suites above failed or never ran
-    report = write_run_report(config, run_id)
+    report = write_run_report(config, run_id, fields)
     return {"report": str(report), "expectations_success": gx_success}

@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from deflect.core import rules as rules_catalog
+from deflect.core.fields import NOTHING_PUBLIC, FieldClasses
 from stewardship import data
 from stewardship.contacts import TRACS_UNIT, unit_of  # noqa: F401 - the unit of an entry
-from stewardship.masking import excerpt_lines, mask_message
-from stewardship.report import _line_in_raw, masked_raw_lines, raw_file_for
+from stewardship.excerpts import entry_excerpts
+from stewardship.masking import mask_message, quoted_value
 
 STATUSES = data.STATES
 EXPORT_COLUMNS = data.FINDING_COLUMNS + ("rule",)
@@ -36,6 +37,8 @@ ENTRY_EXPORT_COLUMNS = (
     "line",
     "codes",
     "code",
+    "path",
+    "value",
     "rule",
     "action",
     "message",
@@ -129,22 +132,26 @@ def _entry(wh, quarantine_id: str) -> dict:
     return {k: _none(v) for k, v in found.iloc[0].to_dict().items()}
 
 
-def _finding_rows(f: pd.DataFrame) -> list[dict]:
-    return [
-        {
+def _finding_rows(f: pd.DataFrame, fields: FieldClasses) -> list[dict]:
+    rows = []
+    for r in f.to_dict(orient="records"):
+        message = mask_message(_none(r["message"]), _none(r["path"]), fields)
+        rows.append({
             "code": r["code"],
             "rule": rules_catalog.message(r["code"]),
             "line": _none(r["line"]),
             "column": _none(r["column"]),
             "path": _none(r["path"]),
-            "message": mask_message(_none(r["message"]), _none(r["path"])),
-        }
-        for r in f.to_dict(orient="records")
-    ]
+            "value": quoted_value(message),
+            "message": message,
+        })
+    return rows
 
 
-def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
-    """One entry: its findings (masked), masked excerpts of its raw XML, review trail, lineage."""
+def show_entry(config, quarantine_id: str, context: int = 3,
+               fields: FieldClasses = NOTHING_PUBLIC) -> dict:
+    """One entry: its findings (masked), masked excerpts of its raw XML, review trail, lineage.
+    `fields`: which fields' values may be shown (adapters.registry.field_classes())."""
     with data.open_warehouse(config) as wh:
         entry = _entry(wh, quarantine_id)
         entry["state_by"] = state_by(entry)
@@ -160,15 +167,9 @@ def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
         f = f[f["record_id"] == entry["record_id"]]
     else:
         f = f[f["level"] == "file"]
-    findings = _finding_rows(f)
-    raw = raw_file_for(Path(config.landing_dir), entry)
-    excerpts = []
-    masked = masked_raw_lines(str(raw)) if raw else None
-    if masked is not None:
-        in_raw = (_line_in_raw(entry, x["line"]) for x in findings)
-        lines = sorted({ln for ln in in_raw if ln and ln > 0}) or [1]
-        for ln in lines[:5]:
-            excerpts.append({"line": ln, "lines": excerpt_lines(list(masked), ln, context=context)})
+    findings = _finding_rows(f, fields)
+    raw = entry_excerpts(Path(config.landing_dir), entry, findings, fields, context=context,
+                         limit=5)
     keep = [
         c
         for c in (
@@ -185,8 +186,9 @@ def show_entry(config, quarantine_id: str, context: int = 3) -> dict:
     return {
         "entry": entry,
         "findings": findings,
-        "raw_available": raw is not None,
-        "excerpts": excerpts,
+        "raw_available": raw["raw"] != "missing",
+        "raw_readable": raw["raw"] == "text",
+        "excerpts": raw["excerpts"],
         "reviews": [{k: _none(v) for k, v in r.items()} for r in reviews.to_dict(orient="records")],
         "lineage": [
             {k: _none(v) for k, v in r.items()} for r in ledger[keep].to_dict(orient="records")
@@ -215,13 +217,20 @@ def format_entry(detail: dict) -> str:
         )
         out.append(f"  {x['code']} {where} {x['path'] or ''}")
         out.append(f"      {x['rule']}" + (f": {x['message']}" if x["message"] else ""))
+        if x.get("value") is not None:
+            out.append(f"      value: {x['value']}")
     for ex in detail["excerpts"]:
         out.append("")
-        out.append(f"excerpt around line {ex['line']} (of the kept raw XML, personal data masked):")
-        for n, text in ex["lines"]:
-            out.append(f"{'>' if n == ex['line'] else ' '}{n:>6} | {text}")
+        if ex["beyond"]:
+            out.append(f"line {ex['line']} is past the end of the kept raw XML: no excerpt")
+            continue
+        out.append(f"line {ex['line']} of the file (personal data masked):")
+        for row in ex["rows"]:
+            out.append(f"{'>' if row['hit'] else ' '}{row['n']:>7} | {row['text']}")
     if not detail["raw_available"]:
         out += ["", "raw XML not found in the landing area"]
+    elif not detail["raw_readable"]:
+        out += ["", "the raw file is not readable text: no excerpt"]
     if detail["lineage"]:
         out += ["", "file ledger (lineage):"]
         for r in detail["lineage"]:
@@ -282,11 +291,13 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def export_findings_csv(config, run_id: str, path: str | Path, source: str | None = None) -> int:
-    """Write the findings of a run (optionally one source's) as CSV for the producing agency.
+def export_findings_csv(config, run_id: str | None, path: str | Path, source: str | None = None,
+                        fields: FieldClasses = NOTHING_PUBLIC) -> int:
+    """Write the findings of a run, or of every run (`run_id` None), optionally one source's,
+    as CSV for the producing agency.
 
     Columns: those of `quality.finding`, then `rule` (the rule's message from the catalog).
-    Messages are masked. Returns the number of rows written.
+    Messages are masked where they quote a personal value. Returns the number of rows written.
     """
     with data.open_warehouse(config) as wh:
         f = data.findings(wh, run_id=run_id, source=source)
@@ -297,7 +308,7 @@ def export_findings_csv(config, run_id: str, path: str | Path, source: str | Non
         w.writerow(EXPORT_COLUMNS)
         for r in f.to_dict(orient="records"):
             row = {k: _none(r.get(k)) for k in data.FINDING_COLUMNS}
-            row["message"] = mask_message(row["message"], row["path"])
+            row["message"] = mask_message(row["message"], row["path"], fields)
             row["rule"] = rules_catalog.message(row["code"])
             w.writerow([spreadsheet_safe(row[c]) for c in EXPORT_COLUMNS])
     return len(f)
@@ -309,11 +320,14 @@ def export_entries_csv(
     unit: str | None = None,
     status: str | None = "open",
     source: str | None = None,
+    fields: FieldClasses = NOTHING_PUBLIC,
 ) -> int:
     """Write the quarantine entries of every run (one unit's, in one state) as CSV for the
     producing agency: one row per finding of an entry (an entry without findings has one row),
-    with the rule's message and what to do about it. `unit` is a unit code (`ISP` for TraCS) or
-    a source name. Messages are masked, every cell spreadsheet-safe. Returns the rows written."""
+    with the line in the delivered file, the XML path, the value that is wrong (masked when its
+    field is personal, see `fields`), the rule's message and what to do about it. `unit` is a
+    unit code (`ISP` for TraCS) or a source name; `status` None: every state. Every cell is
+    spreadsheet-safe. Returns the rows written."""
     _check_state(status)
     with data.open_warehouse(config) as wh:
         entries = data.quarantine(wh, state=status, source=source)
@@ -344,6 +358,7 @@ def export_entries_csv(
         for r in found:
             code = _none(r.get("code"))
             rule = rules_catalog.rule(code) if code else None
+            message = mask_message(_none(r.get("message")), _none(r.get("path")), fields)
             rows.append(
                 {
                     "entry_id": en["quarantine_id"],
@@ -357,9 +372,11 @@ def export_entries_csv(
                     "line": _none(r.get("line")) if r else en["line"],
                     "codes": en["codes"],
                     "code": code,
+                    "path": _none(r.get("path")),
+                    "value": quoted_value(message),
                     "rule": rule.message if rule else None,
                     "action": rule.action if rule else None,
-                    "message": mask_message(_none(r.get("message")), _none(r.get("path"))),
+                    "message": message,
                 }
             )
     path = Path(path)

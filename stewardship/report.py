@@ -24,7 +24,6 @@ stewardship/templates/, whose stylesheet (report.css) is inlined into every page
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import os
 import re
@@ -38,15 +37,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from deflect.core import rules as rules_catalog
+from deflect.core.fields import NOTHING_PUBLIC, FieldClasses
 from stewardship import charts, data
 from stewardship import tonight as tonight_
-from stewardship.masking import excerpt_lines, mask_message, mask_xml
+from stewardship.excerpts import entry_excerpts
+from stewardship.masking import mask_message
 
 TREND_RUNS = 14
 MAX_QUARANTINE_ENTRIES = 500  # detailed entries per report; the rest are counted
 MAX_EXCERPTS_PER_ENTRY = 3
-RAW_READ_LIMIT = 8 * 1024 * 1024  # bytes of a raw file read for an excerpt
-EXCERPT_CONTEXT = 3
 TOP_CODES_IN_CHART = 10
 GX_RESULTS_DIR = "gx/results"  # under report_dir: <run_id>.json written by stewardship.expectations
 
@@ -114,87 +113,6 @@ def _code(code: str) -> Code:
     return Code(code, rules_catalog.level(code) or "unknown", rules_catalog.message(code))
 
 
-# --- raw XML excerpts -------------------------------------------------------------------------
-def _decode(raw: bytes) -> str | None:
-    """Text of a raw file for display, or None when it is not text (binary, undecodable gzip)."""
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.GzipFile(fileobj=__import__("io").BytesIO(raw)) as gz:
-                raw = gz.read(RAW_READ_LIMIT)
-        except (OSError, EOFError):
-            return None
-    head = raw[:200].lower()
-    if b"\x00" in raw[:4096]:
-        return None
-    if b"iso-8859-1" in head or b"latin-1" in head or b"latin1" in head:
-        return raw.decode("latin-1")
-    return raw.decode("utf-8-sig", errors="replace")
-
-
-@lru_cache(maxsize=32)
-def masked_raw_lines(path: str) -> tuple[str, ...] | None:
-    """The raw file's first RAW_READ_LIMIT bytes as masked lines; None when it is not text."""
-    with open(path, "rb") as fh:
-        text = _decode(fh.read(RAW_READ_LIMIT))
-    return None if text is None else tuple(mask_xml(text).split("\n"))
-
-
-def raw_file_for(landing_dir: Path, entry: dict) -> Path | None:
-    """The quarantined raw bytes of an entry, only ever inside the landing area."""
-    landing = Path(landing_dir).resolve()
-    candidates = []
-    if entry.get("raw_path"):
-        p = Path(str(entry["raw_path"]))
-        candidates.append(p if p.is_absolute() else landing / p)
-    for digest in (entry.get("record_sha256"), entry.get("file_sha256")):
-        if digest and isinstance(digest, str):
-            candidates.append(landing / "quarantine" / f"{digest}.xml")
-    for c in candidates:
-        try:
-            resolved = c.resolve()
-        except OSError:
-            continue
-        if resolved.is_file() and (resolved == landing or landing in resolved.parents):
-            return resolved
-    return None
-
-
-def _line_in_raw(entry: dict, file_line) -> int | None:
-    """A finding's file line as a line of the raw text kept for the entry.
-
-    A quarantined record is kept alone, starting at its element's line in the file (entry `line`);
-    a quarantined file is kept whole.
-    """
-    if data.missing(file_line):
-        return None
-    file_line = int(file_line)
-    start = entry.get("line")
-    if entry.get("level") == "record" and not data.missing(start):
-        return file_line - int(start) + 1
-    return file_line
-
-
-def _excerpt(lines: tuple[str, ...], line: int | None, context: int = EXCERPT_CONTEXT) -> dict:
-    beyond = bool(line and line > len(lines))
-    return {
-        "beyond": beyond,
-        "line": line,
-        "limit_mb": RAW_READ_LIMIT // 2**20,
-        "rows": []
-        if beyond
-        else [
-            {"n": n, "text": content, "hit": n == line}
-            for n, content in excerpt_lines(list(lines), line, context=context)
-        ],
-    }
-
-
-def excerpt_html(lines: tuple[str, ...], line: int | None, context: int = EXCERPT_CONTEXT) -> str:
-    """The masked lines around `line` as a <pre> block, or a note when the line was not read."""
-    macros = _environment().get_template("_macros.html").module
-    return macros.excerpt(_excerpt(lines, line, context))
-
-
 # --- the night's data -------------------------------------------------------------------------
 GROUPS = (  # how an entry stands tonight (stewardship.tonight), in the order pages show them
     ("new", "New tonight"),
@@ -220,6 +138,8 @@ class RunData:
     night: tonight_.Night | None = None
     contacts: dict = field(default_factory=dict)  # unit code -> stewardship.contacts.Contact
     trend_replays: frozenset = frozenset()  # the trend runs that replayed a file
+    # which fields' values may be shown (adapters.registry.field_classes(), handed in)
+    fields: FieldClasses = NOTHING_PUBLIC
 
 
 def _groups(night: tonight_.Night) -> pd.Series:
@@ -409,7 +329,7 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
         entries = []
         for entry in shown.to_dict(orient="records"):
             f = d.findings[d.findings["run_id"] == entry["run_id"]]
-            detail = _quarantine_entry(entry, f, landing_dir)
+            detail = _quarantine_entry(entry, f, landing_dir, d.fields)
             detail.update(
                 group=group,
                 age_days=entry["age_days"],
@@ -435,29 +355,15 @@ def _entry_findings(entry: dict, f: pd.DataFrame) -> pd.DataFrame:
     return f[sel]
 
 
-def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path) -> dict:
+def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path,
+                      fields: FieldClasses = NOTHING_PUBLIC) -> dict:
     found = _entry_findings(entry, f)
     codes = sorted(
         set(found["code"]) | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
         key=_code_order,
     )
-    raw = raw_file_for(landing_dir, entry)
-    text = masked_raw_lines(str(raw)) if raw else None
-    excerpts = []
-    if text is not None:
-        lines = sorted(
-            {ln for ln in (_line_in_raw(entry, v) for v in found["line"]) if ln and ln > 0}
-        )
-        if not lines:
-            lines = [1]
-        shown = []
-        for ln in lines:
-            if shown and ln - shown[-1] <= EXCERPT_CONTEXT:
-                continue  # already visible in the previous excerpt
-            shown.append(ln)
-            if len(shown) > MAX_EXCERPTS_PER_ENTRY:
-                break
-            excerpts.append(_excerpt(text, ln))
+    raw = entry_excerpts(landing_dir, entry, found.to_dict(orient="records"), fields,
+                         limit=MAX_EXCERPTS_PER_ENTRY)
     return {
         "quarantine_id": entry["quarantine_id"],
         "codes": [_code(c) for c in codes],
@@ -473,12 +379,12 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path) -> dict:
                 "line": _int(r["line"]) or "",
                 "column": _int(r["column"]) or "",
                 "path": r["path"],
-                "message": mask_message(r["message"], r["path"]),
+                "message": mask_message(r["message"], r["path"], fields),
             }
             for r in found.to_dict(orient="records")
         ],
-        "raw": "missing" if raw is None else "binary" if text is None else "text",
-        "excerpts": excerpts,
+        "raw": raw["raw"],
+        "excerpts": raw["excerpts"],
     }
 
 
@@ -822,9 +728,10 @@ def write_index(report_dir: Path) -> Path:
     return path
 
 
-def write_run_report(config, run_id: str) -> Path:
+def write_run_report(config, run_id: str, fields: FieldClasses = NOTHING_PUBLIC) -> Path:
     """Write the run's pages under report_dir/<run_id>/ (index.html, entries.html, flags.html,
-    expectations.html, sources/<source>.html, report.json) and refresh report_dir/index.html."""
+    expectations.html, sources/<source>.html, report.json) and refresh report_dir/index.html.
+    `fields`: which fields' values may be shown (without it, no value is)."""
     from stewardship.contacts import contacts_of, unit_of
 
     report_dir = Path(config.report_dir)
@@ -833,7 +740,7 @@ def write_run_report(config, run_id: str) -> Path:
         sources = set(data.quarantine(wh)["source"]) | set(data.load_runs(wh, run_id)["source"])
         units = {s: unit_of(config, s) for s in sources}
         d = read_run_data(wh, run_id, report_dir, units=units, contacts=contacts)
-    masked_raw_lines.cache_clear()
+    d.fields = fields
     generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     landing = Path(config.landing_dir)
     folder = report_dir / run_id

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.registry import field_classes
 from stewardship import data
 from stewardship.quarantine import StewardError, export_entries_csv, mark, unit_of
 from workbench import pages
@@ -190,7 +191,7 @@ def create_app(config_loader=config_from_airflow, airflow_runs=None) -> FastAPI:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown status {status_!r}")
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "entries.csv"
-            export_entries_csv(config(), out, unit=unit, status=status_)
+            export_entries_csv(config(), out, unit=unit, status=status_, fields=field_classes())
             body = out.read_bytes()
         safe = "".join(ch for ch in unit if ch.isalnum() or ch in "-_") or "unit"
         return Response(body, media_type="text/csv; charset=utf-8", headers={

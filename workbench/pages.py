@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from adapters.registry import field_classes
 from deflect.core import rules as rules_catalog
 from stewardship import data, quarantine
 from stewardship.contacts import Contact, load_contacts
@@ -139,7 +140,7 @@ def queue(config, f: QueueFilter, today: dt.date | None = None) -> Queue:
 def entry(config, quarantine_id: str, context: int = 6) -> dict:
     """An entry's page: `quarantine.show_entry` (masked findings and excerpts, marks, ledger)
     with each code's meaning and action, its replays and its unit's contact."""
-    detail = quarantine.show_entry(config, quarantine_id, context=context)
+    detail = quarantine.show_entry(config, quarantine_id, context=context, fields=field_classes())
     en = detail["entry"]
     with data.open_warehouse(config) as wh:
         replays = data.replays(wh)

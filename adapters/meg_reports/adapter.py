@@ -5,6 +5,7 @@ import re
 
 from adapters.meg_reports import codes
 from adapters.meg_reports.expectations import SUITES
+from adapters.meg_reports.fields import FIELDS
 from adapters.meg_reports.rules import NS, record_rules
 from adapters.meg_reports.tables import TABLES
 from deflect.core import vocab
@@ -30,6 +31,7 @@ class MegAdapter(Adapter):
     tables = TABLES
     suites = SUITES
     pathway_codes = codes.PATHWAY
+    fields = FIELDS
 
     def check_source(self, source) -> list[tuple[str, str]]:
         # F05 compares each file's Unit with the unit the source is configured for

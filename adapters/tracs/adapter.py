@@ -6,6 +6,7 @@ import re
 
 from adapters.tracs import codes
 from adapters.tracs.expectations import SUITES
+from adapters.tracs.fields import FIELDS
 from adapters.tracs.rules import NS, RECORD_RULES
 from adapters.tracs.sidecar import parse_sidecar, sidecar_line
 from adapters.tracs.tables import TABLES
@@ -34,6 +35,7 @@ class TracsAdapter(Adapter):
     tables = TABLES
     suites = SUITES
     pathway_codes = codes.PATHWAY
+    fields = FIELDS
 
     def sidecar_name(self, name: str) -> str:
         return name + ".sha256"

@@ -26,7 +26,7 @@ VERDICT_BACKGROUND = {"OK": (0xE3, 0xF4, 0xE8), "needs attention": (0xFF, 0xF4, 
                       "failed": (0xFD, 0xEC, 0xEA)}
 # S01 messages show the wrong value once non-personal fields are classified as such
 # (stewardship/masking.py): set to True when they do, and the S01 screenshot test runs.
-S01_VALUES_SHOWN = False
+S01_VALUES_SHOWN = True
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:

@@ -1,6 +1,7 @@
 """The steward sub-commands as `deflect` will run them."""
 
 import argparse
+import csv
 
 from deflect.core.rules import CODES
 from deflect.steward_cli import register
@@ -70,6 +71,25 @@ def test_findings_export(env, tmp_path, capsys):
     expected = 6 + sum(code.startswith("W") for code in CODES)
     assert f"{expected} findings of run" in capsys.readouterr().out
     assert len(out.read_text().splitlines()) == expected + 1
+
+
+def test_findings_export_defaults_to_every_run(env, tmp_path, capsys):
+    out = tmp_path / "f.csv"
+    assert run("findings", "export", "--config", str(env.config.path), "--output", str(out)) == 0
+    assert "findings of every run" in capsys.readouterr().out
+    runs = {r["run_id"] for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert runs == {fixtures.RUN1, fixtures.RUN2}  # not only the latest run's
+
+
+def test_quarantine_export_status_all_gives_every_state(env, tmp_path, capsys):
+    out = tmp_path / "q.csv"
+    cfg = str(env.config.path)
+    assert run("quarantine", "export", "--config", cfg, "--status", "all", "--output",
+               str(out)) == 0
+    states = {r["state"] for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert run("quarantine", "export", "--config", cfg, "--output", str(out)) == 0
+    assert {r["state"] for r in csv.DictReader(out.open(encoding="utf-8"))} == {"open"}
+    assert len(states) > 1 and "open" in states
 
 
 def test_report_command_without_expectations(env, capsys):

@@ -11,10 +11,21 @@ from pathlib import Path
 
 import pytest
 
+from adapters.registry import field_classes
 from generator.config import GeneratorConfig
 from generator.generate import generate
+from stewardship.excerpts import NotText, _open_text
 from stewardship.masking import mask_xml
-from stewardship.report import _decode
+
+
+def _decode(path: Path) -> str | None:
+    """The whole raw file as the excerpts read it (None when it is not text)."""
+    try:
+        stream, _ = _open_text(path)
+    except NotText:
+        return None
+    with stream:
+        return stream.read()
 
 
 def _drop(out: Path, **kw) -> dict:
@@ -52,10 +63,11 @@ def test_masking_leaves_no_generated_name_or_birth_date_in_any_generated_file(dr
     out, _ = drop
     pattern = personal_pattern(out)
     files = [p for p in out.rglob("*") if p.name.endswith((".xml", ".xml.gz"))]
-    texts = [t for t in (_decode(p.read_bytes()) for p in files) if t is not None]
+    texts = [t for t in (_decode(p) for p in files) if t is not None]
     assert len(texts) > 50
     assert sum(1 for t in texts if pattern.search(t)) > 10  # the raw files do hold them
-    leaks = [m.group(0) for t in texts for m in [pattern.search(mask_xml(t))] if m]
+    fields = field_classes()  # values of fields that are not personal are shown
+    leaks = [m.group(0) for t in texts for m in [pattern.search(mask_xml(t, fields))] if m]
     assert leaks == []
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from adapters.registry import field_classes
 from deflect.core.rules import CODES, message
 from stewardship import quarantine as q
 from stewardship.masking import MASK
@@ -71,15 +72,19 @@ def test_mark_rejects_unknown_entries_and_statuses(env):
 
 
 def test_show_entry_has_findings_masked_excerpt_and_rule_messages(env):
-    detail = q.show_entry(env.config, "q-0004")
+    detail = q.show_entry(env.config, "q-0004", fields=field_classes())
     assert [f["code"] for f in detail["findings"]] == ["B01"]
     assert "1990-06-17" not in detail["findings"][0]["message"]
     assert detail["findings"][0]["rule"] == message("B01")
-    lines = dict(detail["excerpts"][0]["lines"])
-    assert lines[9].strip() == "<individualDisposition>CD</individualDisposition>"
-    assert lines[8].strip() == f"<individualDOB>{MASK}</individualDOB>"
+    # numbered as in the delivered file: the record starts at line 100, the finding is at 108
+    excerpt = detail["excerpts"][0]
+    assert excerpt["line"] == 108 and not excerpt["beyond"]
+    lines = {r["n"]: r["text"] for r in excerpt["rows"]}
+    assert [r["n"] for r in excerpt["rows"] if r["hit"]] == [108]
+    assert lines[108].strip() == "<individualDisposition>CD</individualDisposition>"
+    assert lines[107].strip() == f"<individualDOB>{MASK}</individualDOB>"
     text = q.format_entry(detail)
-    assert ">     9 |" in text and "review trail: none" in text
+    assert ">    108 |" in text and "review trail: none" in text
     for value in fixtures.personal_values():
         assert value not in text
 
