@@ -40,6 +40,14 @@ DEFAULT_ARGS = {
     "execution_timeout": dt.timedelta(hours=2),
 }
 
+# The tasks that write the warehouse (begin migrates it, load, the reporting refresh) go to the
+# Celery queue DEFLECT_WAREHOUSE_QUEUE names, when it is set, so that only the workers consuming it
+# (those that reach the database; one writer at a time) run them, while every worker takes the
+# mapped plan and process tasks from the default queue. Unset, everything is on the default
+# queue. Read at parse time: the DAG processor, scheduler and workers share it (operations.md).
+WAREHOUSE_QUEUE = os.environ.get("DEFLECT_WAREHOUSE_QUEUE") or None
+WAREHOUSE_TASK = {"queue": WAREHOUSE_QUEUE} if WAREHOUSE_QUEUE else {}
+
 
 def config_path() -> str:
     """The configuration file: $DEFLECT_CONFIG, else the Airflow Variable `deflect_config`."""
@@ -116,7 +124,7 @@ def ingest_chain(pipeline_run) -> None:
         get_current_context()["batch_id"] = batch_id
         pipeline.process_batch(load_config(pipeline_run), pipeline_run, batch_id)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[STAGING])
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[STAGING], **WAREHOUSE_TASK)
     def load(pipeline_run: str, *, outlet_events=None) -> None:
         from deflect import pipeline
 

@@ -18,6 +18,7 @@ from deflect_common import (
     CHICAGO,
     DEFAULT_ARGS,
     TAGS,
+    WAREHOUSE_TASK,
     airflow_run,
     as_of_date,
     ingest_chain,
@@ -25,7 +26,7 @@ from deflect_common import (
 )
 
 
-@task
+@task(**WAREHOUSE_TASK)
 def begin_replay() -> str:
     """Stage the range, start the pipeline run over it; returns its id."""
     from deflect import backfill

@@ -15,7 +15,15 @@ import logging
 
 import pendulum
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from deflect_common import CHICAGO, DEFAULT_ARGS, REPORTING, STAGING, TAGS, load_config
+from deflect_common import (
+    CHICAGO,
+    DEFAULT_ARGS,
+    REPORTING,
+    STAGING,
+    TAGS,
+    WAREHOUSE_TASK,
+    load_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +42,7 @@ def resolve_run() -> str:
     return given or pipeline.latest_run_id(load_config())
 
 
-@task(outlets=[REPORTING])
+@task(outlets=[REPORTING], **WAREHOUSE_TASK)
 def refresh(pipeline_run: str) -> None:
     from deflect import pipeline
 
