@@ -22,6 +22,7 @@ from deflect_common import (
     STAGING,
     TAGS,
     WAREHOUSE_TASK,
+    emit_lineage,
     load_config,
 )
 
@@ -44,9 +45,11 @@ def resolve_run() -> str:
 
 @task(outlets=[REPORTING], **WAREHOUSE_TASK)
 def refresh(pipeline_run: str) -> None:
-    from deflect import pipeline
+    from deflect import lineage, pipeline
 
-    pipeline.refresh(load_config(pipeline_run), pipeline_run)
+    config = load_config(pipeline_run)
+    pipeline.refresh(config, pipeline_run)
+    emit_lineage(lambda: lineage.refresh_lineage(config, pipeline_run))
 
 
 @task(trigger_rule=TriggerRule.ALL_DONE)
