@@ -57,6 +57,8 @@ def test_lineage_events_of_the_nightly_and_reporting_dags(tmp_path, pg_url):
         dags_test("deflect_nightly", env, {"as_of": manifest["as_of"]})
         dags_test("deflect_reporting", env, {})
     events = read_events(events_file)
+    text = events_file.read_text()
+    assert env["DEFLECT_PERSON_KEY"] not in text and "PRIVATE KEY" not in text  # no secret sent
     [run_dir] = (tmp_path / "work" / "runs").iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
     namespace = f"sftp://{server.host}:{server.port}"
