@@ -40,6 +40,14 @@ DEFAULT_ARGS = {
     "execution_timeout": dt.timedelta(hours=2),
 }
 
+# The tasks that write the warehouse (begin migrates it, load, the reporting refresh) go to the
+# Celery queue DEFLECT_WAREHOUSE_QUEUE names, when it is set, so that only the workers consuming it
+# (those that reach the database; one writer at a time) run them, while every worker takes the
+# mapped plan and process tasks from the default queue. Unset, everything is on the default
+# queue. Read at parse time: the DAG processor, scheduler and workers share it (operations.md).
+WAREHOUSE_QUEUE = os.environ.get("DEFLECT_WAREHOUSE_QUEUE") or None
+WAREHOUSE_TASK = {"queue": WAREHOUSE_QUEUE} if WAREHOUSE_QUEUE else {}
+
 
 def config_path() -> str:
     """The configuration file: $DEFLECT_CONFIG, else the Airflow Variable `deflect_config`."""
@@ -80,6 +88,30 @@ def airflow_run(context) -> dict:
     return {"dag_id": dag_run.dag_id, "run_id": dag_run.run_id, "run_type": str(dag_run.run_type)}
 
 
+def emit_lineage(compute) -> None:
+    """OpenLineage: the datasets and facets `compute()` (a `deflect.lineage` function) gives for
+    this task run, handed to Airflow's OpenLineage provider, which emits them as a RUNNING event
+    of the task's own run, between the START and COMPLETE events it emits for every task.
+
+    Nothing is computed when no OpenLineage transport is configured; a failure here is logged
+    and never fails the task (the data is loaded whether or not its lineage was sent)."""
+    try:
+        from airflow.providers.openlineage.api import emit_dataset_lineage, is_openlineage_active
+    except ImportError:  # the provider is not installed
+        return
+    if not is_openlineage_active():
+        return
+    try:
+        from deflect.lineage import to_openlineage
+
+        inputs, outputs, run_facets = to_openlineage(compute())
+        if inputs or outputs:
+            emit_dataset_lineage(inputs=inputs, outputs=outputs,
+                                 additional_run_facets=run_facets)
+    except Exception:  # lineage must never fail the pipeline
+        log.warning("OpenLineage: the lineage of this task was not emitted", exc_info=True)
+
+
 def ingest_chain(pipeline_run) -> None:
     """sources -> plan (mapped per source) -> batches -> process (mapped per batch) -> load ->
     summary, after the DAG's first task, whose output is the pipeline run id.
@@ -111,16 +143,20 @@ def ingest_chain(pipeline_run) -> None:
     def process(pipeline_run: str, batch_id: str) -> None:
         from airflow.sdk import get_current_context
 
-        from deflect import pipeline
+        from deflect import lineage, pipeline
 
         get_current_context()["batch_id"] = batch_id
-        pipeline.process_batch(load_config(pipeline_run), pipeline_run, batch_id)
+        config = load_config(pipeline_run)
+        pipeline.process_batch(config, pipeline_run, batch_id)
+        emit_lineage(lambda: lineage.process_lineage(config, pipeline_run, batch_id))
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[STAGING])
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[STAGING], **WAREHOUSE_TASK)
     def load(pipeline_run: str, *, outlet_events=None) -> None:
-        from deflect import pipeline
+        from deflect import lineage, pipeline
 
-        totals = pipeline.load_run(load_config(pipeline_run), pipeline_run)
+        config = load_config(pipeline_run)
+        totals = pipeline.load_run(config, pipeline_run)
+        emit_lineage(lambda: lineage.load_lineage(config, pipeline_run))
         # the reporting DAG finds its run id here (and the figures in its logs)
         outlet_events[STAGING].extra = {
             "run_id": pipeline_run,

@@ -28,6 +28,7 @@ from deflect_common import (
     CHICAGO,
     DEFAULT_ARGS,
     TAGS,
+    WAREHOUSE_TASK,
     airflow_run,
     as_of_date,
     ingest_chain,
@@ -35,7 +36,7 @@ from deflect_common import (
 )
 
 
-@task
+@task(**WAREHOUSE_TASK)
 def begin() -> str:
     """Start the pipeline run (migrates the warehouse); returns its id."""
     from deflect import pipeline

@@ -21,6 +21,7 @@ from deflect_common import (
     CHICAGO,
     DEFAULT_ARGS,
     TAGS,
+    WAREHOUSE_TASK,
     airflow_run,
     as_of_date,
     ingest_chain,
@@ -28,7 +29,7 @@ from deflect_common import (
 )
 
 
-@task
+@task(**WAREHOUSE_TASK)
 def begin_replay() -> str:
     """Stage the file or the range, start the pipeline run over it; returns its id."""
     from deflect import backfill, replay

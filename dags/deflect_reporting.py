@@ -17,7 +17,16 @@ import logging
 
 import pendulum
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from deflect_common import CHICAGO, DEFAULT_ARGS, REPORTING, STAGING, TAGS, load_config
+from deflect_common import (
+    CHICAGO,
+    DEFAULT_ARGS,
+    REPORTING,
+    STAGING,
+    TAGS,
+    WAREHOUSE_TASK,
+    emit_lineage,
+    load_config,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +45,13 @@ def resolve_run() -> str:
     return given or pipeline.latest_run_id(load_config())
 
 
-@task(outlets=[REPORTING])
+@task(outlets=[REPORTING], **WAREHOUSE_TASK)
 def refresh(pipeline_run: str) -> None:
-    from deflect import pipeline
+    from deflect import lineage, pipeline
 
-    pipeline.refresh(load_config(pipeline_run), pipeline_run)
+    config = load_config(pipeline_run)
+    pipeline.refresh(config, pipeline_run)
+    emit_lineage(lambda: lineage.refresh_lineage(config, pipeline_run))
 
 
 @task
