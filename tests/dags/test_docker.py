@@ -169,6 +169,19 @@ def test_build_context_keeps_secrets_and_environments_out():
     assert not [a for a in allowed if a.startswith(("var", ".venv", "tests", "."))]
 
 
+def test_the_image_copies_every_package_the_wheel_holds():
+    """A package added to the project must reach the image, through both the build context and
+    a COPY (else the image installs a wheel without it and fails at import)."""
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"][
+        "targets"]["wheel"]["packages"]
+    allowed = {x[1:].rstrip("/") for x in (ROOT / ".dockerignore").read_text().splitlines()
+               if x.startswith("!")}
+    copied = set(re.findall(r"^COPY (\S+)/ ", (DOCKER / "Dockerfile").read_text(),
+                            re.MULTILINE))
+    assert sorted(p for p in packages if p not in allowed) == []
+    assert sorted(p for p in packages if p not in copied) == []
+
+
 @pytest.mark.sshd
 def test_make_secrets_writes_values_without_newlines_and_a_pinned_connection(tmp_path):
     out = tmp_path / "secrets"
