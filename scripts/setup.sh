@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the project and its tests need on a fresh Debian machine, idempotently:
-# system packages (OpenSSH server for the SFTP tests), uv, and the locked Python environment.
+# system packages (OpenSSH server for the SFTP tests, Redis for the Celery test), uv, and the locked Python environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server openssh-client)
+# redis-server: the broker of the CeleryExecutor test (tests/dags/test_celery.py starts its own)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v psql >/dev/null 2>&1 && [ -d /usr/lib/postgresql ] || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}" >&2
