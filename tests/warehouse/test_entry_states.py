@@ -37,12 +37,15 @@ EXPECTED = {
     _id("replayed"): "replayed",
     _id("replayed-copy"): "replayed",  # its own version reloaded by a replay
     _id("file"): "open",
+    _id("file-redelivered"): "resolved",  # a file of the same name loaded the next night
+    _id("file-replayed"): "replayed",  # a replay made for it loaded its corrected file
 }
+R4, R5 = "20261104T073000Z-dddd0004", "20261104T100000Z-rrrr0005"
 
 
 def _fill(wh) -> None:
     reset(wh)
-    for seq, run in ((1, R1), (2, R2), (3, R3)):
+    for seq, run in ((1, R1), (2, R2), (3, R3), (4, R4), (5, R5)):
         wh.execute("INSERT INTO meta.load_audit (batch_id, load_seq, run_id, source, kind) "
                    "VALUES (?, ?, ?, 'meg-sieg', 'meg')", [f"b{seq}", seq, run])
         for source in ("meg-sieg", "tracs-isp"):
@@ -76,6 +79,24 @@ def _fill(wh) -> None:
     wh.execute(
         "INSERT INTO meta.finding (run_id, source, file_name, file_sha256, code, level, message) "
         "VALUES (?, 'tracs-isp', ?, ?, 'F04', 'file', 'checksum')", [R2, TRACS_FILE, "c" * 64])
+    # refused files: one delivered again under its name and loaded, one replayed for its entry
+    for label, name, loaded_as, run, seq in (
+            ("file-redelivered", "TRACS_IL0849800_20261102T013004_0002.xml", None, R4, 4),
+            ("file-replayed", "TRACS_IL0849800_20261102T013004_0003.xml", "fixed.xml", R5, 5)):
+        wh.execute(
+            "INSERT INTO meta.quarantine (quarantine_id, run_id, source, kind, file_name, "
+            "file_sha256, level, codes, status, load_seq) VALUES (?, ?, 'tracs-isp', 'tracs', ?, "
+            "?, 'file', 'F08', 'open', 2)", [_id(label), R2, name, "d" * 64])
+        wh.execute(
+            "INSERT INTO meta.finding (run_id, source, file_name, file_sha256, code, level, "
+            "message) VALUES (?, 'tracs-isp', ?, ?, 'F08', 'file', 'refused')",
+            [R2, name, "d" * 64])
+        wh.execute(
+            "INSERT INTO meta.file_ledger_history (source, remote_name, status, run_id, "
+            "batch_id, load_seq) VALUES ('tracs-isp', ?, 'loaded', ?, ?, ?)",
+            [loaded_as or name, run, f"b{seq}", seq])
+    wh.execute("INSERT INTO meta.replay (run_id, source, file_name, replay_of_run_id, entry_id) "
+               "VALUES (?, 'tracs-isp', 'fixed.xml', ?, ?)", [R5, R2, _id("file-replayed")])
     # the same versions, valid, from other files: the night before, and a replay
     for record_id, seq in (("SIEG/SIEG-2026-0004", 1), ("SIEG/SIEG-2026-0007", 3)):
         wh.execute(
@@ -118,6 +139,8 @@ def test_view_commands_and_report_agree_on_every_entry(states_url, tmp_path, cap
         states_sql = dict(wh.query("SELECT quarantine_id, state_run_id FROM quality.quarantine"))
     assert view == EXPECTED
     assert states_sql[_id("superseded")] == R1 and states_sql[_id("replayed")] == R3
+    assert states_sql[_id("file-redelivered")] == R4 and states_sql[_id("file-replayed")] == R5
+    assert states_sql[_id("file")] is None
 
     config = _config(tmp_path, states_url)
     listed = q.list_entries(config)
