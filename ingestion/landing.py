@@ -51,7 +51,8 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file or a directory (a rename into it) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -96,7 +97,7 @@ def atomic_file(directory: Path):
 def commit_tmp(tmp: Path, final: Path) -> Path:
     """Rename a finished temporary file to its final name (same directory) and fsync the dir."""
     os.replace(tmp, final)
-    _fsync_dir(final.parent)
+    fsync(final.parent)
     return final
 
 

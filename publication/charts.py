@@ -41,14 +41,10 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:g}{unit}"
 
 
-def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
-         y_max: float | None = None, unit: str = "", colour: str = BAR) -> str:
-    """An SVG bar chart, one bar per item, values printed above the bars."""
-    left, right, top, bottom = 40, 8, 26, 44
-    plot_w, plot_h = width - left - right, height - top - bottom
-    highest = max((b.value for b in items if b.value is not None and not b.suppressed),
-                  default=0)
-    top_value, step = axis(y_max if y_max is not None else highest)
+def _frame(title: str, width: int, height: int, left: float, top: float, plot_w: float,
+           plot_h: float, top_value: float, step: float, unit: str) -> list[str]:
+    """The opening of a chart: the SVG element, its title, and the y axis's grid lines and
+    ticks."""
     parts = [
         (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
          f'viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>'),
@@ -61,6 +57,18 @@ def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
                      f'stroke="#ddd"/>')
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
                      f'class="tick">{escape(_fmt(v, unit))}</text>')
+    return parts
+
+
+def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
+         y_max: float | None = None, unit: str = "", colour: str = BAR) -> str:
+    """An SVG bar chart, one bar per item, values printed above the bars."""
+    left, right, top, bottom = 40, 8, 26, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max((b.value for b in items if b.value is not None and not b.suppressed),
+                  default=0)
+    top_value, step = axis(y_max if y_max is not None else highest)
+    parts = _frame(title, width, height, left, top, plot_w, plot_h, top_value, step, unit)
     slot = plot_w / max(len(items), 1)
     bar_w = max(min(slot * 0.7, 40), 2)
     base = top + plot_h
@@ -104,18 +112,7 @@ def grouped_bars(title: str, groups: list[str], series: dict[str, list[Bar]], *,
     highest = max((b.value for bars_ in series.values() for b in bars_
                    if b.value is not None and not b.suppressed), default=0)
     top_value, step = axis(y_max if y_max is not None else highest)
-    parts = [
-        (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-         f'viewBox="0 0 {width} {height}" class="chart"><title>{escape(title)}</title>'),
-        f'<text x="4" y="15" class="chart-title">{escape(title)}</text>',
-    ]
-    for k in range(round(top_value / step) + 1):
-        v = step * k
-        y = top + plot_h - plot_h * v / top_value
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
-                     f'stroke="#ddd"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'class="tick">{escape(_fmt(v, unit))}</text>')
+    parts = _frame(title, width, height, left, top, plot_w, plot_h, top_value, step, unit)
     names = list(series)
     colours = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
     slot = plot_w / max(len(groups), 1)

@@ -32,6 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingestion.landing import fsync
 from publication import fields, summary
 from publication.cells import SUPPRESSED_MEASURES, hidden_measures, missing
 from publication.model import PublishedTable, VintageMeta
@@ -80,10 +81,10 @@ def write_package(out_dir: Path, meta: VintageMeta, tables: list[PublishedTable]
             raise VintageExists(f"vintage {meta.vintage_id} is already exported, with other "
                                 f"content: {final}")
         for path in work.iterdir():
-            _fsync(path)
+            fsync(path)
         os.chmod(work, 0o755)  # mkdtemp makes it private; the package is for reading
         os.rename(work, final)
-        _fsync(final.parent)
+        fsync(final.parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -182,12 +183,6 @@ def _write_parquet(path: Path, table: PublishedTable, columns: list[str]) -> Non
     pq.write_table(pa.Table.from_pydict(data, schema=schema), path)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _schema(table: PublishedTable) -> dict:
