@@ -228,6 +228,33 @@ class Suite:
                             **self._io(w), maxrss_mb=res.maxrss_mb, process="deflect run",
                             detail=detail))
 
+    def empty_night(self, w: Workload) -> list[Row]:
+        """The fixed cost of a night: `deflect run` a second time over the same drop and
+        warehouse (nothing new on any server), beside a process that only imports the
+        pipeline's modules."""
+        d = self.run_dir(f"{w.name}-empty")
+        db = self.dbs.create()
+        try:
+            config = self.write_config(w, d, db)
+            spec = {"config": str(config), "as_of": w.as_of}
+            runs = [run_stage("e2e", spec, self.scratch) for _ in range(2)]
+            for res in runs:
+                if res.result["exit_status"] != 0:
+                    raise BenchError(f"deflect run exited with {res.result['exit_status']}: "
+                                     f"{res.stdout[-2000:]}")
+            imports = run_stage("imports", {}, self.scratch)
+        finally:
+            self.dbs.drop(db)
+            self.done_with(d)
+        return [
+            self.add(Row(f"{w.name}.e2e_empty", w.name,
+                         "end to end, nothing new: `deflect run` again over the same drop",
+                         runs[1].wall, maxrss_mb=runs[1].maxrss_mb, process="deflect run")),
+            self.add(Row(f"{w.name}.imports", w.name,
+                         "Python start and the pipeline's imports alone", imports.wall,
+                         maxrss_mb=imports.maxrss_mb, process="imports")),
+        ]
+
     def single_file(self, w: Workload) -> list[Row]:
         """Peak memory of one large file: the floor, and the pipeline's ingest of it alone."""
         rows = [self.floor(w)]

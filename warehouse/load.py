@@ -478,6 +478,7 @@ _AUDIT_COLUMNS = (
     "error", "files_seen", "files_loaded", "files_pending", "files_quarantined",
     "files_duplicate", "records_extracted", "records_quarantined", "records_loaded",
     "rows_staged", "findings_added", "quarantine_added", "quarantine_resolved",
+    "records_already_accepted",
 )
 
 
