@@ -293,6 +293,7 @@ def build_marts(tables: dict, units, as_of: dt.date):
 def refresh(config: Config, run_id: str) -> None:
     """Recompute linking, attribution and follow-up over everything known; refresh `reporting`."""
     _private()
+    from transforms.current import RECORDS_WITH_ROWS_IN
     from warehouse import connect
     from warehouse import refresh as wh_refresh
 
@@ -300,7 +301,8 @@ def refresh(config: Config, run_id: str) -> None:
     with connect(config.warehouse) as wh:
         wh_refresh(wh, run_id=run_id, as_of=dt.date.fromisoformat(info["as_of"]),
                    kinds=staging_tables(), build=build_marts,
-                   units_path=config.reference_units, pathway_codes=pathway_codes())
+                   units_path=config.reference_units, pathway_codes=pathway_codes(),
+                   records_with_rows_in=RECORDS_WITH_ROWS_IN)
 
 
 def report(config: Config, run_id: str, expectations: bool = True, canonical=None) -> dict:
