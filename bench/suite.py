@@ -90,7 +90,7 @@ class Suite:
         res = run_stage("floor", {"files": [str(f.path) for f in w.files]}, self.scratch)
         return self.add(Row(f"{w.name}.floor", w.name, "floor: lxml parse + XSD validate",
                             res.result["seconds"], **self._io(w), maxrss_mb=res.maxrss_mb,
-                            process="floor", detail=res.result))
+                            process="floor", detail={**res.result, "cpu_s": round(res.cpu, 2)}))
 
     def naive(self, w: Workload, label: str | None = None) -> Row:
         db = self.dbs.create()
@@ -218,6 +218,7 @@ class Suite:
                                            for s in summary["sources"].values()),
                 "files_loaded": sum(s["files_loaded"] for s in summary["sources"].values()),
                 "failed_sources": summary["failed_sources"],
+                "cpu_s": round(res.cpu, 2),
             }
         finally:
             self.dbs.drop(db)
