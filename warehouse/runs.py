@@ -47,11 +47,13 @@ def record_load_run(
         files_quarantined=files_quarantined, files_duplicate=files_duplicate,
         records_loaded=records_loaded, records_quarantined=records_quarantined,
     )
-    sums = wh.query_one(
-        "SELECT " + ", ".join(f"COALESCE(sum({c}), 0)" for c in _COUNTS)
-        + " FROM meta.load_audit WHERE run_id = ? AND source = ?",
-        [run_id, source],
-    )
+    sums = [0] * len(_COUNTS)
+    if any(v is None for v in given.values()):  # a statement per source only when needed
+        sums = wh.query_one(
+            "SELECT " + ", ".join(f"COALESCE(sum({c}), 0)" for c in _COUNTS)
+            + " FROM meta.load_audit WHERE run_id = ? AND source = ?",
+            [run_id, source],
+        )
     counts = {c: int(given[c]) if given[c] is not None else int(s) for c, s in zip(_COUNTS, sums)}
     row = dict(run_id=run_id, source=source, started_at=_instant(started_at),
                finished_at=_instant(finished_at), as_of=as_of, **counts, status=status)
