@@ -5,6 +5,7 @@ Markdown.
     uv run --frozen python -m bench                                   # nightly set, 1x 3x 10x
     uv run --frozen python -m bench --workload bigfile --big-file-gb 1   # peak memory, one file
     uv run --frozen python -m bench --workload backfill               # 1,000,000 forms, a year
+    uv run --frozen python -m bench --workload records --scales 1,10  # record-heavy nights
 
 Needs /usr/sbin/sshd and the `sftp` client (OpenSSH), and PostgreSQL (--pg-url). Generated drops
 are kept under --data-dir and reused by the next run; run directories are removed as soon as they
@@ -25,7 +26,7 @@ from bench.runner import REPO, BenchError, Databases, run_stage, use_bytecode_ca
 from bench.suite import Suite
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-WORKLOADS = ("nightly", "bigfile", "backfill")
+WORKLOADS = ("nightly", "bigfile", "backfill", "records")
 STAGE_PROCESSES = ("plan", "ingest", "load", "refresh", "publish")
 
 
@@ -38,6 +39,8 @@ def parser() -> argparse.ArgumentParser:
                    help="mean attachment size of the nightly set")
     p.add_argument("--scales", default="1,3,10",
                    help="growth curve: multiples of the nightly set (nights), first must be 1")
+    p.add_argument("--records-kb", type=int, default=2,
+                   help="mean attachment size of the record-heavy nights (workload records)")
     p.add_argument("--big-file-gb", type=float, default=None,
                    help="size of the single-file workload; implies --workload ...,bigfile")
     p.add_argument("--backfill-forms", type=int, default=1_000_000)
@@ -99,6 +102,7 @@ def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
     staged = suite.staged(x1)
     suite.end_to_end(x1)
     suite.end_to_end(x1, serial=True)
+    suite.empty_night(x1)
     if not args.no_naive:
         suite.naive(x1)
     profile = None if args.no_profile else _profile(
@@ -149,7 +153,30 @@ def run_backfill(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
     return {"inputs": {"backfill": w.describe()}, "goals": []}, notes
 
 
-RUNNERS = {"nightly": run_nightly, "bigfile": run_bigfile, "backfill": run_backfill}
+def run_records(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
+    """Record-heavy nights: the nightly set's forms with small attachments (--records-kb), so
+    that the cost is per record, not per byte; the floor and `deflect run` at each scale."""
+    scales = [int(x) for x in args.scales.split(",")]
+    if scales[0] != 1:
+        raise BenchError("--scales must start with 1")
+    scales = [scales[0], scales[-1]]
+    spec = workloads.nightly_spec(args.forms, args.records_kb, nights=scales[-1])
+    drop = workloads.generate(spec, data_dir, _log)
+    views = {k: workloads.view(spec, drop, k, data_dir, f"r{k}") for k in scales}
+    for k in scales:
+        _log(f"records r{k}: {views[k].records:,} records, {views[k].describe()['mb']} MB")
+        suite.floor(views[k])
+        suite.end_to_end(views[k])
+    rows = {r.key: r.as_dict() for r in suite.rows}
+    notes = [("The k-times view is the first k nights of a drop in one run: k times the TraCS "
+              "forms and k of every MEG unit's cumulative 30-day files, which re-send a case "
+              "every night it stays in the window.")]
+    return {"inputs": {f"r{k}": v.describe() for k, v in views.items()},
+            "goals": report.goals(rows, scales)}, notes
+
+
+RUNNERS = {"nightly": run_nightly, "bigfile": run_bigfile, "backfill": run_backfill,
+           "records": run_records}
 
 
 def main(argv: list[str] | None = None) -> int:

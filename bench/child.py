@@ -350,6 +350,25 @@ def stage_e2e(spec: dict) -> dict:
     return {"exit_status": code, "workers_maxrss_mb": round(workers, 1)}
 
 
+# What `deflect run` imports to run a night, Great Expectations included (the publish step):
+# an empty night is measured against the time a process takes to import these alone
+PIPELINE_MODULES = (
+    "deflect.cli", "deflect.pipeline", "adapters.registry", "ingestion.process",
+    "schemas.registry", "warehouse", "warehouse.load", "warehouse.refresh", "transforms",
+    "stewardship.publish", "stewardship.expectations", "stewardship.report", "great_expectations",
+)
+
+
+def stage_imports(spec: dict) -> dict:
+    """Import the pipeline's modules and nothing else (the row's time is the process's wall
+    time: interpreter start and these imports)."""
+    import importlib
+
+    for name in PIPELINE_MODULES:
+        importlib.import_module(name)
+    return {"modules": len(PIPELINE_MODULES)}
+
+
 # Everything the measured stages import, also lazily inside functions: the warm-up compiles it
 WARM_UP_MODULES = (
     "deflect.cli", "deflect.pipeline", "devtools.local_sftp", "ingestion", "ingestion.process",
@@ -404,6 +423,7 @@ STAGES = {
     "floor": stage_floor, "naive": stage_naive, "plan": stage_plan, "ingest": stage_ingest,
     "load": stage_load, "refresh": stage_refresh, "publish": stage_publish, "copy": stage_copy,
     "openssh": stage_openssh, "e2e": stage_e2e, "warmup": stage_warmup,
+    "imports": stage_imports,
 }
 
 

@@ -16,6 +16,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
     """The issue's goals, each as a ratio of two rows measured in the same invocation."""
+    if "r1.e2e" in rows:
+        return record_goals(rows, scales)
 
     def sec(key):
         return rows[key]["seconds"] if key in rows else None
@@ -50,6 +52,11 @@ def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
         out.append({"goal": "peak memory under 500 MB for a single 1 GB export file",
                     "measure": "ingest peak RSS on the nightly set; 1 GB file not run",
                     "value": r["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB", "met": None})
+    empty, imports = sec("x1.e2e_empty"), sec("x1.imports")
+    if empty and imports:
+        out.append({"goal": "an empty night within 2 s of the pipeline's imports",
+                    "measure": "e2e_empty s - imports s", "value": round(empty - imports, 2),
+                    "target": "<= 2 s", "met": empty - imports <= 2})
     first = sec("x1.e2e")
     for k in scales[1:]:
         t = sec(f"x{k}.e2e")
@@ -58,6 +65,28 @@ def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
             out.append({"goal": f"{k}x the input costs at most {limit:g}x the time",
                         "measure": f"e2e x{k} s / e2e x1 s", "value": _ratio(t, first),
                         "target": f"<= {limit:g}", "met": t / first <= limit})
+    return out
+
+
+def record_goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
+    """Workload `records`: the marginal cost of records (slope of the time between the first
+    and the last scale) against the floor's slope."""
+    last = scales[-1]
+    keys = ("r1.e2e", f"r{last}.e2e", "r1.floor", f"r{last}.floor")
+    if not all(k in rows for k in keys):
+        return []
+    e1, en, f1, fn = (rows[k]["seconds"] for k in keys)
+    slope = _ratio(en - e1, fn - f1)
+    out = [{"goal": f"marginal cost of records ({last}x vs 1x) at most 3x the floor's",
+            "measure": f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1)", "value": slope,
+            "target": "<= 3", "met": slope is not None and slope <= 3}]
+    cpu = [rows[k].get("detail", {}).get("cpu_s") for k in keys]
+    if all(cpu):
+        c_slope = _ratio(cpu[1] - cpu[0], cpu[3] - cpu[2])
+        out.append({"goal": "the same in CPU seconds (less moved by other load on the machine)",
+                    "measure": f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1), CPU s",
+                    "value": c_slope, "target": "<= 3",
+                    "met": c_slope is not None and c_slope <= 3})
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,17 +31,27 @@ class ProcResult:
     result: dict = field(default_factory=dict)  # a stage child's BENCH-RESULT
     stdout: str = ""
     stderr: str = ""
+    # CPU seconds (user + system) of the process and every process it waited for (workers,
+    # shards): the work done, which other load on the machine changes far less than the wall time
+    cpu: float = 0.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO) -> ProcResult:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        cpu = _children_cpu()
         started = time.perf_counter()
         code = subprocess.run(cmd, stdout=out, stderr=err, cwd=cwd, env=env,
                               stdin=subprocess.DEVNULL, check=False).returncode
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
-        return ProcResult(wall, 0.0, code, {}, out.read(), err.read())
+        return ProcResult(wall, 0.0, code, {}, out.read(), err.read(),
+                          cpu=_children_cpu() - cpu)
 
 
 # Bytecode for the measured processes, outside the source tree. An installed pipeline imports

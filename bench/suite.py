@@ -90,7 +90,7 @@ class Suite:
         res = run_stage("floor", {"files": [str(f.path) for f in w.files]}, self.scratch)
         return self.add(Row(f"{w.name}.floor", w.name, "floor: lxml parse + XSD validate",
                             res.result["seconds"], **self._io(w), maxrss_mb=res.maxrss_mb,
-                            process="floor", detail=res.result))
+                            process="floor", detail={**res.result, "cpu_s": round(res.cpu, 2)}))
 
     def naive(self, w: Workload, label: str | None = None) -> Row:
         db = self.dbs.create()
@@ -218,6 +218,7 @@ class Suite:
                                            for s in summary["sources"].values()),
                 "files_loaded": sum(s["files_loaded"] for s in summary["sources"].values()),
                 "failed_sources": summary["failed_sources"],
+                "cpu_s": round(res.cpu, 2),
             }
         finally:
             self.dbs.drop(db)
@@ -227,6 +228,33 @@ class Suite:
         return self.add(Row(f"{w.name}.{label}", w.name, what, res.wall,
                             **self._io(w), maxrss_mb=res.maxrss_mb, process="deflect run",
                             detail=detail))
+
+    def empty_night(self, w: Workload) -> list[Row]:
+        """The fixed cost of a night: `deflect run` a second time over the same drop and
+        warehouse (nothing new on any server), beside a process that only imports the
+        pipeline's modules."""
+        d = self.run_dir(f"{w.name}-empty")
+        db = self.dbs.create()
+        try:
+            config = self.write_config(w, d, db)
+            spec = {"config": str(config), "as_of": w.as_of}
+            runs = [run_stage("e2e", spec, self.scratch) for _ in range(2)]
+            for res in runs:
+                if res.result["exit_status"] != 0:
+                    raise BenchError(f"deflect run exited with {res.result['exit_status']}: "
+                                     f"{res.stdout[-2000:]}")
+            imports = run_stage("imports", {}, self.scratch)
+        finally:
+            self.dbs.drop(db)
+            self.done_with(d)
+        return [
+            self.add(Row(f"{w.name}.e2e_empty", w.name,
+                         "end to end, nothing new: `deflect run` again over the same drop",
+                         runs[1].wall, maxrss_mb=runs[1].maxrss_mb, process="deflect run")),
+            self.add(Row(f"{w.name}.imports", w.name,
+                         "Python start and the pipeline's imports alone", imports.wall,
+                         maxrss_mb=imports.maxrss_mb, process="imports")),
+        ]
 
     def single_file(self, w: Workload) -> list[Row]:
         """Peak memory of one large file: the floor, and the pipeline's ingest of it alone."""

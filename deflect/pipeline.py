@@ -203,18 +203,26 @@ def process_batch(config: Config, run_id: str, batch_id: str) -> str:
     """Fetch, validate and extract one batch of files into its batch directory. Returns its path."""
     _private()
     from ingestion import RemoteFile, process_files
-    from warehouse import connect, ledger_snapshot
+    from warehouse import accepted_records, connect, ledger_snapshot
 
     spec = _read_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json")
     source = config.source(spec["source"])
+    adapter = adapter_for(source.kind)
     files = [RemoteFile(**f) for f in spec["files"]]
+    batch_dir = run_dir(config, run_id) / "batches" / batch_id
+    # the connection stays open for the batch: each file asks which of its records the
+    # warehouse already holds (nothing writes the warehouse while batches run)
     with connect(config.warehouse, read_only=True) as wh:
         ledger = ledger_snapshot(wh, source.name)
-    batch_dir = run_dir(config, run_id) / "batches" / batch_id
-    result = process_files(
-        source, files, adapter=adapter_for(source.kind), config=config, ledger=ledger,
-        run_id=run_id, batch_id=batch_id, batch_dir=batch_dir, secret=config.person_key_secret(),
-    )
+
+        def accepted_before(schema_version, record_ids):
+            return accepted_records(wh, adapter.tables, source.name, schema_version, record_ids)
+
+        result = process_files(
+            source, files, adapter=adapter, config=config, ledger=ledger, run_id=run_id,
+            batch_id=batch_id, batch_dir=batch_dir, secret=config.person_key_secret(),
+            accepted_before=accepted_before,
+        )
     if result.status != "ok":
         log.error("source %s: batch %s failed: %s", source.name, batch_id, result.error)
     return str(batch_dir)
@@ -258,6 +266,7 @@ def load_run(config: Config, run_id: str) -> dict:
                 counts = {"files_seen": srun["files_seen"], "files_loaded": 0,
                           "files_pending": srun["files_pending"], "files_quarantined": 0,
                           "files_duplicate": 0, "records_loaded": 0, "records_quarantined": 0}
+                already = 0  # records accepted before, not checked again (the file ledger's)
                 for bdir, batch in batches:
                     result = next(results)
                     for key in ("files_loaded", "files_quarantined", "files_duplicate"):
@@ -268,11 +277,13 @@ def load_run(config: Config, run_id: str) -> dict:
                         1 for f in listed if f.get("pending"))
                     counts["records_loaded"] += result.records_loaded
                     counts["records_quarantined"] += int(batch.get("records_quarantined") or 0)
+                    already += int(batch.get("records_already_accepted") or 0)
                 record_load_run(wh, run_id=run_id, source=source.name,
                                 started_at=srun["started_at"], finished_at=_now(),
                                 as_of=dt.date.fromisoformat(info["as_of"]), status=status,
                                 **counts)
-                totals[source.name] = {**counts, "status": status, "error": error}
+                totals[source.name] = {**counts, "records_already_accepted": already,
+                                       "status": status, "error": error}
     _write_json(rdir / "load.json", totals)
     return totals
 
@@ -288,6 +299,7 @@ def build_marts(tables: dict, units, as_of: dt.date):
 def refresh(config: Config, run_id: str) -> None:
     """Recompute linking, attribution and follow-up over everything known; refresh `reporting`."""
     _private()
+    from transforms.current import RECORDS_WITH_ROWS_IN
     from warehouse import connect
     from warehouse import refresh as wh_refresh
 
@@ -295,7 +307,8 @@ def refresh(config: Config, run_id: str) -> None:
     with connect(config.warehouse) as wh:
         wh_refresh(wh, run_id=run_id, as_of=dt.date.fromisoformat(info["as_of"]),
                    kinds=staging_tables(), build=build_marts,
-                   units_path=config.reference_units, pathway_codes=pathway_codes())
+                   units_path=config.reference_units, pathway_codes=pathway_codes(),
+                   records_with_rows_in=RECORDS_WITH_ROWS_IN)
 
 
 def report(config: Config, run_id: str, expectations: bool = True, canonical=None) -> dict:

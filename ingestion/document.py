@@ -51,6 +51,13 @@ class DocumentResult:
     file_findings: list[Finding] = field(default_factory=list)
     records_loaded: int = 0
     records_quarantined: int = 0
+    # records recognised as accepted before (same record id and record SHA-256): neither
+    # validated nor extracted again; every record of the file is in one of these three counts
+    records_already_accepted: int = 0
+    # (record_id, record_sha256) of the records this file had accepted, for the batch to remember
+    # once the file is committed (ingestion/process.py)
+    accepted: list[tuple[str, str]] = field(default_factory=list)
+    schema_version: str | None = None  # the root's, once pass 1 has read it
 
 
 def record_sha256(c14n: bytes) -> str:
@@ -270,10 +277,14 @@ class DocumentProcessor:
     """Both passes over one file; see the module docstring."""
 
     def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int,
-                 budget: xmlsafe.FileBudget | None = None):
+                 budget: xmlsafe.FileBudget | None = None, known=None):
         self.path, self.adapter, self.ctx, self.sink = path, adapter, ctx, sink
         self.max_bytes = max_bytes
         self.budget = budget  # time and memory this file may take (F09 past them)
+        # known(schema_version, record_ids) -> {(record_id, record_sha256)} accepted before:
+        # asked once, after pass 1, for the ids that occur once in the file
+        self.known_lookup = known
+        self.known: set[tuple[str, str]] = set()
         # (k, n): validate and extract only the records whose index in the file is k modulo n;
         # everything structural is still checked (ingestion/shards.py runs the n shards)
         self.shard = (0, 1)
@@ -305,6 +316,13 @@ class DocumentProcessor:
         self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
                                              self.compressed, self.budget)
         self._root(root)
+        version = self.ctx.root_attrib.get(self.adapter.version_attribute)
+        self.result.schema_version = version
+        if self.known_lookup is not None:
+            # an id that occurs twice in the file is B04 for every copy: never skipped
+            single = [rid for rid, n in self.counts.items() if n == 1]
+            if single:
+                self.known = set(self.known_lookup(version, single))
 
     def pass2(self) -> DocumentResult:
         """Pass 2 alone (after `prepare`), for this processor's shard of the records."""
@@ -458,12 +476,19 @@ class DocumentProcessor:
             found = _external_reference(el)
             if found:
                 _reject_reference(found, rec_path)
+        rsha = record_sha256(raw)
+        if self.known and (rid, rsha) in self.known:
+            # the same bytes under the same id were accepted before (a cumulative MEG window
+            # re-sends a case every night): validation and extraction would give the same rows,
+            # which the load would ignore as an equal version already staged
+            self.result.records_already_accepted += 1
+            _discard(el)
+            return
         # validated in the wrapper: the record itself when small, a copy when large (its lines
         # past 65,535 are then taken from the original, which the rules and extraction read)
         node = el if len(raw) <= MOVE_LIMIT_BYTES else copy.deepcopy(el)
         parent.copy.append(node)
         try:
-            rsha = record_sha256(raw)
             findings = self._schema_findings(node, rec_path, original=el)
             if not findings:
                 findings = a.record_rules(el, ctx) + check_duplicate_in_file(
@@ -483,6 +508,8 @@ class DocumentProcessor:
                 self.sink.quarantine_record(rid, version, rsha, findings, line, raw)
             else:
                 self.result.records_loaded += 1
+                if rid:
+                    self.result.accepted.append((rid, rsha))
                 for table, row in rows:
                     self.sink.row(table, row)
         finally:

@@ -39,6 +39,7 @@ class FileOutcome:
     codes: list[str] = field(default_factory=list)
     records_loaded: int = 0
     records_quarantined: int = 0
+    records_already_accepted: int = 0  # accepted before, neither validated nor extracted again
     duplicate_of: str | None = None
     announced: str | None = None  # the SHA-256 its checksum sidecar gave, if any
 
@@ -65,9 +66,16 @@ def _suffix(name: str) -> str:
 
 class _Batch:
     def __init__(self, source: SourceConfig, adapter: Adapter, config: Config,
-                 ledger: LedgerSnapshot, run_id: str, writer: BatchWriter, secret: bytes):
+                 ledger: LedgerSnapshot, run_id: str, writer: BatchWriter, secret: bytes,
+                 accepted_before=None):
         self.source, self.adapter, self.config = source, adapter, config
         self.ledger, self.run_id, self.writer, self.secret = ledger, run_id, writer, secret
+        # accepted_before(schema_version, record_ids) -> {(record_id, record_sha256)} the
+        # warehouse holds for this source; and what this batch's committed files accepted, by
+        # schema version -> record id -> SHA-256s (files come in name order, the order in which
+        # the load keeps the first copy of a version, so skipping later copies changes nothing)
+        self.accepted_before = accepted_before
+        self.accepted: dict[str | None, dict[str, set[str]]] = {}
         self.day_dir = config.landing_dir / safe_name(source.name) / dt.date.today().strftime("%Y%m%d")
         self.quarantine_dir = config.landing_dir / "quarantine"
         self.seen: dict[str, str] = {}  # digest -> remote name, this batch
@@ -124,7 +132,20 @@ class _Batch:
             return self._quarantine_file(out, f, result.file_findings, landed)
         spool.commit()
         out.records_loaded, out.records_quarantined = result.records_loaded, result.records_quarantined
+        out.records_already_accepted = result.records_already_accepted
+        mine = self.accepted.setdefault(result.schema_version, {})
+        for rid, rsha in result.accepted:
+            mine.setdefault(rid, set()).add(rsha)
         return self._record(out, f)
+
+    def known(self, schema_version: str | None, record_ids: list[str]) -> set[tuple[str, str]]:
+        """(record_id, record_sha256) accepted before among `record_ids` under the same schema
+        version: by this batch's committed files, or staged by earlier loads."""
+        mine = self.accepted.get(schema_version, {})
+        out = {(rid, sha) for rid in record_ids for sha in mine.get(rid, ())}
+        if self.accepted_before is not None:
+            out |= set(self.accepted_before(schema_version, record_ids))
+        return out
 
     def _check(self, landed: Path, f: RemoteFile, sha: str):
         """Both passes over a landed file into a fresh spool: (result, spool). A large file on
@@ -135,7 +156,7 @@ class _Batch:
             ctx = FileContext(self.source, f.name, sha, {}, self.secret)
             spool = self.writer.spool(f.name, sha)
             return DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes,
-                                     budget)
+                                     budget, known=self.known)
 
         shards = self.config.file_shards or default_shards()
         if shards > 1 and f.size >= SHARD_MIN_BYTES:
@@ -202,6 +223,7 @@ class _Batch:
             "sha256": out.sha256, "status": out.status, "run_id": self.run_id,
             "landing_path": out.landing_path, "duplicate_of": out.duplicate_of,
             "records_loaded": out.records_loaded, "records_quarantined": out.records_quarantined,
+            "records_already_accepted": out.records_already_accepted,
             "handled_at": _now(), "marker_mtime": f.marker_mtime, "marker_size": f.marker_size,
             "basis": (quarantine_basis(self.basis, out.announced)
                       if out.status == "quarantined" else None),
@@ -212,15 +234,17 @@ class _Batch:
 
 def process_files(source: SourceConfig, files: list[RemoteFile], *, adapter: Adapter,
                   config: Config, ledger: LedgerSnapshot, run_id: str, batch_id: str,
-                  batch_dir: Path, secret: bytes) -> BatchResult:
+                  batch_dir: Path, secret: bytes, accepted_before=None) -> BatchResult:
     """Fetch, verify, validate and extract a batch of one source's files into `batch_dir`;
-    `adapter` is the source kind's."""
+    `adapter` is the source kind's. `accepted_before(schema_version, record_ids)`: the
+    (record_id, record_sha256) pairs among `record_ids` already accepted from this source (the
+    warehouse's staging); such a record arriving again is counted, not checked again."""
     ensure_dir(config.landing_dir)
     started = _now()
     writer = BatchWriter(batch_dir, run_id=run_id, source=source.name,
                          quarantine_dir=config.landing_dir / "quarantine",
                          tables=adapter.tables.tables)
-    batch = _Batch(source, adapter, config, ledger, run_id, writer, secret)
+    batch = _Batch(source, adapter, config, ledger, run_id, writer, secret, accepted_before)
     status, error = "ok", None
     total_bytes = 0
     for f in files:
@@ -250,6 +274,7 @@ def process_files(source: SourceConfig, files: list[RemoteFile], *, adapter: Ada
         "files_duplicate": sum(o.status == "duplicate" for o in outs),
         "records_extracted": sum(o.records_loaded for o in outs),
         "records_quarantined": sum(o.records_quarantined for o in outs),
+        "records_already_accepted": sum(o.records_already_accepted for o in outs),
     }
     writer.finish({"batch_id": batch_id, "run_id": run_id, "source": source.name,
                    "kind": source.kind, "started_at": started, "finished_at": _now(),

@@ -47,6 +47,8 @@ class ShardFailed(RuntimeError):
 def _result_json(result: DocumentResult) -> dict:
     return {"records_loaded": result.records_loaded,
             "records_quarantined": result.records_quarantined,
+            "records_already_accepted": result.records_already_accepted,
+            "accepted": result.accepted,
             "file_findings": [f.__dict__ for f in result.file_findings]}
 
 
@@ -102,6 +104,8 @@ def run_sharded(proc: DocumentProcessor, n: int) -> DocumentResult:
         other = json.loads((out / "result.json").read_text(encoding="utf-8"))
         result.records_loaded += other["records_loaded"]
         result.records_quarantined += other["records_quarantined"]
+        result.records_already_accepted += other["records_already_accepted"]
+        result.accepted += [tuple(pair) for pair in other["accepted"]]
         if not result.file_findings:  # every shard sees the same structure; keep one account
             result.file_findings = [Finding(**f) for f in other["file_findings"]]
         spool.absorb(out)

@@ -51,6 +51,12 @@ READS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# The rules look only at records whose current version has a row in one of these tables (the
+# records that carry a deflection): counted_tracs and counted_meg start from them, and
+# fct_evaluation joins evaluations to counted deflections. The warehouse need not read others.
+RECORDS_WITH_ROWS_IN = ("stg_tracs__deflection", "stg_meg__deflection")
+
+
 @dataclass
 class CurrentRows:
     """Current versions only, one frame per staging table (see READS)."""

@@ -78,13 +78,18 @@ def column_types(wh: Warehouse, schema: str, table: str) -> dict[str, str]:
     of its schema (on PostgreSQL that query costs more than most statements of a load)."""
     key = (schema, table)
     if key not in wh.column_types:
+        # the schemas a load and a refresh write, in one query (each costs PostgreSQL about
+        # as much as a small load's statement)
+        schemas = sorted({schema, "staging", "meta", "marts"})
         rows = wh.query(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-            [schema],
+            "SELECT table_schema, table_name, column_name, data_type "
+            "FROM information_schema.columns "
+            f"WHERE table_schema IN ({', '.join('?' * len(schemas))}) "
+            "ORDER BY table_schema, table_name, ordinal_position",
+            schemas,
         )
-        for name, column, dtype in rows:
-            wh.column_types.setdefault((schema, name), {})[column] = _sql_type(dtype)
+        for sch, name, column, dtype in rows:
+            wh.column_types.setdefault((sch, name), {})[column] = _sql_type(dtype)
     return wh.column_types.get(key, {})  # a table that does not exist yet is not remembered
 
 
@@ -478,6 +483,7 @@ _AUDIT_COLUMNS = (
     "error", "files_seen", "files_loaded", "files_pending", "files_quarantined",
     "files_duplicate", "records_extracted", "records_quarantined", "records_loaded",
     "rows_staged", "findings_added", "quarantine_added", "quarantine_resolved",
+    "records_already_accepted",
 )
 
 

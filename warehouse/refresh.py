@@ -148,15 +148,18 @@ def refresh(
     build: Callable,
     units_path: str | Path | None = None,
     pathway_codes: dict[str, dict[str, str]] | None = None,
+    records_with_rows_in=(),
 ) -> RefreshResult:
     """Rebuild the marts over everything staged, as of `as_of`, in one transaction.
 
     `kinds`: the `SourceTables` of every source kind; `build(current, units, as_of) -> Marts`
     gets the current rows (staging table name -> frame) and gives every mart;
-    `pathway_codes`: kind -> {source code: pathway}, for dim_pathway."""
+    `pathway_codes`: kind -> {source code: pathway}, for dim_pathway;
+    `records_with_rows_in`: the child tables a record must have a current row in for `build`
+    to look at it (current_rows): the others are not read."""
     units = load_units(units_path)
     with wh.transaction():
-        current = current_rows(wh, kinds)
+        current = current_rows(wh, kinds, records_with_rows_in=records_with_rows_in)
         marts = build(current, units, as_of)
         _check_marts(marts)
         deflections = marts.deflection

@@ -1,9 +1,10 @@
-"""Run bookkeeping read and written by the pipeline: reporting.load_run and the ledger snapshot."""
+"""Run bookkeeping read and written by the pipeline: reporting.load_run, the ledger snapshot and
+the records already accepted."""
 from __future__ import annotations
 
 import datetime as dt
 
-from deflect.core.canonical import LedgerEntry, LedgerSnapshot
+from deflect.core.canonical import LedgerEntry, LedgerSnapshot, SourceTables
 from warehouse.backend import Warehouse
 
 _COUNTS = (
@@ -46,11 +47,13 @@ def record_load_run(
         files_quarantined=files_quarantined, files_duplicate=files_duplicate,
         records_loaded=records_loaded, records_quarantined=records_quarantined,
     )
-    sums = wh.query_one(
-        "SELECT " + ", ".join(f"COALESCE(sum({c}), 0)" for c in _COUNTS)
-        + " FROM meta.load_audit WHERE run_id = ? AND source = ?",
-        [run_id, source],
-    )
+    sums = [0] * len(_COUNTS)
+    if any(v is None for v in given.values()):  # a statement per source only when needed
+        sums = wh.query_one(
+            "SELECT " + ", ".join(f"COALESCE(sum({c}), 0)" for c in _COUNTS)
+            + " FROM meta.load_audit WHERE run_id = ? AND source = ?",
+            [run_id, source],
+        )
     counts = {c: int(given[c]) if given[c] is not None else int(s) for c, s in zip(_COUNTS, sums)}
     row = dict(run_id=run_id, source=source, started_at=_instant(started_at),
                finished_at=_instant(finished_at), as_of=as_of, **counts, status=status)
@@ -91,3 +94,30 @@ def ledger_snapshot(wh: Warehouse, source: str) -> LedgerSnapshot:
         if sha256 and status == "loaded":
             snap.digests.add(sha256)
     return snap
+
+
+# record ids per lookup statement (PostgreSQL takes at most 65,535 parameters in one statement)
+_IDS_PER_QUERY = 1000
+
+
+def accepted_records(wh: Warehouse, spec: SourceTables, source: str,
+                     schema_version: str | None, record_ids) -> set[tuple[str, str]]:
+    """(record_id, record_sha256) of the records among `record_ids` the warehouse staged from
+    `source`: accepted by an earlier load. Where the kind stages the schema version of the file
+    (TraCS), only those accepted under `schema_version`: the same record under another schema
+    might not be valid. One statement per thousand ids over the staging key (record_id first)."""
+    parent = spec.parent
+    extra, params = "", []
+    if "schema_version" in parent.columns:
+        extra = " AND schema_version = ?"
+        params = [schema_version]
+    ids = list(record_ids)
+    found: set[tuple[str, str]] = set()
+    for i in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[i:i + _IDS_PER_QUERY]
+        rows = wh.query(
+            f"SELECT record_id, record_sha256 FROM staging.{parent.name} "
+            f"WHERE record_id IN ({', '.join('?' * len(chunk))}) AND source = ?{extra}",
+            [*chunk, source, *params])
+        found.update((rid, sha) for rid, sha in rows if sha)
+    return found

@@ -75,6 +75,9 @@ BOOKKEEPING: dict[str, tuple[str, ...]] = {
         # the completion marker as listed (a new marker is a new delivery), and the basis of a
         # decision that depends on more than the bytes (ingestion.plan.decision_basis)
         "marker_mtime", "marker_size", "basis",
+        # records of the file accepted before (same record id and record SHA-256), neither
+        # validated nor extracted again: loaded + quarantined + already accepted = its records
+        "records_already_accepted",
     ),
     # every finding of deflection-rules.md §5 at file and record level
     "finding": (
@@ -120,5 +123,5 @@ class LedgerSnapshot:
 BATCH_KEYS = (
     "batch_id", "run_id", "source", "kind", "started_at", "finished_at", "status", "error",
     "files_seen", "files_loaded", "files_pending", "files_quarantined", "files_duplicate",
-    "records_extracted", "records_quarantined",
+    "records_extracted", "records_quarantined", "records_already_accepted",
 )

@@ -25,12 +25,14 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     section = json.loads(results.read_text())["workloads"]["nightly"]
     keys = {r["key"] for r in section["rows"]}
     expected = {"x1.floor", "x1.naive", "x1.e2e", "x1.openssh_sftp", "x1.bare_copy",
-                "x1.staged.total", "x2.floor", "x2.e2e"} | {f"x1.stage.{s}" for s in STAGES}
+                "x1.staged.total", "x2.floor", "x2.e2e", "x1.e2e_empty",
+                "x1.imports"} | {f"x1.stage.{s}" for s in STAGES}
     assert expected <= keys
     for row in section["rows"]:
         assert row["seconds"] >= 0 and row["maxrss_mb"] > 0, row
     goals = {g["goal"] for g in section["goals"]}
-    assert len(goals) == 6, goals
+    assert len(goals) == 7, goals
+    assert any("empty night" in g for g in goals)
     assert section["profile"]["stage"] in ("plan", "ingest", "load", "refresh", "publish")
     assert section["profile"]["top"]
     assert {"cpu", "cores", "ram_gb", "python", "lxml"} <= set(section["machine"])
@@ -41,3 +43,16 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     assert "x1.e2e" in text
     # scratch databases and run directories are gone
     assert not list((tmp_path / "data" / "runs").glob("*/landing"))
+
+
+def test_bench_records_workload(tmp_path, pg_server_url):
+    results = tmp_path / "latest.json"
+    code = main(["--workload", "records", "--forms", "20", "--scales", "1,2",
+                 "--data-dir", str(tmp_path / "data"), "--results", str(results),
+                 "--doc", "-", "--pg-url", pg_server_url])
+    assert code == 0
+    section = json.loads(results.read_text())["workloads"]["records"]
+    rows = {r["key"]: r for r in section["rows"]}
+    assert {"r1.floor", "r1.e2e", "r2.floor", "r2.e2e"} <= set(rows)
+    assert all(rows[k]["detail"]["cpu_s"] > 0 for k in rows)
+    assert [g["measure"].startswith("(e2e r2 - e2e r1)") for g in section["goals"]] == [True, True]
