@@ -49,9 +49,9 @@ LOAD_TABLES = ("meta.file_ledger", "meta.quarantine", "meta.finding", "meta.load
 # What the refresh replaces (warehouse.refresh), and the views that publish it.
 REFRESH_TABLES = ("marts.dim_unit", "marts.dim_unit_county", "marts.dim_pathway", "marts.dim_date",
                   "marts.fct_deflection", "marts.fct_evaluation", "marts.deflection_counts",
-                  "marts.followup_compliance", "marts.published_deflection_counts",
+                  "marts.followup_compliance",
                   "reporting.deflection", "reporting.deflection_counts",
-                  "reporting.followup_compliance", "reporting.published_deflection_counts")
+                  "reporting.followup_compliance")
 
 
 @dataclass(frozen=True)

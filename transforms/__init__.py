@@ -1,5 +1,5 @@
 """The rules of deflection-rules.md §2–§4 and the W-flags of §5, the reporting aggregates and the
-published-count suppression of reporting-contract.md: pure functions over pandas DataFrames."""
+(publication builds the published tables on them): pure functions over pandas DataFrames."""
 from transforms.current import CurrentRows
 from transforms.marts import Marts, build_marts
 

@@ -15,7 +15,6 @@ from transforms.aggregates import deflection_counts, followup_compliance
 from transforms.current import CurrentRows, counted_meg, counted_tracs
 from transforms.linking import link
 from transforms.resolve import resolve
-from transforms.suppression import published_counts
 from transforms.values import day_column, ident_column, out_dates, out_values
 
 REPORTING_COLUMNS = [
@@ -39,7 +38,6 @@ class Marts:
     deflection_flag: pd.DataFrame
     deflection_counts: pd.DataFrame
     followup_compliance: pd.DataFrame
-    published_deflection_counts: pd.DataFrame
     evaluation: pd.DataFrame  # fct_evaluation: the current evaluations of each deflection
 
 
@@ -179,7 +177,6 @@ def build_marts(current: CurrentRows, units: list[UnitPeriod], as_of: dt.date) -
         deflection_flag=flag_rows(r, flags),
         deflection_counts=counts,
         followup_compliance=compliance,
-        published_deflection_counts=published_counts(counts),
         evaluation=evaluation_frame(current, deflection),
     )
 

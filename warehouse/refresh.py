@@ -35,7 +35,6 @@ MART_TABLES = {
     "fct_deflection": "deflection",
     "deflection_counts": "deflection_counts",
     "followup_compliance": "followup_compliance",
-    "published_deflection_counts": "published_deflection_counts",
     "fct_evaluation": "evaluation",
 }
 EVALUATION_COLUMNS = ("deflection_id", "evaluation_date", "result", "before_referral")

@@ -22,7 +22,7 @@ def drop(tmp_path_factory):
     return out, generate(DROP, out)
 
 MARTS = ("deflection", "deflection_flag", "deflection_counts", "followup_compliance",
-         "published_deflection_counts", "evaluation")
+         "evaluation")
 
 
 def _rows(frame) -> list[tuple]:

@@ -22,8 +22,7 @@ from transforms.values import ident, local_day
 
 def test_empty_current_rows_give_empty_marts():
     m = build_marts(CurrentRows.empty(), UNITS, AS_OF)
-    for frame in (m.deflection, m.deflection_flag, m.deflection_counts, m.followup_compliance,
-                  m.published_deflection_counts):
+    for frame in (m.deflection, m.deflection_flag, m.deflection_counts, m.followup_compliance):
         assert len(frame) == 0
     assert list(m.deflection.columns[:3]) == ["deflection_id", "person_key", "referral_date"]
 

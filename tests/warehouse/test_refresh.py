@@ -53,13 +53,8 @@ def fake_build(current, units, as_of):
         for (u, q), g in defl.groupby(["approving_unit_code", "referral_quarter"])
     ], columns=["approving_unit_code", "referral_quarter", "referrals", "due",
                 "evaluated_within_90_days", "overdue", "pct_evaluated_within_90_days"])
-    published = pd.DataFrame([
-        dict(approving_unit_code=r.approving_unit_code, referral_quarter=r.referral_quarter,
-             deflections=None, suppressed=True) for r in counts.itertuples()
-    ], columns=["approving_unit_code", "referral_quarter", "deflections", "suppressed"])
     return SimpleNamespace(deflection=defl, deflection_flag=pd.DataFrame(flags),
-                           deflection_counts=counts, followup_compliance=compliance,
-                           published_deflection_counts=published)
+                           deflection_counts=counts, followup_compliance=compliance)
 
 
 def load_two_forms(wh, tmp_path):
