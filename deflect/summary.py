@@ -71,12 +71,14 @@ def format_summary(result: dict) -> str:
     ISP-originated ones of III.E.3), follow-up."""
     lines = [f"run {result['run_id']}  as of {result['as_of']}", ""]
     lines.append(f"{'source':<16} {'status':<7} {'seen':>5} {'loaded':>6} {'pend':>5} "
-                 f"{'quar':>5} {'dup':>4} {'rec.loaded':>10} {'rec.quar':>8}")
+                 f"{'quar':>5} {'dup':>4} {'rec.loaded':>10} {'rec.quar':>8} {'rec.known':>9}")
     for name, s in sorted(result["sources"].items()):
         lines.append(
             f"{name:<16} {s['status']:<7} {s['files_seen']:>5} {s['files_loaded']:>6} "
             f"{s['files_pending']:>5} {s['files_quarantined']:>5} {s['files_duplicate']:>4} "
-            f"{s['records_loaded']:>10} {s['records_quarantined']:>8}"
+            f"{s['records_loaded']:>10} {s['records_quarantined']:>8} "
+            # records already accepted from an earlier file (a cumulative window's re-sends)
+            f"{s.get('records_already_accepted', '-'):>9}"
         )
         if s.get("error"):
             lines.append(f"    error: {s['error']}")
