@@ -136,8 +136,10 @@ def test_values_shown_masked_and_superseded_over_a_generated_run(drop, tmp_path,
     for d in meg_s01:
         assert any(r["record_id"] == d["record_id"] and r["value"] == "6" for r in rows), d
 
-    # 3. the report shows a coded value and no personal data; its excerpts are centred
-    html = report.read_text(encoding="utf-8")
+    # 3. the report (the run's page, its entries and its source pages) shows a coded value and
+    # no personal data; its excerpts are centred
+    html = "\n".join(p.read_text(encoding="utf-8")
+                     for p in sorted(Path(report).parent.rglob("*.html")))
     assert any(f"&#x27;{S01_VALUES[d['what']]}&#x27;" in html for d in s01)
     for value in _personal(drop_dir):
         assert value not in html and value not in shown, value
