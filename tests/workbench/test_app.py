@@ -233,6 +233,15 @@ ROUTES = [
 ]
 
 
+@pytest.mark.parametrize("path", [p for m, p, _ in ROUTES if m == "get" and "csv" not in p])
+def test_every_page_has_a_plain_title(env, manager, path):
+    """The browser tab shows a short title: no markup inside <title> (a page block misplaced there
+    would put a whole table in the tab)."""
+    page = client_as(env, "viewer").get(path, follow_redirects=True).text
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
+    assert "<" not in title and len(title) < 80, title
+
+
 def test_every_route_is_listed_here(env):
     app = create_app(lambda: env.config, FakeRuns())
     paths = {r.path for r in app.routes if hasattr(r, "methods")}
