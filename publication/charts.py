@@ -60,6 +60,15 @@ def _frame(title: str, width: int, height: int, left: float, top: float, plot_w:
     return parts
 
 
+def _close(parts: list[str], any_data: bool, cx: float, cy: float) -> str:
+    """The end of a chart: a note in its middle when there is nothing to draw."""
+    if not any_data:
+        parts.append(f'<text x="{cx}" y="{cy}" text-anchor="middle" class="tick">'
+                     'nothing to show</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
          y_max: float | None = None, unit: str = "", colour: str = BAR) -> str:
     """An SVG bar chart, one bar per item, values printed above the bars."""
@@ -95,11 +104,7 @@ def bars(title: str, items: list[Bar], *, width: int = 360, height: int = 200,
                 f'class="tick">{escape(_fmt(b.value, unit))}</text>')
         parts.append(f'<text x="{cx:.1f}" y="{base + 14}" text-anchor="middle" '
                      f'class="tick">{escape(b.label)}</text>')
-    if not items:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
-                     f'text-anchor="middle" class="tick">nothing to show</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return _close(parts, bool(items), left + plot_w / 2, top + plot_h / 2)
 
 
 def grouped_bars(title: str, groups: list[str], series: dict[str, list[Bar]], *,
@@ -154,8 +159,4 @@ def grouped_bars(title: str, groups: list[str], series: dict[str, list[Bar]], *,
                      f'fill="{colours[name]}"/>'
                      f'<text x="{left + plot_w + 28}" y="{y + 9}" class="tick">'
                      f'{escape(name)}</text>')
-    if not groups:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" '
-                     f'text-anchor="middle" class="tick">nothing to show</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return _close(parts, bool(groups), left + plot_w / 2, top + plot_h / 2)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from adapters.registry import staging_columns, staging_tables
@@ -144,3 +145,29 @@ def people_needles(path: Path) -> list[str]:
     dates = [p["birth_date"] for p in people if p.get("birth_date")]
     normalised = [n for n in (normalise_name(x) for x in names) if n and n not in names]
     return names + dates + normalised
+
+
+DATA_DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
+
+
+def assert_view_written_once_with_grants(version: int, view: str) -> None:
+    """A steward view's migration: the view in the portable file only, and a PostgreSQL file that
+    adds grants (to the steward, none to the analyst) and creates nothing."""
+    from warehouse.migrate import list_migrations
+
+    mig = next(m for m in list_migrations() if m.version == version)
+    assert set(mig.files) == {"any", "postgresql"}
+    grants = mig.files["postgresql"].read_text(encoding="utf-8")
+    assert "CREATE" not in grants
+    assert f"GRANT SELECT ON {view} TO deflect_steward" in grants
+    assert "deflect_analyst" not in grants.replace("FROM deflect_analyst", "")
+
+
+def assert_columns_documented(view: str, columns) -> None:
+    """Every column of `view` is named in its section of docs/data-dictionary.md."""
+    text = DATA_DICTIONARY.read_text(encoding="utf-8")
+    heading = re.search(rf"^#+ `{re.escape(view)}`.*$", text, flags=re.MULTILINE)
+    assert heading
+    body = re.split(r"^#+ ", text[heading.end():], maxsplit=1, flags=re.MULTILINE)[0]
+    for column, _ in columns:
+        assert f"`{column}`" in body, column

@@ -1,19 +1,23 @@
 """quality.followup_worklist (migration 0013): the approving units' follow-up list (directive
 III.E.1-2), on both backends, with the real rules; no personal data; documented."""
 import datetime as dt
-import re
-from pathlib import Path
 
 import pandas as pd
 
 from deflect.pipeline import build_marts
-from tests.warehouse.helpers import STAGING, meg_case, merge, tracs_form, write_batch
+from tests.warehouse.helpers import (
+    STAGING,
+    assert_columns_documented,
+    assert_view_written_once_with_grants,
+    meg_case,
+    merge,
+    tracs_form,
+    write_batch,
+)
 from tests.warehouse.test_migrate import columns_of
 from warehouse import load_batch, refresh
-from warehouse.migrate import list_migrations
 
 AS_OF = dt.date(2027, 3, 1)
-DOC = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 
 COLUMNS = [
     ("approving_unit_code", "text"), ("deflection_id", "text"), ("tracs_report_number", "text"),
@@ -100,18 +104,8 @@ def _date(value):
 
 
 def test_the_view_is_written_once_and_postgresql_adds_only_grants():
-    mig = next(m for m in list_migrations() if m.version == 13)
-    assert set(mig.files) == {"any", "postgresql"}
-    grants = mig.files["postgresql"].read_text(encoding="utf-8")
-    assert "CREATE" not in grants
-    assert "GRANT SELECT ON quality.followup_worklist TO deflect_steward" in grants
-    assert "deflect_analyst" not in grants.replace("FROM deflect_analyst", "")
+    assert_view_written_once_with_grants(13, "quality.followup_worklist")
 
 
 def test_every_column_is_documented():
-    text = DOC.read_text(encoding="utf-8")
-    heading = re.search(r"^#+ `quality\.followup_worklist`.*$", text, flags=re.MULTILINE)
-    assert heading
-    body = re.split(r"^#+ ", text[heading.end():], maxsplit=1, flags=re.MULTILINE)[0]
-    for column, _ in COLUMNS:
-        assert f"`{column}`" in body, column
+    assert_columns_documented("quality.followup_worklist", COLUMNS)

@@ -1,8 +1,6 @@
 """quality.lineage (migration 0018): for each counted deflection, the record versions behind its
 current row, with file, line, run and load time; on both backends, with the real rules."""
 import datetime as dt
-import re
-from pathlib import Path
 
 import pandas as pd
 import psycopg
@@ -10,14 +8,20 @@ import pytest
 
 from deflect.pipeline import build_marts
 from tests.fixtures.postgres import with_user
-from tests.warehouse.helpers import STAGING, meg_case, merge, tracs_form, write_batch
+from tests.warehouse.helpers import (
+    STAGING,
+    assert_columns_documented,
+    assert_view_written_once_with_grants,
+    meg_case,
+    merge,
+    tracs_form,
+    write_batch,
+)
 from tests.warehouse.test_migrate import columns_of
 from tests.warehouse.test_roles import can_select
 from warehouse import connect, load_batch, migrate, refresh
-from warehouse.migrate import list_migrations
 
 AS_OF = dt.date(2026, 12, 1)
-DOC = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 COLUMNS = [
     ("deflection_id", "text"), ("source", "text"), ("record_id", "text"), ("version", "text"),
     ("file_name", "text"), ("line", "integer"), ("run_id", "text"),
@@ -111,18 +115,8 @@ def test_stewards_read_the_lineage_analysts_do_not(pg_url, tmp_path):
 
 
 def test_the_view_is_written_once_and_postgresql_adds_only_grants():
-    mig = next(m for m in list_migrations() if m.version == 18)
-    assert set(mig.files) == {"any", "postgresql"}
-    grants = mig.files["postgresql"].read_text(encoding="utf-8")
-    assert "CREATE" not in grants
-    assert "GRANT SELECT ON quality.lineage TO deflect_steward" in grants
-    assert "deflect_analyst" not in grants.replace("FROM deflect_analyst", "")
+    assert_view_written_once_with_grants(18, "quality.lineage")
 
 
 def test_every_column_is_documented():
-    text = DOC.read_text(encoding="utf-8")
-    heading = re.search(r"^#+ `quality\.lineage`.*$", text, flags=re.MULTILINE)
-    assert heading
-    body = re.split(r"^#+ ", text[heading.end():], maxsplit=1, flags=re.MULTILINE)[0]
-    for column, _ in COLUMNS:
-        assert f"`{column}`" in body, column
+    assert_columns_documented("quality.lineage", COLUMNS)
