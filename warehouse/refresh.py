@@ -171,6 +171,8 @@ def refresh(
                                             max([as_of, *referral_days])))
         for table, attr in MART_TABLES.items():
             frame = getattr(marts, attr, None)
+            if table == "fct_deflection":
+                frame = frame.assign(changed_run_id=run_id)
             if frame is None and table == "fct_evaluation":
                 frame = pd.DataFrame(columns=EVALUATION_COLUMNS, dtype=object)
             _replace(wh, table, frame)
