@@ -296,19 +296,29 @@ def build_marts(tables: dict, units, as_of: dt.date):
     return build(CurrentRows.from_tables(tables), units, as_of)
 
 
-def refresh(config: Config, run_id: str) -> None:
-    """Recompute linking, attribution and follow-up over everything known; refresh `reporting`."""
+def refresh(config: Config, run_id: str, whole: bool = False):
+    """Bring linking, attribution and follow-up up to date; refresh `reporting`.
+
+    Incremental: only the deflections the run's loads and its as-of date can have changed are
+    rebuilt (transforms.Dependencies says which); whole the first time, after a change of the
+    rules or the unit reference, when the as-of date goes back, or with `whole`."""
     _private()
+    from transforms import DEPENDENCIES, rules_fingerprint
     from transforms.current import RECORDS_WITH_ROWS_IN
     from warehouse import connect
     from warehouse import refresh as wh_refresh
 
     info = run_info(config, run_id)
     with connect(config.warehouse) as wh:
-        wh_refresh(wh, run_id=run_id, as_of=dt.date.fromisoformat(info["as_of"]),
-                   kinds=staging_tables(), build=build_marts,
-                   units_path=config.reference_units, pathway_codes=pathway_codes(),
-                   records_with_rows_in=RECORDS_WITH_ROWS_IN)
+        result = wh_refresh(wh, run_id=run_id, as_of=dt.date.fromisoformat(info["as_of"]),
+                            kinds=staging_tables(), build=build_marts,
+                            units_path=config.reference_units, pathway_codes=pathway_codes(),
+                            records_with_rows_in=RECORDS_WITH_ROWS_IN, depends=DEPENDENCIES,
+                            rules_version=rules_fingerprint(), whole=whole)
+    log.info("refresh of run %s: %s, %d records in scope, %d deflections rebuilt, %d changed",
+             run_id, "whole" if result.records_in_scope is None else "incremental",
+             result.records_in_scope or 0, result.deflections, result.rows_changed)
+    return result
 
 
 def report(config: Config, run_id: str, expectations: bool = True, canonical=None) -> dict:

@@ -44,6 +44,7 @@ def rekey(config: Config, as_of: dt.date | None = None) -> dict:
     from warehouse import connect, migrate
     from warehouse.keying import record_fingerprint
     from warehouse.locks import run_lock
+    from warehouse.refresh import refresh_whole_next
 
     fingerprint = secret_fingerprint(config.person_key_secret())
     with run_lock(config.warehouse):
@@ -64,6 +65,7 @@ def rekey(config: Config, as_of: dt.date | None = None) -> dict:
                     for table in kind.tables:
                         wh.execute(f"DELETE FROM staging.{table.name}")
                 wh.execute("DELETE FROM meta.file_ledger")
+                refresh_whole_next(wh)  # staging was rewritten, not appended to
             record_fingerprint(wh, fingerprint)
         result = backfill(config, span[0], span[1], as_of=as_of, lock=False)
     result["rekeyed"] = {"from": span[0].isoformat(), "to": span[1].isoformat(),

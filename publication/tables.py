@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from deflect.core import vocab
+from deflect.core.percent import pct_half_up
 from publication.model import ALL, PublishedTable
 from transforms import statutory
 from transforms.audit import Cell, audit
@@ -326,7 +327,7 @@ def build_vintage(rows: pd.DataFrame, quarters: tuple[str, ...], width: int) -> 
         keys["participants"] = p_keys[coords]
         values = {m: system.value[k] for m, k in keys.items()}
         hidden = {m: k in system.hidden for m, k in keys.items()}
-        rate = statutory.pct_half_up(values["engaged_30"], values["matured_30"])
+        rate = pct_half_up(values["engaged_30"], values["matured_30"])
         hidden["engagement_rate_30"] = rate is not None and (
             primary(values["matured_30"]) or hidden["matured_30"] or hidden["engaged_30"])
         engaged, med = medians[coords]

@@ -1,23 +1,13 @@
 """reporting.deflection_counts and reporting.followup_compliance (reporting-contract.md)."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 import pandas as pd
+
+from deflect.core.percent import pct_half_up
 
 COUNT_COLUMNS = ["approving_unit_code", "referral_quarter", "pathway", "deflections"]
 COMPLIANCE_COLUMNS = ["approving_unit_code", "referral_quarter", "referrals", "due",
                       "evaluated_within_90_days", "overdue", "pct_evaluated_within_90_days"]
-
-
-def pct_half_up(numerator: int, denominator: int) -> float | None:
-    """100 × numerator / denominator rounded half up to one decimal (exact, in Decimal);
-    None when the denominator is 0."""
-    if denominator == 0:
-        return None
-    value = (Decimal(100) * Decimal(numerator) / Decimal(denominator)).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return float(value)
 
 
 def deflection_counts(d: pd.DataFrame) -> pd.DataFrame:

@@ -9,10 +9,11 @@ its encounter date + 30 <= D.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+
+from deflect.core.percent import pct_half_up
 
 ENGAGED_RESULTS = ("ENG", "TRT", "CMP")
 UNKNOWN = "unknown"
@@ -126,13 +127,6 @@ def per_deflection(deflections: pd.DataFrame, evaluations: pd.DataFrame,
             "engaged_30": matured and days is not None and days <= MATURITY_DAYS,
         })
     return pd.DataFrame(rows, columns=PER_DEFLECTION, dtype=object)
-
-
-def pct_half_up(numerator: int, denominator: int) -> float | None:
-    if denominator == 0:
-        return None
-    return float((Decimal(100) * numerator / Decimal(denominator)).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def median(values: list[int]) -> float | None:

@@ -18,10 +18,11 @@ from warehouse.backend import Warehouse, quote_ident
 
 
 def current_sql(spec: SourceTables, table: StagingTable, include_withdrawn: bool = False,
-                with_rows_in: str | None = None) -> str:
+                with_rows_in: str | None = None, only_records_in: str | None = None) -> str:
     """SELECT of the canonical columns of `table` for the current version of each record;
     with `with_rows_in` (a child table of the kind), only of records whose current version has
-    a row there."""
+    a row there; with `only_records_in` (a table of (parent, record_id)), only of the records
+    it lists for this kind's parent table."""
     parent, vcol = spec.parent.name, spec.version_column
     cols = ", ".join(f"t.{quote_ident(c)}" for c in table.columns)
     withdrawn = ("" if include_withdrawn
@@ -29,6 +30,9 @@ def current_sql(spec: SourceTables, table: StagingTable, include_withdrawn: bool
     having = "" if with_rows_in is None else (
         f"AND EXISTS (SELECT 1 FROM staging.{with_rows_in} w "
         f"WHERE w.record_id = p.record_id AND w.{vcol} = p.{vcol})")
+    if only_records_in is not None:
+        having += (f" AND p.record_id IN (SELECT o.record_id FROM {only_records_in} o "
+                   f"WHERE o.parent = '{parent}')")
     order = "t.record_id, t.line" if table.name != parent else "t.record_id"
     return f"""SELECT {cols} FROM staging.{table.name} t
         JOIN staging.{parent} p ON p.record_id = t.record_id AND p.{vcol} = t.{vcol}
@@ -44,17 +48,21 @@ def _naive_text(value):
 
 
 def current_rows(wh: Warehouse, kinds, *, include_withdrawn: bool = False,
-                 records_with_rows_in=()) -> dict[str, pd.DataFrame]:
+                 records_with_rows_in=(), only_records_in: str | None = None,
+                 ) -> dict[str, pd.DataFrame]:
     """Staging table name -> its current rows, for every table of the given `SourceTables`.
 
     `records_with_rows_in`: child tables; a kind with one of them gives only the records whose
     current version has a row there (the rules look at nothing else: only the records that
-    carry a deflection can count, so a year of forms without one is never read)."""
+    carry a deflection can count, so a year of forms without one is never read);
+    `only_records_in`: a table of (parent, record_id) naming the only records to read (the
+    incremental refresh's scope)."""
     frames = {}
     for spec in kinds:
         child = next((t.name for t in spec.children if t.name in records_with_rows_in), None)
         for table in spec.tables:
-            frame = wh.read_frame(current_sql(spec, table, include_withdrawn, child))
+            frame = wh.read_frame(current_sql(spec, table, include_withdrawn, child,
+                                             only_records_in))
             vcol = spec.version_column
             if spec.version_type == "timestamp" and len(frame):
                 frame[vcol] = frame[vcol].map(_naive_text).astype(object)

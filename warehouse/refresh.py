@@ -10,6 +10,7 @@ applies, never deleted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,9 @@ import pandas as pd
 
 from deflect.core import vocab
 from deflect.core.dates import quarter_of
+from deflect.core.percent import pct_half_up
 from deflect.core.units import UnitPeriod, load_units
-from warehouse.backend import Warehouse, WarehouseError
+from warehouse.backend import Warehouse, WarehouseError, quote_ident
 from warehouse.current import current_rows
 from warehouse.load import column_types
 
@@ -30,13 +32,6 @@ REPORTING_DEFLECTION = (
     "outcome", "prosecutor_submission_date", "flags",
 )
 FLAG_COLUMNS = ("deflection_id", "code", "source", "file_name", "record_id", "line", "message")
-# marts table <- attribute of transforms' Marts
-MART_TABLES = {
-    "fct_deflection": "deflection",
-    "deflection_counts": "deflection_counts",
-    "followup_compliance": "followup_compliance",
-    "fct_evaluation": "evaluation",
-}
 EVALUATION_COLUMNS = ("deflection_id", "evaluation_date", "result", "before_referral")
 
 
@@ -44,8 +39,10 @@ EVALUATION_COLUMNS = ("deflection_id", "evaluation_date", "result", "before_refe
 class RefreshResult:
     run_id: str
     as_of: dt.date
-    deflections: int
+    deflections: int  # rebuilt: every one in a whole refresh, those in scope otherwise
     flags_added: int
+    records_in_scope: int | None = None  # None: a whole refresh
+    rows_changed: int = 0  # marts.fct_deflection rows new or changed
 
 
 def unit_frames(periods: list[UnitPeriod]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -138,6 +135,151 @@ def _check_marts(marts) -> None:
         raise WarehouseError(f"marts.deflection lacks reporting columns {missing}")
 
 
+@dataclass(frozen=True)
+class RefreshState:
+    as_of: dt.date | None
+    load_seq: int | None
+    context_sha256: str | None
+
+
+def refresh_state(wh: Warehouse) -> RefreshState:
+    row = wh.query_one("SELECT as_of, load_seq, context_sha256 FROM meta.refresh_state "
+                       "WHERE id = 1")
+    return RefreshState(*row) if row else RefreshState(None, None, None)
+
+
+def refresh_whole_next(wh: Warehouse) -> None:
+    """Make the next refresh recompute everything (staging was rewritten, not appended to)."""
+    wh.execute("UPDATE meta.refresh_state SET load_seq = NULL")
+
+
+def _context(units: list[UnitPeriod], pathway_codes, rules_version: str) -> str:
+    """What every row depends on besides its records: the rules, the unit reference, the codes."""
+    text = repr((rules_version, units, sorted((pathway_codes or {}).items())))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _last_load_seq(wh: Warehouse) -> int | None:
+    return wh.scalar("SELECT max(load_seq) FROM meta.load_audit")
+
+
+def _scope(wh: Warehouse, kinds, depends, state: RefreshState, as_of: dt.date) -> int:
+    """Fill temp table refresh_scope (parent, record_id) with the records to recompute: those
+    loaded since the last refresh, those of deflections an as-of date moved past one of their
+    thresholds, and every record whose current version shares a link key with any version of
+    them (so linking over the scope is linking over everything, restricted to it). Returns the
+    number of records."""
+    wh.execute("DROP TABLE IF EXISTS refresh_seed")
+    wh.execute("DROP TABLE IF EXISTS refresh_key")
+    wh.execute("DROP TABLE IF EXISTS refresh_scope")
+    wh.execute("CREATE TEMP TABLE refresh_seed (parent text, record_id text)")
+    wh.execute("CREATE TEMP TABLE refresh_key (link_key text)")
+    parents = {spec.parent.name: spec for spec in kinds}
+    for parent in parents:
+        wh.execute(f"INSERT INTO refresh_seed SELECT DISTINCT '{parent}', record_id "
+                   f"FROM staging.{parent} WHERE load_seq > ?", [state.load_seq])
+    if as_of > state.as_of:
+        since = state.as_of - dt.timedelta(days=depends.as_of_horizon_days)
+        for parent, column in depends.member_columns.items():
+            if parent not in parents:
+                continue
+            wh.execute(
+                f"""INSERT INTO refresh_seed SELECT DISTINCT '{parent}', d.{column}
+                FROM marts.fct_deflection d
+                WHERE d.{column} IS NOT NULL AND (
+                    (d.referral_date > ? AND d.referral_date <= ?)
+                    OR d.deflection_id IN (SELECT e.deflection_id FROM marts.fct_evaluation e
+                                           WHERE e.evaluation_date > ?
+                                             AND e.evaluation_date <= ?))""",
+                [since, as_of, since, as_of])
+    for parent, column in depends.link_keys.items():
+        if parent not in parents:
+            continue
+        wh.execute(f"""INSERT INTO refresh_key SELECT DISTINCT s.{column}
+            FROM staging.{parent} s JOIN refresh_seed r
+              ON r.parent = '{parent}' AND r.record_id = s.record_id
+            WHERE s.{column} IS NOT NULL""")
+    for parent, column in depends.link_keys.items():
+        if parent not in parents:
+            continue
+        vcol = parents[parent].version_column
+        wh.execute(f"""INSERT INTO refresh_seed SELECT '{parent}', p.record_id
+            FROM staging.{parent} p
+            WHERE p.{column} IN (SELECT link_key FROM refresh_key)
+              AND p.{vcol} = (SELECT max(s.{vcol}) FROM staging.{parent} s
+                              WHERE s.record_id = p.record_id)""")
+    wh.execute("CREATE TEMP TABLE refresh_scope AS SELECT DISTINCT parent, record_id "
+               "FROM refresh_seed")
+    wh.execute("DROP TABLE refresh_seed")
+    wh.execute("DROP TABLE refresh_key")
+    return wh.scalar("SELECT count(*) FROM refresh_scope")
+
+
+def _replace_deflections(wh: Warehouse, run_id: str, deflections: pd.DataFrame,
+                         evaluations: pd.DataFrame, old_where: str) -> int:
+    """Replace the marts.fct_deflection rows `old_where` selects (and their evaluations) by
+    `deflections` (and `evaluations`). A row equal to the one it replaces keeps its
+    changed_run_id; the others get `run_id`. Returns how many rows changed or are new."""
+    types = column_types(wh, "marts", "fct_deflection")
+    columns = [c for c in types if c in deflections.columns or c == "changed_run_id"]
+    wh.execute("DROP TABLE IF EXISTS refresh_new")
+    wh.execute("CREATE TEMP TABLE refresh_new AS SELECT * FROM marts.fct_deflection WHERE 1 = 0")
+    wh.insert_frame("refresh_new", deflections.assign(changed_run_id=run_id), columns)
+    same = " AND ".join(f"o.{quote_ident(c)} IS NOT DISTINCT FROM refresh_new.{quote_ident(c)}"
+                        for c in columns if c != "changed_run_id")
+    wh.execute(f"""UPDATE refresh_new SET changed_run_id = o.changed_run_id
+        FROM marts.fct_deflection o WHERE o.deflection_id = refresh_new.deflection_id
+          AND {same}""")
+    changed = wh.scalar("SELECT count(*) FROM refresh_new WHERE changed_run_id = ?", [run_id])
+    wh.execute(f"""DELETE FROM marts.fct_evaluation WHERE deflection_id IN (
+        SELECT deflection_id FROM marts.fct_deflection WHERE {old_where})""")
+    wh.execute(f"DELETE FROM marts.fct_deflection WHERE {old_where}")
+    names = ", ".join(quote_ident(c) for c in columns)
+    wh.execute(f"INSERT INTO marts.fct_deflection ({names}) SELECT {names} FROM refresh_new")
+    wh.execute("DROP TABLE refresh_new")
+    ev_types = column_types(wh, "marts", "fct_evaluation")
+    wh.insert_frame("marts.fct_evaluation", evaluations,
+                    [c for c in ev_types if c in evaluations.columns])
+    return changed
+
+
+def _aggregates(wh: Warehouse, as_of: dt.date) -> None:
+    """deflection_counts and followup_compliance over every row of marts.fct_deflection, in the
+    database, for an incremental refresh (which has built only some deflections): the figures
+    transforms.aggregates gives over every deflection (a whole refresh stores those; the two
+    are compared in tests/warehouse/test_incremental_refresh.py)."""
+    wh.execute("DELETE FROM marts.deflection_counts")
+    wh.execute("""INSERT INTO marts.deflection_counts
+        (approving_unit_code, referral_quarter, pathway, deflections)
+        SELECT approving_unit_code, referral_quarter, pathway, count(*)
+        FROM marts.fct_deflection GROUP BY approving_unit_code, referral_quarter, pathway""")
+    rows = wh.query(
+        """SELECT approving_unit_code, referral_quarter, count(*),
+            sum(CASE WHEN first_due_date <= ? THEN 1 ELSE 0 END),
+            sum(CASE WHEN first_due_date <= ? AND evaluated_within_90_days THEN 1 ELSE 0 END),
+            sum(CASE WHEN overdue THEN 1 ELSE 0 END)
+        FROM marts.fct_deflection GROUP BY approving_unit_code, referral_quarter""",
+        [as_of, as_of])
+    columns = ["approving_unit_code", "referral_quarter", "referrals", "due",
+               "evaluated_within_90_days", "overdue", "pct_evaluated_within_90_days"]
+    frame = pd.DataFrame(
+        [(u, q, int(n), int(d), int(e), int(o), pct_half_up(int(e), int(d)))
+         for u, q, n, d, e, o in rows],
+        columns=columns, dtype=object)
+    wh.execute("DELETE FROM marts.followup_compliance")
+    wh.insert_frame("marts.followup_compliance", frame, columns)
+
+
+def _dimensions(wh: Warehouse, units: list[UnitPeriod], pathway_codes, as_of: dt.date) -> None:
+    unit_rows, unit_counties = unit_frames(units)
+    _replace(wh, "dim_unit", unit_rows)
+    _replace(wh, "dim_unit_county", unit_counties)
+    _replace(wh, "dim_pathway", pathway_frame(pathway_codes or {}))
+    first, last = wh.query_one(
+        "SELECT min(referral_date), max(referral_date) FROM marts.fct_deflection")
+    _replace(wh, "dim_date", date_frame(min(as_of, first or as_of), max(as_of, last or as_of)))
+
+
 def refresh(
     wh: Warehouse,
     *,
@@ -148,39 +290,69 @@ def refresh(
     units_path: str | Path | None = None,
     pathway_codes: dict[str, dict[str, str]] | None = None,
     records_with_rows_in=(),
+    depends=None,
+    rules_version: str = "",
+    whole: bool = False,
 ) -> RefreshResult:
-    """Rebuild the marts over everything staged, as of `as_of`, in one transaction.
+    """Bring the marts up to date with everything staged, as of `as_of`, in one transaction.
 
     `kinds`: the `SourceTables` of every source kind; `build(current, units, as_of) -> Marts`
     gets the current rows (staging table name -> frame) and gives every mart;
     `pathway_codes`: kind -> {source code: pathway}, for dim_pathway;
     `records_with_rows_in`: the child tables a record must have a current row in for `build`
-    to look at it (current_rows): the others are not read."""
+    to look at it (current_rows): the others are not read.
+
+    With `depends` (transforms.Dependencies) the refresh is incremental: only the deflections
+    of the records in scope (`_scope`) are rebuilt and replaced, the aggregates are recomputed
+    in the database. It is whole (every current record rebuilt) the first time, when asked
+    (`whole`), when the as-of date goes back, and when the context changed: the rules
+    (`rules_version`), the unit reference or the pathway codes. Both give the same marts: the
+    rules look at one deflection at a time except through linking and the as-of date, which
+    the scope follows (tests/warehouse/test_incremental_refresh.py)."""
     units = load_units(units_path)
+    context = _context(units, pathway_codes, rules_version)
     with wh.transaction():
-        current = current_rows(wh, kinds, records_with_rows_in=records_with_rows_in)
+        state = refresh_state(wh)
+        last_seq = _last_load_seq(wh)
+        incremental = (depends is not None and not whole and state.load_seq is not None
+                       and state.as_of is not None and as_of >= state.as_of
+                       and state.context_sha256 == context)
+        if incremental:
+            scope = _scope(wh, kinds, depends, state, as_of)
+            current = current_rows(wh, kinds, records_with_rows_in=records_with_rows_in,
+                                   only_records_in="refresh_scope")
+            members = " OR ".join(
+                f"{column} IN (SELECT record_id FROM refresh_scope WHERE parent = '{parent}')"
+                for parent, column in depends.member_columns.items())
+            old_where = f"({members})"
+        else:
+            scope = None
+            current = current_rows(wh, kinds, records_with_rows_in=records_with_rows_in)
+            old_where = "1 = 1"
         marts = build(current, units, as_of)
         _check_marts(marts)
-        deflections = marts.deflection
-        unit_rows, unit_counties = unit_frames(units)
-        _replace(wh, "dim_unit", unit_rows)
-        _replace(wh, "dim_unit_county", unit_counties)
-        _replace(wh, "dim_pathway", pathway_frame(pathway_codes or {}))
-        referral_days = [d for d in deflections["referral_date"] if d is not None and not pd.isna(d)]
-        _replace(wh, "dim_date", date_frame(min([as_of, *referral_days]),
-                                            max([as_of, *referral_days])))
-        for table, attr in MART_TABLES.items():
-            frame = getattr(marts, attr, None)
-            if table == "fct_deflection":
-                frame = frame.assign(changed_run_id=run_id)
-            if frame is None and table == "fct_evaluation":
-                frame = pd.DataFrame(columns=EVALUATION_COLUMNS, dtype=object)
-            _replace(wh, table, frame)
+        evaluations = getattr(marts, "evaluation", None)
+        if evaluations is None:
+            evaluations = pd.DataFrame(columns=EVALUATION_COLUMNS, dtype=object)
+        changed = 0
+        if scope != 0:
+            changed = _replace_deflections(wh, run_id, marts.deflection, evaluations, old_where)
+        if not incremental:
+            # the rules' own aggregates over every deflection they just built
+            _replace(wh, "deflection_counts", marts.deflection_counts)
+            _replace(wh, "followup_compliance", marts.followup_compliance)
+            _dimensions(wh, units, pathway_codes, as_of)
+        elif changed or as_of != state.as_of:
+            _aggregates(wh, as_of)
+            _dimensions(wh, units, pathway_codes, as_of)
         added = _record_flags(wh, run_id, getattr(marts, "deflection_flag", None))
+        if incremental:
+            wh.execute("DROP TABLE refresh_scope")
         wh.execute("DELETE FROM meta.refresh_state")
-        wh.execute("INSERT INTO meta.refresh_state (id, as_of) VALUES (1, ?)", [as_of])
-    return RefreshResult(run_id=run_id, as_of=as_of, deflections=len(deflections),
-                         flags_added=added)
+        wh.execute("INSERT INTO meta.refresh_state (id, as_of, load_seq, context_sha256) "
+                   "VALUES (1, ?, ?, ?)", [as_of, last_seq, context])
+    return RefreshResult(run_id=run_id, as_of=as_of, deflections=len(marts.deflection),
+                         flags_added=added, records_in_scope=scope, rows_changed=changed)
 
 
 def last_as_of(wh: Warehouse) -> dt.date | None:
