@@ -156,7 +156,7 @@ def load_runs_for(wh, runs: Sequence[str]) -> pd.DataFrame:
 # --- findings ---------------------------------------------------------------------------------
 def findings(
     wh,
-    run_id: str | None = None,
+    run_id: str | Sequence[str] | None = None,
     source: str | None = None,
     levels: Sequence[str] | None = None,
     file_name: str | None = None,

@@ -182,8 +182,8 @@ def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
         ["_g", "source", "file_name", "line"], na_position="first", kind="stable"
     ).drop(columns="_g").reset_index(drop=True)
     runs_shown = sorted(set(entries["run_id"].dropna().astype(str)))
-    found = data.findings(wh, levels=("file", "record"))
-    found = found[found["run_id"].isin(runs_shown)].reset_index(drop=True)
+    # only the runs whose entries are shown: the findings of every night ever grow for years
+    found = data.findings(wh, run_id=runs_shown, levels=("file", "record"))
     replay = data.replays(wh, [run_id]).to_dict(orient="records")
     trend_runs = data.run_ids(wh, up_to=run_id, limit=TREND_RUNS)
     gx_path = Path(report_dir) / GX_RESULTS_DIR / f"{run_id}.json"
