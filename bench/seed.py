@@ -117,11 +117,14 @@ def uid(s: str | None, k: int) -> str | None:
 # -- the same, in SQL ------------------------------------------------------------------------------
 
 def _sql_functions(first_year: int, pre: dict[str, int]) -> list[str]:
-    """pg_temp functions, LANGUAGE sql and IMMUTABLE so that PostgreSQL inlines them."""
+    """pg_temp functions, LANGUAGE sql with a body that is one expression, so that PostgreSQL
+    inlines them into the INSERT ... SELECT."""
     pre_case = "0" if not pre else (
         "CASE p " + " ".join(f"WHEN '{u}' THEN {n}" for u, n in sorted(pre.items())
                              if "'" not in u) + " ELSE 0 END")
     fn = "CREATE OR REPLACE FUNCTION pg_temp.{} RETURNS {} LANGUAGE sql IMMUTABLE AS $f$ {} $f$"
+    # time zone dependent: STABLE, else PostgreSQL would not inline them
+    stable = fn.replace("IMMUTABLE", "STABLE")
     return [
         fn.format("yr(s text, k int)", "text",
                   r"SELECT CASE WHEN s ~ '^\d{4}' THEN lpad((substr(s, 1, 4)::int - k)::text, 4, "
@@ -129,7 +132,7 @@ def _sql_functions(first_year: int, pre: dict[str, int]) -> list[str]:
         fn.format("d(x date, k int)", "date", "SELECT (x - make_interval(years => k))::date"),
         fn.format("ts(x timestamp, k int)", "timestamp",
                   "SELECT x - make_interval(years => k)"),
-        fn.format("tz(x timestamptz, k int)", "timestamptz",
+        stable.format("tz(x timestamptz, k int)", "timestamptz",
                   "SELECT x - make_interval(years => k)"),
         fn.format("tid(s text, k int)", "text",
                   r"SELECT CASE WHEN s ~ '^[A-Z]{2}-\d{2}-' THEN substr(s, 1, 3) || "
@@ -141,15 +144,18 @@ def _sql_functions(first_year: int, pre: dict[str, int]) -> list[str]:
                   r"lpad(((substring(s from '(\d{2})-\d+$')::int - k + 100) % 100)::text, 2, '0')"
                   r" || substring(s from '(-\d+)$') ELSE s || '~' || k END"),
         fn.format("pre(p text)", "int", f"SELECT {pre_case}"),
+        # a case's new sequence number: after the prefix's numbers from before first_year
+        fn.format("cseq(s text)", "int",
+                  r"SELECT substring(s from '-(\d+)$')::int + CASE WHEN "
+                  rf"substring(s from '-(\d{{4}})-\d+$')::int >= {int(first_year)} "
+                  r"THEN pg_temp.pre(substring(s from '^(.*)-\d{4}-\d+$')) ELSE 0 END"),
+        # no FROM in any body: a function with one is not inlined, and runs as a query a row
         fn.format("cno(s text, k int)", "text",
                   r"SELECT CASE WHEN s ~ '^.*-\d{4}-\d+$' THEN "
                   r"substring(s from '^(.*)-\d{4}-\d+$') || '-' || "
                   r"lpad((substring(s from '-(\d{4})-\d+$')::int - k)::text, 4, '0') || '-' || "
-                  r"lpad(n::text, greatest(length(substring(s from '-(\d+)$')), "
-                  r"length(n::text)), '0') ELSE s || '~' || k END FROM (SELECT "
-                  r"substring(s from '-(\d+)$')::int + CASE WHEN "
-                  rf"substring(s from '-(\d{{4}})-\d+$')::int >= {int(first_year)} "
-                  r"THEN pg_temp.pre(substring(s from '^(.*)-\d{4}-\d+$')) ELSE 0 END AS n) q"),
+                  r"lpad(pg_temp.cseq(s)::text, greatest(length(substring(s from '-(\d+)$')), "
+                  r"length(pg_temp.cseq(s)::text)), '0') ELSE s || '~' || k END"),
         fn.format("mrid(s text, k int)", "text",
                   "SELECT CASE WHEN position('/' in s) > 0 THEN split_part(s, '/', 1) || '/' || "
                   "pg_temp.cno(substr(s, position('/' in s) + 1), k) ELSE s || '~' || k END"),
@@ -163,12 +169,11 @@ def _sql_functions(first_year: int, pre: dict[str, int]) -> list[str]:
         fn.format("h(s text, k int)", "text",
                   "SELECT encode(sha256(convert_to(s || ':' || k, 'UTF8')), 'hex')"),
         fn.format("uid(s text, k int)", "text",
-                  "SELECT substr(m, 1, 8) || '-' || substr(m, 9, 4) || '-' || substr(m, 13, 4) || "
-                  "'-' || substr(m, 17, 4) || '-' || substr(m, 21, 12) "
-                  "FROM (SELECT md5(s || ':' || k) AS m) q"),
-        fn.format("chi(s text)", "date",  # deflect.core.dates.chicago_date of an instant
+                  "SELECT regexp_replace(md5(s || ':' || k), "
+                  "'^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\\1-\\2-\\3-\\4-\\5')"),
+        stable.format("chi(s text)", "date",  # deflect.core.dates.chicago_date of an instant
                   "SELECT (s::timestamptz AT TIME ZONE 'America/Chicago')::date"),
-        fn.format("ep(x bigint, k int)", "bigint",  # an mtime (epoch seconds) k years earlier
+        stable.format("ep(x bigint, k int)", "bigint",  # an mtime (epoch seconds) k years earlier
                   "SELECT extract(epoch from (to_timestamp(x) - make_interval(years => k)))"
                   "::bigint"),
     ]

@@ -82,7 +82,8 @@ def test_a_copied_year_equals_the_pipelines_load_of_the_rewritten_files(tmp_path
         assert conn.execute("SELECT count(DISTINCT record_id) FROM staging.stg_meg__case"
                             ).fetchone()[0] == 5 * conn.execute(
             "SELECT count(DISTINCT record_id) FROM staging.stg_meg__case "
-            "WHERE run_id = (SELECT max(run_id) FROM meta.load_audit)").fetchone()[0]
+            "WHERE batch_id IN (SELECT batch_id FROM meta.load_audit "
+            "WHERE run_id = (SELECT max(run_id) FROM meta.load_audit))").fetchone()[0]
         years = conn.execute("SELECT DISTINCT extract(year from date_occurred)::int "
                              "FROM staging.stg_tracs__field_report ORDER BY 1").fetchall()
         assert [y for (y,) in years] == [2021, 2022, 2023, 2024, 2025]
