@@ -319,14 +319,28 @@ def seed(url: str, copies: int, first_year: int, log=print,
             conn.execute(stmt)
         plan = [(f"staging.{t}", cols, None) for t, cols in STAGING.items()]
         plan += [(t, cols, where) for t, (cols, where) in META.items()]
+        # A MEG record id's new value once per case and copy (about ten regular expressions
+        # each), joined by every MEG table, rather than computed for each of its rows
+        conn.execute("CREATE TEMP TABLE seed_meg_id AS SELECT r.record_id AS old_id, k AS kk, "
+                     "pg_temp.mrid(r.record_id, k) AS new_id FROM (SELECT DISTINCT record_id "
+                     "FROM staging.stg_meg__case) r CROSS JOIN generate_series(1, %s) AS k",
+                     [copies])
+        conn.execute("CREATE INDEX ON seed_meg_id (old_id, kk)")
+        conn.execute("ANALYZE seed_meg_id")
         for table, changed, where in plan:
             cols = _columns(conn, table)
-            exprs = [changed[c].format(seq=seq) if c in changed else f'"{c}"' for c in cols]
+            meg = table.startswith("staging.stg_meg__")
+            if meg:
+                changed = {**changed, "record_id": "COALESCE(m.new_id, "
+                                                   "pg_temp.mrid(t.record_id, k))"}
+            exprs = [changed[c].format(seq=seq) if c in changed else f't."{c}"' for c in cols]
             names = [f'"{c}"' for c in cols]
+            join = (" LEFT JOIN seed_meg_id m ON m.old_id = t.record_id AND m.kk = k"
+                    if meg else "")
             t0 = time.perf_counter()
             cur = conn.execute(
                 f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(exprs)} "
-                f"FROM {table} CROSS JOIN generate_series(1, %s) AS k"
+                f"FROM {table} t CROSS JOIN generate_series(1, %s) AS k{join}"
                 + (f" WHERE {where}" if where else ""), [copies])
             result.rows[table] = cur.rowcount
             log(f"  seeded {table}: {cur.rowcount:,} rows in {time.perf_counter() - t0:.1f} s")
