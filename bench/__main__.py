@@ -6,6 +6,7 @@ Markdown.
     uv run --frozen python -m bench --workload bigfile --big-file-gb 1   # peak memory, one file
     uv run --frozen python -m bench --workload backfill               # 1,000,000 forms, a year
     uv run --frozen python -m bench --workload records --scales 1,10  # record-heavy nights
+    uv run --frozen python -m bench --workload backfill,full --no-stages  # + a night on 5 years
 
 Needs /usr/sbin/sshd and the `sftp` client (OpenSSH), and PostgreSQL (--pg-url). Generated drops
 are kept under --data-dir and reused by the next run; run directories are removed as soon as they
@@ -20,13 +21,13 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report, workloads
+from bench import report, seed, workloads
 from bench.machine import describe
 from bench.runner import REPO, BenchError, Databases, run_stage, use_bytecode_cache
 from bench.suite import Suite
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-WORKLOADS = ("nightly", "bigfile", "backfill", "records")
+WORKLOADS = ("nightly", "bigfile", "backfill", "records", "full")
 STAGE_PROCESSES = ("plan", "ingest", "load", "refresh", "publish")
 
 
@@ -47,6 +48,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--naive-nights", type=int, default=7,
                    help="backfill only: nights the naive baseline runs on (it is extrapolated "
                         "per record to the whole backfill)")
+    p.add_argument("--no-stages", action="store_true",
+                   help="backfill only: skip the one-process-per-stage rows (floor and end to "
+                        "end only)")
+    p.add_argument("--seed-years", type=int, default=4,
+                   help="full only: years copied before the loaded backfill year")
+    p.add_argument("--sample-night", type=int, default=None,
+                   help="full only: night of the backfill year whose files are rewritten and "
+                        "loaded to check the copy (default: the middle one)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     p.add_argument("--no-profile", action="store_true", help="skip profiling the slowest stage")
     p.add_argument("--pg-url", default=DEFAULT_PG, help="a maintenance database URL")
@@ -139,8 +148,12 @@ def run_backfill(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
     w = workloads.view(spec, drop, spec.nights, data_dir, "backfill")
     _log(f"backfill: {w.describe()['mb']} MB, {w.forms} TraCS forms, {len(w.files)} files")
     suite.floor(w)
-    suite.staged(w)
-    suite.end_to_end(w)
+    if not args.no_stages:
+        suite.staged(w)
+    keep = "full" in args.chosen  # workload full seeds its warehouse from this load
+    e2e = suite.end_to_end(w, keep=keep)
+    if keep:
+        suite.dbs.kept["backfill"] = (e2e.detail["warehouse"], w)
     notes = []
     if not args.no_naive:
         part = workloads.view(spec, drop, args.naive_nights, data_dir, "backfill-naive")
@@ -150,7 +163,109 @@ def run_backfill(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
         notes.append(f"The naive baseline ran on the first {part.nights} nights only "
                      f"({part.records:,} of {w.records:,} records); its time for the whole "
                      f"backfill is extrapolated per record: {row.seconds * factor:,.0f} s.")
-    return {"inputs": {"backfill": w.describe()}, "goals": []}, notes
+    rows = {r.key: r.as_dict() for r in suite.rows}
+    return {"inputs": {"backfill": w.describe()}, "goals": report.backfill_goals(rows)}, notes
+
+
+def run_full(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
+    """A night on a warehouse holding five years: the backfill year loaded by `deflect run`
+    (the backfill workload's own end-to-end database when it ran in this invocation), four
+    more years copied in SQL (bench/seed.py), the marts rebuilt over all of them; then the
+    nightly set's first night on it and on an empty warehouse."""
+    spec = workloads.backfill_spec(args.backfill_forms)
+    notes = []
+    if "backfill" in suite.dbs.kept:
+        db, year = suite.dbs.kept["backfill"]
+        notes.append("Year 1 is the backfill workload's end-to-end run of this invocation "
+                     "(row `backfill.e2e`): its warehouse was kept and seeded.")
+    else:
+        drop = workloads.generate(spec, data_dir, _log)
+        year = workloads.view(spec, drop, spec.nights, data_dir, "backfill")
+        _log(f"full: loading the year, {year.forms} TraCS forms, {len(year.files)} files")
+        db = suite.end_to_end(year, label="e2e_year", key="full", keep=True,
+                              what="year 1: `deflect run` of the backfill year").detail["warehouse"]
+    first_year = dt.date.fromisoformat(spec.start).year
+    _log(f"full: seeding {args.seed_years} more years...")
+    seeded = seed.seed(db, args.seed_years, first_year, _log)
+    suite.add(report_row("full.seed", "years 2-5: INSERT ... SELECT of every table, ANALYZE",
+                         seeded.seconds, seeded.total_rows,
+                         {"copies": seeded.copies, "rows_added": seeded.rows,
+                          "meg_prehistory_units": len(seeded.prehistory)}))
+    # the marts over all five years, as the last of five years of nights would have left them
+    suite.end_to_end(year, label="seed_refresh", key="full", warehouse=db, keep=True,
+                     what="marts rebuilt: `deflect run` again, nothing new")
+    night_spec = workloads.nightly_spec(args.forms, args.attachment_kb, nights=1)
+    night = workloads.view(night_spec, workloads.generate(night_spec, data_dir, _log), 1,
+                           data_dir, "night")
+    _log(f"full: the night, {night.forms} TraCS forms, {len(night.files)} files, "
+         f"{night.describe()['mb']} MB")
+    suite.end_to_end(night, label="e2e_empty_warehouse", key="full",
+                     what="the night on an empty warehouse: `deflect run`")
+    suite.end_to_end(night, label="e2e_full", key="full", warehouse=db, keep=True,
+                     what="the same night on the five-year warehouse")
+    check = sample_check(suite, spec, seeded, data_dir, args.sample_night)
+    with __import__("psycopg").connect(db) as conn:
+        held = {t: conn.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
+                for t in ("stg_tracs__field_report", "stg_meg__case")}
+    notes += [
+        (f"The warehouse held {held['stg_tracs__field_report']:,} TraCS form versions and "
+         f"{held['stg_meg__case']:,} MEG case versions before the night: the backfill year "
+         f"({spec.start} to {spec.end}) and {args.seed_years} copies of it, copy k shifted "
+         "k years back (docs/performance.md, \"A night on a full warehouse\")."),
+        (f"Sample check: night {check['night']} of the year rewritten with copy 1's shift and "
+         f"loaded by `deflect run` into a fresh warehouse; its staging, ledger, quarantine and "
+         f"record findings equal copy 1 of the same night made in SQL: "
+         f"{'yes' if not check['differences'] else 'NO: ' + str(check['differences'])[:500]} "
+         f"({sum(check['rows'].values()):,} rows compared; {len(check['skipped'])} "
+         "not-well-formed files left out of both)."),
+    ]
+    rows = {r.key: r.as_dict() for r in suite.rows}
+    return {"inputs": {"year": year.describe(), "night": night.describe(),
+                       "seeded": {"copies": seeded.copies, "rows_added": seeded.total_rows,
+                                  **{k: v for k, v in held.items()}}},
+            "goals": report.full_goals(rows, check), "sample_check": check}, notes
+
+
+def report_row(key: str, what: str, seconds: float, records: int, detail: dict):
+    from bench.suite import Row
+
+    return Row(key, key.split(".")[0], what, seconds, records=records, process="bench",
+               detail=detail)
+
+
+def sample_check(suite: Suite, spec, seeded, data_dir: Path, night: int | None) -> dict:
+    """One night of the backfill year, loaded alone and copied one year back in SQL, against
+    the same night's files rewritten with that shift and loaded by `deflect run`."""
+    import shutil
+
+    night = spec.nights // 2 if night is None else night
+    drop = workloads.generate(spec, data_dir, _log)
+    w = workloads.view(spec, drop, 1, data_dir, "sample", first=night)
+    shifted = data_dir / "views" / "sample-shifted"
+    started = time.monotonic()
+    info = seed.rewrite_drop(w.root, shifted, 1, seeded.first_year, seeded.prehistory)
+    a, b = suite.dbs.create(), suite.dbs.create()
+    try:
+        for root, db, as_of, label in ((w.root, a, w.as_of, "sample-orig"),
+                                       (shifted, b, seed.shift_date_text(w.as_of, 1),
+                                        "sample-shifted")):
+            d = suite.run_dir(label)
+            res = run_stage("e2e", {"config": str(seed.local_config(root, db, d)),
+                                    "as_of": as_of}, suite.scratch)
+            suite.done_with(d)
+            if res.result["exit_status"] != 0:
+                raise BenchError(f"sample load exited with {res.result['exit_status']}")
+        seed.seed(a, 1, seeded.first_year, lambda _: None, prehistory=seeded.prehistory)
+        out = seed.compare_sample(a, b, 1, tuple(info["skipped"]))
+    finally:
+        suite.dbs.drop(a)
+        suite.dbs.drop(b)
+        shutil.rmtree(shifted, ignore_errors=True)
+    out |= {"night": spec.night(night).isoformat(), "skipped": info["skipped"],
+            "seconds": round(time.monotonic() - started, 1)}
+    _log(f"full: sample check of {out['night']}: "
+         f"{'equal' if not out['differences'] else 'DIFFERENT'} ({out['seconds']} s)")
+    return out
 
 
 def run_records(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
@@ -176,7 +291,7 @@ def run_records(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
 
 
 RUNNERS = {"nightly": run_nightly, "bigfile": run_bigfile, "backfill": run_backfill,
-           "records": run_records}
+           "records": run_records, "full": run_full}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [w for w in chosen if w not in WORKLOADS]
     if unknown:
         parser().error(f"unknown workload {unknown[0]!r}")
+    # full seeds the backfill's own warehouse when both run: the backfill first
+    chosen.sort(key=lambda w: (w == "full", w == "backfill" and "full" in chosen))
+    args.chosen = chosen
     from devtools.local_sftp import LocalSftpError, serve
 
     data_dir = args.data_dir.resolve()

@@ -8,6 +8,7 @@ from pathlib import Path
 BEGIN = "<!-- bench:begin (written by `python -m bench`; edit outside the markers) -->"
 END = "<!-- bench:end -->"
 PEAK_LIMIT_MB = 500
+BACKFILL_PEAK_LIMIT_MB = 1000
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -90,6 +91,52 @@ def record_goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
     return out
 
 
+def backfill_goals(rows: dict[str, dict]) -> list[dict]:
+    """Goal 4 of issue "Scale": the whole backfill within 3x the floor, peak under 1 GB."""
+    if "backfill.e2e" not in rows or "backfill.floor" not in rows:
+        return []
+    e2e, floor = rows["backfill.e2e"], rows["backfill.floor"]
+    out = [{"goal": "the backfill end to end within 3x the floor", "measure": "e2e s / floor s",
+            "value": _ratio(e2e["seconds"], floor["seconds"]), "target": "<= 3",
+            "met": e2e["seconds"] / floor["seconds"] <= 3}]
+    cpu = (e2e.get("detail", {}).get("cpu_s"), floor.get("detail", {}).get("cpu_s"))
+    if all(cpu):
+        out.append({"goal": "the same in CPU seconds", "measure": "e2e CPU s / floor CPU s",
+                    "value": _ratio(*cpu), "target": "<= 3", "met": cpu[0] / cpu[1] <= 3})
+    out.append({"goal": "the backfill's peak memory under 1 GB",
+                "measure": "peak RSS of `deflect run` (largest of its processes)",
+                "value": e2e["maxrss_mb"], "target": f"< {BACKFILL_PEAK_LIMIT_MB} MB",
+                "met": e2e["maxrss_mb"] < BACKFILL_PEAK_LIMIT_MB})
+    return out
+
+
+def full_goals(rows: dict[str, dict], check: dict | None = None) -> list[dict]:
+    """Goal 1 of issue "Scale": a night on a five-year warehouse at most 1.5x the same night on
+    an empty one, under 500 MB."""
+    full, empty = rows.get("full.e2e_full"), rows.get("full.e2e_empty_warehouse")
+    if not (full and empty):
+        return []
+    out = [{"goal": "a night on a five-year warehouse within 1.5x the same night on an empty one",
+            "measure": "e2e_full s / e2e_empty_warehouse s",
+            "value": _ratio(full["seconds"], empty["seconds"]), "target": "<= 1.5",
+            "met": full["seconds"] / empty["seconds"] <= 1.5}]
+    cpu = (full.get("detail", {}).get("cpu_s"), empty.get("detail", {}).get("cpu_s"))
+    if all(cpu):
+        out.append({"goal": "the same in CPU seconds", "measure": "e2e_full CPU s / "
+                    "e2e_empty_warehouse CPU s", "value": _ratio(*cpu), "target": "<= 1.5",
+                    "met": cpu[0] / cpu[1] <= 1.5})
+    out.append({"goal": "the night on the five-year warehouse under 500 MB",
+                "measure": "peak RSS of `deflect run` (largest of its processes)",
+                "value": full["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB",
+                "met": full["maxrss_mb"] < PEAK_LIMIT_MB})
+    if check is not None:
+        out.append({"goal": "seeded rows are those the pipeline loads (sample night)",
+                    "measure": "tables differing, copy 1 vs the rewritten night's load",
+                    "value": len(check["differences"]), "target": "0",
+                    "met": not check["differences"]})
+    return out
+
+
 # -- text -----------------------------------------------------------------------------------------
 
 def _fmt(v, nd=1) -> str:
@@ -160,6 +207,8 @@ def _machine(m: dict) -> str:
 def _inputs(inputs: dict) -> str:
     table = [["view", "nights", "files", "MB", "TraCS forms", "MEG cases", "largest file MB"]]
     for name, i in inputs.items():
+        if "nights" not in i:  # not a view (the seeded years of workload full: in its notes)
+            continue
         table.append([name, str(i["nights"]), str(i["files"]), _fmt(i["mb"]),
                       _fmt(i["tracs_forms"]), _fmt(i["meg_cases"]), _fmt(i["largest_file_mb"])])
     return markdown(table)
@@ -186,7 +235,7 @@ def section_markdown(name: str, s: dict) -> str:
 
 
 def write_doc(path: Path, results: dict, skeleton: str) -> None:
-    order = ["nightly", "bigfile", "backfill"]
+    order = ["nightly", "bigfile", "backfill", "full"]
     names = sorted(results["workloads"], key=lambda n: order.index(n) if n in order else 99)
     generated = "\n".join(section_markdown(n, results["workloads"][n]) for n in names)
     block = f"{BEGIN}\n\n{generated}\n{END}"

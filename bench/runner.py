@@ -105,6 +105,9 @@ class Databases:
     def __init__(self, admin_url: str):
         self.admin_url = admin_url
         self.created: list[str] = []
+        # databases one workload leaves for a later one of the same invocation: name -> (url,
+        # what it holds); dropped with the others by drop_all
+        self.kept: dict[str, tuple] = {}
 
     def check(self) -> None:
         import psycopg

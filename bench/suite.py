@@ -192,14 +192,19 @@ class Suite:
                             res.result["seconds"], **self._io(w), maxrss_mb=res.maxrss_mb,
                             process="openssh", detail=res.result))
 
-    def end_to_end(self, w: Workload, serial: bool = False) -> Row:
+    def end_to_end(self, w: Workload, serial: bool = False, *, label: str | None = None,
+                   key: str | None = None, warehouse: str | None = None, keep: bool = False,
+                   what: str | None = None) -> Row:
         """`deflect run` as an operator runs it: SFTP sources, PostgreSQL, a fresh warehouse.
 
         `serial`: one process, one file at a time (`--workers 1`, `file_shards: 1`), the
-        pipeline without its use of the other cores, for comparison in the same run."""
-        label = "e2e_serial" if serial else "e2e"
+        pipeline without its use of the other cores, for comparison in the same run.
+        `warehouse`: run on this database instead of a fresh one; `keep`: do not drop the
+        database afterwards (its URL is in the row's detail, `warehouse`). `key` names the row's
+        workload (default: the view's name)."""
+        label = label or ("e2e_serial" if serial else "e2e")
         d = self.run_dir(f"{w.name}-{label}")
-        db = self.dbs.create()
+        db = warehouse or self.dbs.create()
         try:
             config = self.write_config(w, d, db)
             if serial:
@@ -220,12 +225,15 @@ class Suite:
                 "failed_sources": summary["failed_sources"],
                 "cpu_s": round(res.cpu, 2),
             }
+            if keep:
+                detail["warehouse"] = db
         finally:
-            self.dbs.drop(db)
+            if not keep:
+                self.dbs.drop(db)
             self.done_with(d)
-        what = ("end to end, one process: `deflect run --workers 1`, file_shards 1" if serial
-                else "end to end: `deflect run`")
-        return self.add(Row(f"{w.name}.{label}", w.name, what, res.wall,
+        what = what or ("end to end, one process: `deflect run --workers 1`, file_shards 1"
+                        if serial else "end to end: `deflect run`")
+        return self.add(Row(f"{key or w.name}.{label}", key or w.name, what, res.wall,
                             **self._io(w), maxrss_mb=res.maxrss_mb, process="deflect run",
                             detail=detail))
 
