@@ -462,6 +462,9 @@ def _expectations(d: RunData, report_dir: Path) -> dict:
                 "anchor": "suite-" + re.sub(r"[^A-Za-z0-9_-]", "_", s["suite"]),
                 "href": href(s.get("data_docs_page")),
                 "rows": _int(s.get("rows")),
+                "checked": _checked(s),
+                "skipped": s.get("skipped"),
+                "guaranteed": list(s.get("guaranteed") or []),
                 "expectations": len(checks),
                 "failed": sum(1 for x in checks if not x["success"]),
                 "success": s["success"],
@@ -501,6 +504,18 @@ def _expectations(d: RunData, report_dir: Path) -> dict:
         "failures": failures,
         "expectations": expectations,
     }
+
+
+def _checked(suite: dict) -> str:
+    """Which rows a suite's result covers, in words (stewardship.expectations' scopes)."""
+    scope, table_rows = suite.get("scope"), suite.get("table_rows")
+    if scope == "changed":
+        return f"the rows tonight's refresh changed, of {_int(table_rows):,} in the view"
+    if scope == "run":
+        return f"this run's rows, of {_int(table_rows):,} in the view"
+    if scope == "batches":
+        return "every row tonight's batches brought"
+    return "every row" if scope == "all" else ""
 
 
 def section_expectations(d: RunData, report_dir: Path) -> str:
