@@ -493,8 +493,17 @@ def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.da
         raise SystemExit(1) from None
 
 
-def start_canonical(config, run_id: str, canonical: tuple[Suite, ...]) -> InBackground:
-    """Validate the canonical suites in a forked process and return at once.
+def _has_rows(path: Path) -> bool:
+    """A CSV file with a row under its header."""
+    with open(path, encoding="utf-8") as f:
+        return bool(f.readline() and f.readline())
+
+
+def start_canonical(config, run_id: str,
+                    canonical: tuple[Suite, ...]) -> InBackground | None:
+    """Validate the canonical suites in a forked process and return at once; None when the
+    run's batches wrote no canonical row (an empty night): nothing to start, no process that
+    would import GX for nothing.
 
     They read only the run's batch files, so `deflect run` has them checked while it loads and
     refreshes the warehouse; run_expectations(..., canonical=) takes their results. The process
@@ -503,8 +512,11 @@ def start_canonical(config, run_id: str, canonical: tuple[Suite, ...]) -> InBack
     from deflect.core.runs import run_dir
 
     suites = list(canonical)
+    rdir = run_dir(config, run_id)
+    if not any(_has_rows(p) for s in suites for p in rdir.glob(f"batches/*/{s.table}.csv")):
+        return None
     run_time = dt.datetime.now(dt.UTC)
-    out = run_dir(config, run_id) / "expectations-canonical.json"
+    out = rdir / "expectations-canonical.json"
     out.unlink(missing_ok=True)
     # fork: the child starts at once with GX already imported (warm_up) and the suites in hand
     process = multiprocessing.get_context("fork").Process(
