@@ -3,13 +3,15 @@
 Two kinds of suite:
 - canonical rows: the CSV files the run's batches wrote (ingestion/canonical.py), i.e. exactly
   what this load brought in, before the warehouse merges it;
-- the `reporting` views (reporting-contract.md), as they stand after the run's refresh.
+- the `reporting` views (reporting-contract.md), as they stand after the run's refresh: of
+  reporting.deflection only the rows the run's refresh changed (`Suite.changed_only`), of
+  reporting.load_run the run's; a suite with no row to check is recorded as skipped.
 
 They check completeness (not null), value sets from the pick lists (deflect.core.vocab), formats and
 ranges, uniqueness of identities, and referential integrity of the approving unit to the unit
 reference. Every validation result is kept as JSON under report_dir/gx/uncommitted/validations/
-(the suites, validation definitions and checkpoints are built from this module at every run and
-live in memory); the Data Docs site is built to report_dir/data_docs/ and linked from the report. A summary for the report is written to
+(the suites and validation definitions are built from this module at every run and live in
+memory); the Data Docs site is built to report_dir/data_docs/ and linked from the report. A summary for the report is written to
 report_dir/gx/results/<run_id>.json.
 
 Nothing personal reaches GX: only coded columns, identities, dates and ages are handed over, and
@@ -207,6 +209,13 @@ def prepare(suite: Suite, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def _scope(suite: Suite) -> str:
+    """Which rows a suite checks: "batches" (canonical), "changed", "run" or "all"."""
+    if suite.origin == "canonical":
+        return "batches"
+    return "changed" if suite.changed_only else "run" if suite.filter_run else "all"
+
+
 def frames_for_run(config, run_id: str, suites: list[Suite],
                    scopes: dict[str, dict] | None = None) -> dict[str, pd.DataFrame]:
     """The rows each suite checks in this run (canonical: its batch files; reporting: the rows
@@ -232,7 +241,7 @@ def frames_for_run(config, run_id: str, suites: list[Suite],
                                     changed_in=run_id if s.changed_only else None)
             frames[s.name] = prepare(s, f)
             if scopes is not None:
-                scope = "changed" if s.changed_only else "run" if s.filter_run else "all"
+                scope = _scope(s)
                 scopes[s.name] = {"scope": scope,
                                   "table_rows": data.reporting_rows(wh, s.table)
                                   if scope != "all" else len(f)}
@@ -572,8 +581,7 @@ def run_expectations(
     entries.sort(key=lambda e: position[e["suite"]])
     for entry in entries:  # what each suite covered, for the report
         suite = by_name[entry["suite"]]
-        entry.update(scopes.get(entry["suite"])
-                     or {"scope": "batches" if suite.origin == "canonical" else "all"})
+        entry.update(scopes.get(entry["suite"]) or {"scope": _scope(suite)})
         if suite.guaranteed:
             entry["guaranteed"] = list(suite.guaranteed)
     summary = {
