@@ -55,8 +55,13 @@ def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
                     "value": r["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB", "met": None})
     empty, imports = sec("x1.e2e_empty"), sec("x1.imports")
     if empty and imports:
+        cpu = [rows[k].get("detail", {}).get("cpu_s") for k in ("x1.e2e_empty", "x1.imports")]
+        # CPU seconds beside the wall time: on a shared machine the wall time is the noisier
+        measure = "e2e_empty s - imports s" + (
+            f" (CPU: {cpu[0]:.2f} s - {cpu[1]:.2f} s = {cpu[0] - cpu[1]:.2f} s)"
+            if all(c is not None for c in cpu) else "")
         out.append({"goal": "an empty night within 2 s of the pipeline's imports",
-                    "measure": "e2e_empty s - imports s", "value": round(empty - imports, 2),
+                    "measure": measure, "value": round(empty - imports, 2),
                     "target": "<= 2 s", "met": empty - imports <= 2})
     first = sec("x1.e2e")
     for k in scales[1:]:

@@ -258,10 +258,12 @@ class Suite:
         return [
             self.add(Row(f"{w.name}.e2e_empty", w.name,
                          "end to end, nothing new: `deflect run` again over the same drop",
-                         runs[1].wall, maxrss_mb=runs[1].maxrss_mb, process="deflect run")),
+                         runs[1].wall, maxrss_mb=runs[1].maxrss_mb, process="deflect run",
+                         detail={"cpu_s": round(runs[1].cpu, 2)})),
             self.add(Row(f"{w.name}.imports", w.name,
                          "Python start and the pipeline's imports alone", imports.wall,
-                         maxrss_mb=imports.maxrss_mb, process="imports")),
+                         maxrss_mb=imports.maxrss_mb, process="imports",
+                         detail={"cpu_s": round(imports.cpu, 2)})),
         ]
 
     def single_file(self, w: Workload) -> list[Row]:

@@ -1,8 +1,9 @@
 """Every warehouse query of the stewardship package, in one module.
 
 Reads only the public `reporting` and `quality` views of reporting-contract.md (plus the file
-ledger and the quarantine view the warehouse exposes to stewards), so a change in the warehouse's
-internals, or in its connection API, is a change here and nowhere else. Functions take an open
+ledger and the quarantine view the warehouse exposes to stewards, and, for the reporting suites,
+which deflections a run changed: marts.fct_deflection.changed_run_id), so a change in the
+warehouse's internals, or in its connection API, is a change here and nowhere else. Functions take an open
 warehouse object with `read_frame(sql, params)` and `execute(sql, params)` (`?` placeholders,
 the project's convention for both dialects).
 """
@@ -67,7 +68,7 @@ STATE_COLUMNS = ("state", "state_run_id", "review_status", "reviewed_by", "revie
                  "review_note")
 REPLAY_COLUMNS = ("run_id", "source", "file_name", "original_path", "sha256",
                   "replay_of_run_id", "entry_id", "replayed_by", "replayed_at")
-# The views the expectation suites read whole (names are fixed here, never taken from input).
+# The views the expectation suites read (names are fixed here, never taken from input).
 REPORTING_VIEWS = (
     "reporting.deflection",
     "reporting.deflection_counts",
@@ -299,7 +300,27 @@ def deflection_flags(wh) -> pd.DataFrame:
     )
 
 
-def reporting_view(wh, view: str) -> pd.DataFrame:
+def reporting_view(wh, view: str, run_id: str | None = None,
+                   changed_in: str | None = None) -> pd.DataFrame:
+    """The rows of a reporting view an expectation suite checks: every row; those of `run_id`
+    (a view with a run_id column: reporting.load_run); or, for reporting.deflection, those the
+    refresh of run `changed_in` inserted or changed (marts.fct_deflection.changed_run_id, the one
+    column read outside the public views: the contract fixes the view's columns)."""
     if view not in REPORTING_VIEWS:
         raise ValueError(f"not a reporting view the suites read: {view}")
+    if changed_in is not None:
+        if view != "reporting.deflection":
+            raise ValueError(f"only reporting.deflection knows which rows a run changed: {view}")
+        return wh.read_frame(
+            "select * from reporting.deflection where deflection_id in (select deflection_id "
+            "from marts.fct_deflection where changed_run_id = ?)", [changed_in])
+    if run_id is not None:
+        return wh.read_frame(f"select * from {view} where run_id = ?", [run_id])
     return wh.read_frame(f"select * from {view}")
+
+
+def reporting_rows(wh, view: str) -> int:
+    """How many rows a reporting view has (what a suite over part of it checked a part of)."""
+    if view not in REPORTING_VIEWS:
+        raise ValueError(f"not a reporting view the suites read: {view}")
+    return int(wh.scalar(f"select count(*) from {view}"))

@@ -3,13 +3,15 @@
 Two kinds of suite:
 - canonical rows: the CSV files the run's batches wrote (ingestion/canonical.py), i.e. exactly
   what this load brought in, before the warehouse merges it;
-- the `reporting` views (reporting-contract.md), as they stand after the run's refresh.
+- the `reporting` views (reporting-contract.md), as they stand after the run's refresh: of
+  reporting.deflection only the rows the run's refresh changed (`Suite.changed_only`), of
+  reporting.load_run the run's; a suite with no row to check is recorded as skipped.
 
 They check completeness (not null), value sets from the pick lists (deflect.core.vocab), formats and
 ranges, uniqueness of identities, and referential integrity of the approving unit to the unit
 reference. Every validation result is kept as JSON under report_dir/gx/uncommitted/validations/
-(the suites, validation definitions and checkpoints are built from this module at every run and
-live in memory); the Data Docs site is built to report_dir/data_docs/ and linked from the report. A summary for the report is written to
+(the suites and validation definitions are built from this module at every run and live in
+memory); the Data Docs site is built to report_dir/data_docs/ and linked from the report. A summary for the report is written to
 report_dir/gx/results/<run_id>.json.
 
 Nothing personal reaches GX: only coded columns, identities, dates and ages are handed over, and
@@ -62,6 +64,18 @@ UNEXPECTED_ROWS_SHOWN = 20
 PERSON_KEY = re.compile(r"^[0-9a-f]{64}$")
 
 SOURCES_VALUES = ("TRACS", "MEG", "TRACS+MEG")
+# What the suite over the night's rows of reporting.deflection cannot see, and why it holds.
+DEFLECTION_ID_UNIQUE = ("deflection_id is unique over the whole view: it is the primary key of "
+                        "marts.fct_deflection, of which reporting.deflection is a row-for-row "
+                        "projection")
+# Results the Data Docs index lists, newest first (about two nights of every suite): GX reads
+# each listed result again to build it, so a whole history would cost more every night. Every
+# result stays kept, and each run's report links its own pages.
+INDEX_RESULTS = 30
+# Which suite pages of the Data Docs were rendered from which definition (under report_dir):
+# a suite's page is rendered again only when its definition changed or the page is missing.
+SUITE_PAGES = "gx/suite_pages.json"
+SKIPPED_NO_ROWS = "no rows to check tonight"
 LOAD_STATUSES = ("ok", "failed")
 
 
@@ -89,7 +103,6 @@ def build_suites(units: list[str], canonical: tuple[Suite, ...] = ()) -> list[Su
                     "evaluated_within_90_days",
                     "flags",
                 ),
-                unique("deflection_id"),
                 matches("deflection_id", r"^D[0-9a-f]{24}$"),
                 in_set("approving_unit_code", attributed),
                 in_set("pathway", vocab.PATHWAYS),
@@ -107,6 +120,10 @@ def build_suites(units: list[str], canonical: tuple[Suite, ...] = ()) -> list[Su
             ),
             numeric=("age_at_referral",),
             person_key=True,
+            # Row by row, only what tonight's refresh inserted or changed: a row no refresh
+            # touched since it was checked is still the row that met the suite then.
+            changed_only=True,
+            guaranteed=(DEFLECTION_ID_UNIQUE,),
         ),
         Suite(
             "reporting_deflection_counts",
@@ -192,7 +209,19 @@ def prepare(suite: Suite, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def frames_for_run(config, run_id: str, suites: list[Suite]) -> dict[str, pd.DataFrame]:
+def _scope(suite: Suite) -> str:
+    """Which rows a suite checks: "batches" (canonical), "changed", "run" or "all"."""
+    if suite.origin == "canonical":
+        return "batches"
+    return "changed" if suite.changed_only else "run" if suite.filter_run else "all"
+
+
+def frames_for_run(config, run_id: str, suites: list[Suite],
+                   scopes: dict[str, dict] | None = None) -> dict[str, pd.DataFrame]:
+    """The rows each suite checks in this run (canonical: its batch files; reporting: the rows
+    of its view the suite covers, read in SQL). `scopes`, when given, receives what each
+    reporting suite covered: {"scope": "all" | "run" | "changed", "table_rows": rows of the
+    view} (the report says what was checked)."""
     from deflect.core.runs import run_dir
 
     frames: dict[str, pd.DataFrame] = {}
@@ -208,10 +237,14 @@ def frames_for_run(config, run_id: str, suites: list[Suite]) -> dict[str, pd.Dat
         for s in suites:
             if s.origin != "reporting":
                 continue
-            f = data.reporting_view(wh, s.table)
-            if s.filter_run:
-                f = f[f["run_id"] == run_id]
+            f = data.reporting_view(wh, s.table, run_id=run_id if s.filter_run else None,
+                                    changed_in=run_id if s.changed_only else None)
             frames[s.name] = prepare(s, f)
+            if scopes is not None:
+                scope = _scope(s)
+                scopes[s.name] = {"scope": scope,
+                                  "table_rows": data.reporting_rows(wh, s.table)
+                                  if scope != "all" else len(f)}
     return frames
 
 
@@ -270,7 +303,8 @@ def _context(report_dir: Path):
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(report_dir / DATA_DOCS_DIR),
                 },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
+                                       "validation_results_limit": INDEX_RESULTS},
             },
         },
         analytics_enabled=False,
@@ -330,67 +364,74 @@ def _docs_page(ctx, key, report_dir: Path) -> str | None:
 
 def _validate(ctx, suites: list[Suite], frames: dict[str, pd.DataFrame], run_id: str,
               run_time: dt.datetime) -> list[dict]:
-    """Each suite with rows in `frames` through its checkpoint: one summary entry per result,
-    GX's key of the result under "result_key"."""
+    """Each suite with a frame in `frames`: one summary entry, GX's key of its result under
+    "result_key" (None for a suite skipped because its frame has no rows: recorded, not run).
+
+    One pass over every suite's validation definition, without a checkpoint object per suite:
+    a checkpoint hands the same batch parameters to all its definitions, so with a dataframe
+    per suite it was one checkpoint each, whose own bookkeeping (storing it, checking it is
+    saved) cost as much as a small suite's validation."""
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
     datasource = (ctx.data_sources.all().get(DATASOURCE)
                   or ctx.data_sources.add_pandas(DATASOURCE))
     entries = []
+    gx_run_id = gx.RunIdentifier(run_name=run_id, run_time=run_time)
+    result_format = {"result_format": "SUMMARY",
+                     "partial_unexpected_count": UNEXPECTED_ROWS_SHOWN}
     for suite in suites:
         frame = frames.get(suite.name)
         if frame is None:
             continue  # nothing of this table in this run
-        # a fresh context: everything is added, never compared with an earlier run's copy
+        # a fresh context: everything is added, never compared with an earlier run's copy;
+        # a skipped suite too, so that its Data Docs page stays listed
+        gx_suite = ctx.suites.add(_gx_suite(gx, suite))
+        if not len(frame):
+            entries.append({"suite": suite.name, "result_key": None, "rows": 0,
+                            "success": True, "skipped": SKIPPED_NO_ROWS, "expectations": []})
+            continue
         asset = datasource.add_dataframe_asset(suite.name)
         batch_def = asset.add_batch_definition_whole_dataframe("whole")
-        gx_suite = ctx.suites.add(_gx_suite(gx, suite))
         vd = ctx.validation_definitions.add(
             gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
         )
-        checkpoint = ctx.checkpoints.add(
-            gx.Checkpoint(
-                name=f"deflect_load_{suite.name}",
-                validation_definitions=[vd],
-                actions=[],
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": UNEXPECTED_ROWS_SHOWN,
-                },
+        # run() keeps the result in the validation results store, as a checkpoint would
+        vr = vd.run(batch_parameters={"dataframe": frame}, result_format=result_format,
+                    run_id=gx_run_id)
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+            run_id=gx_run_id, batch_identifier=vr.batch_id)
+        entry = {
+            "suite": suite.name,
+            "result_key": key,
+            "rows": len(frame),
+            "success": bool(vr.success),
+            "expectations": [],
+        }
+        for r in sorted(vr.results, key=lambda r: r.expectation_config.meta["position"]):
+            x = suite.expectations[r.expectation_config.meta["position"]]
+            res = r.result or {}
+            entry["expectations"].append(
+                {
+                    "expectation": r.expectation_config.type,
+                    "columns": x.columns,
+                    "success": bool(r.success),
+                    "unexpected_count": _plain(res.get("unexpected_count")),
+                    "element_count": _plain(res.get("element_count", len(frame))),
+                    "unexpected_rows": []
+                    if r.success
+                    else _unexpected_rows(suite, x, frame, res),
+                    "error": (r.exception_info or {}).get("exception_message")
+                    if isinstance(r.exception_info, dict)
+                    and r.exception_info.get("raised_exception")
+                    else None,
+                }
             )
-        )
-        result = checkpoint.run(
-            batch_parameters={"dataframe": frame},
-            run_id=gx.RunIdentifier(run_name=run_id, run_time=run_time),
-        )
-        for key, vr in result.run_results.items():
-            entry = {
-                "suite": suite.name,
-                "result_key": key,
-                "rows": len(frame),
-                "success": bool(vr.success),
-                "expectations": [],
-            }
-            for r in sorted(vr.results, key=lambda r: r.expectation_config.meta["position"]):
-                x = suite.expectations[r.expectation_config.meta["position"]]
-                res = r.result or {}
-                entry["expectations"].append(
-                    {
-                        "expectation": r.expectation_config.type,
-                        "columns": x.columns,
-                        "success": bool(r.success),
-                        "unexpected_count": _plain(res.get("unexpected_count")),
-                        "element_count": _plain(res.get("element_count", len(frame))),
-                        "unexpected_rows": []
-                        if r.success
-                        else _unexpected_rows(suite, x, frame, res),
-                        "error": (r.exception_info or {}).get("exception_message")
-                        if isinstance(r.exception_info, dict)
-                        and r.exception_info.get("raised_exception")
-                        else None,
-                    }
-                )
-            entries.append(entry)
+        entries.append(entry)
     return entries
 
 
@@ -430,7 +471,9 @@ class InBackground:
         finally:
             self.out.unlink(missing_ok=True)
         for entry in entries:
-            entry["result_key"] = ValidationResultIdentifier.from_tuple(tuple(entry["result_key"]))
+            if entry["result_key"] is not None:
+                entry["result_key"] = ValidationResultIdentifier.from_tuple(
+                    tuple(entry["result_key"]))
         return entries
 
     def discard(self) -> None:
@@ -448,7 +491,8 @@ def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.da
         frames = frames_for_run(config, run_id, suites)
         entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id, run_time)
         for entry in entries:
-            entry["result_key"] = list(entry["result_key"].to_tuple())
+            if entry["result_key"] is not None:
+                entry["result_key"] = list(entry["result_key"].to_tuple())
         tmp = out.with_suffix(".tmp")
         tmp.write_text(json.dumps(entries), encoding="utf-8")
         tmp.replace(out)
@@ -458,8 +502,17 @@ def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.da
         raise SystemExit(1) from None
 
 
-def start_canonical(config, run_id: str, canonical: tuple[Suite, ...]) -> InBackground:
-    """Validate the canonical suites in a forked process and return at once.
+def _has_rows(path: Path) -> bool:
+    """A CSV file with a row under its header."""
+    with open(path, encoding="utf-8") as f:
+        return bool(f.readline() and f.readline())
+
+
+def start_canonical(config, run_id: str,
+                    canonical: tuple[Suite, ...]) -> InBackground | None:
+    """Validate the canonical suites in a forked process and return at once; None when the
+    run's batches wrote no canonical row (an empty night): nothing to start, no process that
+    would import GX for nothing.
 
     They read only the run's batch files, so `deflect run` has them checked while it loads and
     refreshes the warehouse; run_expectations(..., canonical=) takes their results. The process
@@ -468,8 +521,11 @@ def start_canonical(config, run_id: str, canonical: tuple[Suite, ...]) -> InBack
     from deflect.core.runs import run_dir
 
     suites = list(canonical)
+    rdir = run_dir(config, run_id)
+    if not any(_has_rows(p) for s in suites for p in rdir.glob(f"batches/*/{s.table}.csv")):
+        return None
     run_time = dt.datetime.now(dt.UTC)
-    out = run_dir(config, run_id) / "expectations-canonical.json"
+    out = rdir / "expectations-canonical.json"
     out.unlink(missing_ok=True)
     # fork: the child starts at once with GX already imported (warm_up) and the suites in hand
     process = multiprocessing.get_context("fork").Process(
@@ -501,13 +557,11 @@ def run_expectations(
         suites = build_suites(unit_codes(load_units(config.reference_units)), canonical_suites)
     elsewhere = set(canonical.suites) if canonical is not None else set()
     here = [s for s in suites if s.name not in elsewhere]
+    scopes: dict[str, dict] = {}
     if frames is None:
-        frames = frames_for_run(config, run_id, here)
+        frames = frames_for_run(config, run_id, here, scopes)
     ctx = _context(report_dir)
     import great_expectations as gx
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-    )
 
     run_time = canonical.run_time if canonical is not None else dt.datetime.now(dt.UTC)
     entries = _validate(ctx, here, frames, run_id, run_time)
@@ -523,7 +577,13 @@ def run_expectations(
                 ctx.suites.add(_gx_suite(gx, suite))
             entries += done
     position = {s.name: i for i, s in enumerate(suites)}
+    by_name = {s.name: s for s in suites}
     entries.sort(key=lambda e: position[e["suite"]])
+    for entry in entries:  # what each suite covered, for the report
+        suite = by_name[entry["suite"]]
+        entry.update(scopes.get(entry["suite"]) or {"scope": _scope(suite)})
+        if suite.guaranteed:
+            entry["guaranteed"] = list(suite.guaranteed)
     summary = {
         "run_id": run_id,
         "checkpoint": "deflect_load",
@@ -533,13 +593,11 @@ def run_expectations(
         "success": all(e["success"] for e in entries),
         "validated_at": run_time.isoformat(timespec="seconds"),
     }
-    identifiers = [k for e in entries
-                   for k in (e["result_key"], ExpectationSuiteIdentifier(name=e["suite"]))]
-    # only this run's pages (the index still lists every kept result): a nightly build must not
-    # grow with the history
-    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
+    _build_docs(ctx, report_dir, [by_name[e["suite"]] for e in entries],
+                [e["result_key"] for e in entries if e["result_key"] is not None])
     for entry in summary["suites"]:
-        entry["data_docs_page"] = _docs_page(ctx, entry.pop("result_key"), report_dir)
+        key = entry.pop("result_key")
+        entry["data_docs_page"] = _docs_page(ctx, key, report_dir) if key is not None else None
     docs_index = report_dir / DATA_DOCS_DIR / "index.html"
     summary["data_docs_index"] = (
         docs_index.relative_to(report_dir).as_posix() if docs_index.exists() else None
@@ -548,3 +606,41 @@ def run_expectations(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     return summary
+
+
+def _suite_fingerprint(suite: Suite) -> str:
+    import hashlib
+
+    spec = [suite.name, [[x.kind, x.kwargs] for x in suite.expectations]]
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _build_docs(ctx, report_dir: Path, suites: list[Suite], result_keys: list) -> None:
+    """This run's pages of the Data Docs and their index; nothing of earlier runs is rendered
+    again. A suite's page only when its definition changed since it was rendered, or the page
+    is missing (the suites are the same night after night)."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    pages_file = report_dir / SUITE_PAGES
+    try:
+        rendered = json.loads(pages_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        rendered = {}
+    stale = []
+    for suite in suites:
+        fingerprint = _suite_fingerprint(suite)
+        page = report_dir / DATA_DOCS_DIR / "expectations" / f"{suite.name}.html"
+        if rendered.get(suite.name) != fingerprint or not page.exists():
+            stale.append(suite)
+            rendered[suite.name] = fingerprint
+    identifiers = [*result_keys, *(ExpectationSuiteIdentifier(name=s.name) for s in stale)]
+    if not identifiers:
+        return  # nothing new (GX would take an empty list for "every page")
+    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
+    if stale:
+        pages_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = pages_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(rendered, indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(pages_file)

@@ -322,13 +322,18 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
     """The night's entries in detail (every entry of `source`, or of every source), one
     block per group: findings, masked excerpts, state now and what to send back."""
     q = d.quarantine if source is None else d.quarantine[d.quarantine["source"] == source]
+    # the entries as records once, and each run's findings once: a report has a page per
+    # source, most of them with no entry, and pandas' selections cost more than the rows
+    records = q.to_dict(orient="records") if len(q) else []
+    findings: dict = {}
     blocks = []
     for group, title in GROUPS:
-        mine = q[q["group"] == group]
-        shown = mine.head(MAX_QUARANTINE_ENTRIES)
+        mine = [r for r in records if r["group"] == group]
         entries = []
-        for entry in shown.to_dict(orient="records"):
-            f = d.findings[d.findings["run_id"] == entry["run_id"]]
+        for entry in mine[:MAX_QUARANTINE_ENTRIES]:
+            if entry["run_id"] not in findings:
+                findings[entry["run_id"]] = d.findings[d.findings["run_id"] == entry["run_id"]]
+            f = findings[entry["run_id"]]
             detail = _quarantine_entry(entry, f, landing_dir, d.fields)
             detail.update(
                 group=group,
@@ -362,8 +367,8 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path,
         set(found["code"]) | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
         key=_code_order,
     )
-    raw = entry_excerpts(landing_dir, entry, found.to_dict(orient="records"), fields,
-                         limit=MAX_EXCERPTS_PER_ENTRY)
+    found_rows = found.to_dict(orient="records")
+    raw = entry_excerpts(landing_dir, entry, found_rows, fields, limit=MAX_EXCERPTS_PER_ENTRY)
     return {
         "quarantine_id": entry["quarantine_id"],
         "codes": [_code(c) for c in codes],
@@ -381,7 +386,7 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path,
                 "path": r["path"],
                 "message": mask_message(r["message"], r["path"], fields),
             }
-            for r in found.to_dict(orient="records")
+            for r in found_rows
         ],
         "raw": raw["raw"],
         "excerpts": raw["excerpts"],
@@ -462,6 +467,9 @@ def _expectations(d: RunData, report_dir: Path) -> dict:
                 "anchor": "suite-" + re.sub(r"[^A-Za-z0-9_-]", "_", s["suite"]),
                 "href": href(s.get("data_docs_page")),
                 "rows": _int(s.get("rows")),
+                "checked": _checked(s),
+                "skipped": s.get("skipped"),
+                "guaranteed": list(s.get("guaranteed") or []),
                 "expectations": len(checks),
                 "failed": sum(1 for x in checks if not x["success"]),
                 "success": s["success"],
@@ -501,6 +509,18 @@ def _expectations(d: RunData, report_dir: Path) -> dict:
         "failures": failures,
         "expectations": expectations,
     }
+
+
+def _checked(suite: dict) -> str:
+    """Which rows a suite's result covers, in words (stewardship.expectations' scopes)."""
+    scope, table_rows = suite.get("scope"), suite.get("table_rows")
+    if scope == "changed":
+        return f"the rows tonight's refresh changed, of {_int(table_rows):,} in the view"
+    if scope == "run":
+        return f"this run's rows, of {_int(table_rows):,} in the view"
+    if scope == "batches":
+        return "every row tonight's batches brought"
+    return "every row" if scope == "all" else ""
 
 
 def section_expectations(d: RunData, report_dir: Path) -> str:

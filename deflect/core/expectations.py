@@ -63,6 +63,12 @@ class Suite:
     numeric: tuple[str, ...] = ()
     person_key: bool = False  # replace person_key by person_key_well_formed
     filter_run: bool = False  # only this run's rows (load_run)
+    # only the rows this run's refresh inserted or changed (reporting.deflection, by
+    # marts.fct_deflection.changed_run_id): the suite costs what the night brings
+    changed_only: bool = False
+    # what holds over the whole table without being checked row by row, and why (a constraint),
+    # shown with the suite's results
+    guaranteed: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:

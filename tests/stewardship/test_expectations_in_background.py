@@ -60,3 +60,17 @@ def test_a_failed_background_process_is_replaced_by_validating_here(tmp_path, mo
     written = json.loads((env.report_dir / "gx" / "results" / f"{fixtures.RUN2}.json").read_text())
     assert "canonical_tracs_individual" in {s["suite"] for s in written["suites"]}
     assert result["expectations_success"] is False
+
+
+def test_nothing_is_started_for_a_run_without_canonical_rows(tmp_path):
+    """An empty night: no process importing GX to find nothing to check."""
+    env = fixtures.build(tmp_path)
+    assert expectations.start_canonical(env.config, fixtures.RUN1, canonical_suites()) is None
+    batch = env.config.work_dir / "runs" / fixtures.RUN1 / "batches" / "b0000"
+    batch.mkdir(parents=True)
+    (batch / "stg_tracs__individual.csv").write_text("seq,sex\n", encoding="utf-8")  # header only
+    assert expectations.start_canonical(env.config, fixtures.RUN1, canonical_suites()) is None
+    (batch / "stg_tracs__individual.csv").write_text("seq,sex\n1,M\n", encoding="utf-8")
+    pending = expectations.start_canonical(env.config, fixtures.RUN1, canonical_suites())
+    assert pending is not None
+    pending.discard()
