@@ -45,6 +45,9 @@ from stewardship.masking import mask_message
 
 TREND_RUNS = 14
 MAX_QUARANTINE_ENTRIES = 500  # detailed entries per report; the rest are counted
+# deflection ids listed per unit and flag on flags.html; the rest are counted, with the query
+# that lists them all (years of flagged deflections would make a page of megabytes every night)
+MAX_FLAG_IDS = 200
 MAX_EXCERPTS_PER_ENTRY = 3
 TOP_CODES_IN_CHART = 10
 GX_RESULTS_DIR = "gx/results"  # under report_dir: <run_id>.json written by stewardship.expectations
@@ -433,12 +436,22 @@ def flags_page(d: RunData, generated_at: str) -> str:
         units.append({
             "unit": unit,
             "flags": [
-                {"code": _code(c), "anchor": flag_anchor(unit, c),
-                 "ids": sorted(mine[mine["code"] == c]["deflection_id"].astype(str))}
+                _flag_ids(unit, c, sorted(mine[mine["code"] == c]["deflection_id"].astype(str)))
                 for c in sorted(mine["code"].unique(), key=_code_order)
             ],
         })
     return _page("flags.html", run_id=d.run_id, units=units, generated_at=generated_at)
+
+
+def _flag_ids(unit: str, code: str, ids: list[str]) -> dict:
+    """The first MAX_FLAG_IDS deflection ids of a unit's flag, how many there are, and the
+    query that lists every one."""
+    literal = unit.replace("'", "''")
+    return {"code": _code(code), "anchor": flag_anchor(unit, code), "ids": ids[:MAX_FLAG_IDS],
+            "total": len(ids), "more": max(len(ids) - MAX_FLAG_IDS, 0),
+            "query": "SELECT deflection_id FROM reporting.deflection WHERE approving_unit_code "
+                     f"= '{literal}' AND ',' || flags || ',' LIKE '%,{code},%' "
+                     "ORDER BY deflection_id"}
 
 
 def flag_anchor(unit: str, code: str) -> str:

@@ -187,3 +187,16 @@ def test_report_without_quarantine_or_findings(env, tmp_path):
     html = write_run_report(env.config, "20261103T073000Z-cccc0003").read_text(encoding="utf-8")
     assert "is not recorded in the warehouse" in html and "No entry tonight." in html
     assert "The expectation suites were not run for this run." in html
+
+
+def test_a_long_flag_list_is_cut_with_its_count_and_the_query_for_all(env, monkeypatch):
+    from stewardship import report
+
+    monkeypatch.setattr(report, "MAX_FLAG_IDS", 0)  # the fixture has one id per flag
+    write_run_report(env.config, fixtures.RUN2)
+    flags = (env.report_dir / fixtures.RUN2 / "flags.html").read_text(encoding="utf-8")
+    cut = [b for b in flags.split('class="flag"')[1:] if "more; all of them" in b]
+    assert cut
+    block = cut[0].split("</div>")[0]
+    assert '<span class="code">D' not in block and "1 deflection(s)" in block
+    assert "and 1 more" in block and "LIKE &#x27;%,W" in block
