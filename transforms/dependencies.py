@@ -11,6 +11,7 @@ package's code) or of the unit reference changes every row: `rules_fingerprint` 
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +41,39 @@ DEPENDENCIES = Dependencies(
 )
 
 
+def _core_imports(path: Path) -> set[str]:
+    """The deflect.core modules a source file imports (`from deflect.core.x import ...`,
+    `from deflect.core import x`, `import deflect.core.x`)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "deflect.core":
+                found |= {a.name for a in node.names}
+            elif node.module.startswith("deflect.core."):
+                found.add(node.module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[2] for a in node.names
+                      if a.name.startswith("deflect.core.")}
+    return found
+
+
 def rules_fingerprint() -> str:
-    """SHA-256 of the rules' code: this package and the vocabulary, units and dates it uses
-    (deflect/core). Any edit, even of a comment, makes the next refresh whole: cheap safety."""
+    """SHA-256 of the rules' code: this package's modules and, transitively, the deflect.core
+    modules they import (vocabulary, units, dates, the rule catalogue). Any edit of them, even of
+    a comment, makes the next refresh whole: cheap safety. Other core modules (configuration,
+    expectations) do not enter."""
+    core = Path(deflect.core.__file__).parent
+    files = sorted(Path(__file__).parent.glob("*.py"))
+    todo = set().union(*(_core_imports(f) for f in files))
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        path = core / f"{name}.py"
+        if name in seen or not path.is_file():
+            continue
+        seen.add(name)
+        todo |= _core_imports(path) - seen
     digest = hashlib.sha256()
-    for package in (Path(__file__).parent, Path(deflect.core.__file__).parent):
-        for path in sorted(package.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in files + [core / f"{n}.py" for n in sorted(seen)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +175,19 @@ def test_nightly_runs_refresh_incrementally_to_the_whole_result(drop, tmp_path, 
     # once the as-of date is months past most referrals, a night rebuilds only the rest (with
     # a 94-day horizon and three months of data, the earlier nights rebuild nearly everything)
     assert results[-2].deflections < total and results[-1].deflections < total / 2
+
+
+def test_the_rules_fingerprint_covers_the_core_modules_the_rules_import(tmp_path, monkeypatch):
+    import deflect.core
+    from transforms import dependencies
+
+    before = dependencies.rules_fingerprint()
+    core = Path(deflect.core.__file__).parent
+    copy = tmp_path / "core"
+    shutil.copytree(core, copy)
+    monkeypatch.setattr(deflect.core, "__file__", str(copy / "__init__.py"))
+    assert dependencies.rules_fingerprint() == before
+    (copy / "expectations.py").write_text("# not read by the rules\n", encoding="utf-8")
+    assert dependencies.rules_fingerprint() == before
+    (copy / "vocab.py").write_text((core / "vocab.py").read_text() + "\n# edited\n")
+    assert dependencies.rules_fingerprint() != before
