@@ -208,6 +208,11 @@ def quarantine(
     ).reset_index(drop=True)
 
 
+def quarantine_sources(wh) -> list[str]:
+    """Every source with a quarantine entry (one column, not every entry read out)."""
+    return [s for (s,) in wh.query("select distinct source from quality.quarantine order by 1")]
+
+
 def quarantine_ids_like(wh, prefix: str) -> list[str]:
     """Entry ids starting with `prefix` (a steward types the first characters of one)."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

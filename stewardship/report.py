@@ -770,7 +770,7 @@ def write_run_report(config, run_id: str, fields: FieldClasses = NOTHING_PUBLIC)
     report_dir = Path(config.report_dir)
     contacts = contacts_of(config)
     with data.open_warehouse(config) as wh:
-        sources = set(data.quarantine(wh)["source"]) | set(data.load_runs(wh, run_id)["source"])
+        sources = set(data.quarantine_sources(wh)) | set(data.load_runs(wh, run_id)["source"])
         units = {s: unit_of(config, s) for s in sources}
         d = read_run_data(wh, run_id, report_dir, units=units, contacts=contacts)
     d.fields = fields
