@@ -473,12 +473,15 @@ def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_a
         if canonical is not None:
             canonical.discard()
         raise
+    published = {}
     try:
         refresh(config, run_id)
     finally:
         if publish:  # the validation report is written even when the refresh failed
-            report(config, run_id, canonical=canonical)
-    return summary(config, run_id)
+            published = report(config, run_id, canonical=canonical)
+    # the night's verdict as the report just derived it: deriving every entry's state again
+    # costs as much as the report's own reading, and grows with years of entries
+    return summary(config, run_id, night=published.get("tonight"))
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,9 +16,11 @@ from deflect.core.runs import write_json as _write_json
 ISP_ORIGINS = ("ISP_DOP", "ISP_DCI")
 
 
-def summary(config: Config, run_id: str) -> dict:
+def summary(config: Config, run_id: str, night: dict | None = None) -> dict:
     """The figures a person wants after a run: per-source outcome, deflections by unit and
-    quarter (every origin, and ISP-originated for III.E.3), follow-up."""
+    quarter (every origin, and ISP-originated for III.E.3), follow-up. `night`: the night's
+    verdict and entry counts when the caller has them (`deflect run`, from the report it just
+    wrote); otherwise derived here."""
     from warehouse import connect
 
     rdir = run_dir(config, run_id)
@@ -35,7 +37,7 @@ def summary(config: Config, run_id: str) -> dict:
             "select approving_unit_code, referral_quarter, referrals, due, "
             "evaluated_within_90_days, overdue, pct_evaluated_within_90_days "
             "from reporting.followup_compliance order by 1, 2")
-        night = _tonight(wh, run_id)
+        night = night if night is not None else _tonight(wh, run_id)
     result = {
         "run_id": run_id,
         "as_of": run_info(config, run_id)["as_of"],

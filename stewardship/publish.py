@@ -3,6 +3,7 @@ validation report that shows them."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from deflect.core.fields import NOTHING_PUBLIC, FieldClasses
@@ -20,7 +21,8 @@ def publish_run(config, run_id: str, canonical_suites: tuple = (), expectations:
     (stewardship.expectations.start_canonical), as `deflect run` starts them before its load.
     `fields`: which fields' values the report may show (adapters.registry.field_classes()).
 
-    Returns {"report": path of the run's page, "expectations_success": bool | None}. A failure of
+    Returns {"report": path of the run's page, "expectations_success": bool | None,
+    "tonight": the night's verdict, entry counts and what to do (None for a run with none)}. A failure of
     the suites is logged and reported, never raised: the report is written regardless.
     """
     gx_success = None
@@ -40,4 +42,7 @@ def publish_run(config, run_id: str, canonical_suites: tuple = (), expectations:
     if canonical is not None:
         canonical.discard()  # reaped even when the suites above failed or never ran
     report = write_run_report(config, run_id, fields)
-    return {"report": str(report), "expectations_success": gx_success}
+    written = json.loads((report.parent / "report.json").read_text(encoding="utf-8"))
+    night = None if written.get("verdict") is None else {
+        k: written[k] for k in ("verdict", "new", "carried", "resolved", "todo")}
+    return {"report": str(report), "expectations_success": gx_success, "tonight": night}

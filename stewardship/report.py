@@ -712,6 +712,7 @@ def _summary(d: RunData) -> dict:
         "new": len(t.new) if t else 0,
         "carried": len(t.carried) if t else 0,
         "resolved": len(t.resolved) if t else 0,
+        "todo": list(t.todo) if t else [],
         "records_loaded": int(sum(_int(v) for v in lr["records_loaded"])) if not lr.empty else 0,
         "records_quarantined": sum(s.records_quarantined for s in t.sources) if t else 0,
         "expectations_success": (d.expectations or {}).get("success"),

@@ -117,3 +117,17 @@ def test_the_run_summary_shows_the_nights_verdict_and_entries(config):
     assert ("Tonight: needs attention (quarantine entries: 0 new, 3 carried over, 2 resolved)"
             in text)
     assert "  1. 1 file(s) pending for 2 days or more" in text
+
+
+@pytest.mark.parametrize("run_id", [N2, N4])
+def test_the_night_the_report_hands_to_the_run_summary_is_the_one_derived_again(config, run_id):
+    """`deflect run` takes the night's verdict from the report it has just written rather than
+    deriving every entry's state a second time: both must be the same."""
+    from deflect.core.runs import run_dir, write_json
+    from deflect.summary import summary
+    from stewardship.publish import publish_run
+
+    write_json(run_dir(config, run_id) / "run.json", {"run_id": run_id, "as_of": "2026-11-03"})
+    handed = publish_run(config, run_id, expectations=False)["tonight"]
+    assert handed == summary(config, run_id)["tonight"]
+    assert summary(config, run_id, night=handed)["tonight"] == handed
