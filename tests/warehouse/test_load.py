@@ -162,6 +162,25 @@ def test_copy_path_is_used_for_every_csv(wh, tmp_path, monkeypatch):
     ])
 
 
+def test_column_types_are_those_information_schema_gives(wh):
+    """PostgreSQL's types come from its catalog, cheaper to ask than information_schema."""
+    from warehouse.load import _sql_type, column_types
+
+    expected: dict = {}
+    for schema, table, column, dtype in wh.query(
+            "SELECT table_schema, table_name, column_name, data_type "
+            "FROM information_schema.columns "
+            "WHERE table_schema IN ('staging', 'meta', 'marts', 'reporting') "
+            "ORDER BY table_schema, table_name, ordinal_position"):
+        expected.setdefault((schema, table), {})[column] = _sql_type(dtype)
+    assert {"numeric", "timestamp with time zone", "date", "boolean", "integer"} <= {
+        t for cols in expected.values() for t in cols.values()}
+    wh.column_types.clear()
+    for (schema, table), cols in expected.items():
+        got = column_types(wh, schema, table)
+        assert got == cols and list(got) == list(cols), (schema, table)
+
+
 def test_temp_tables_are_created_once_per_connection_and_start_empty(wh, tmp_path, monkeypatch):
     created = []
     real = type(wh).execute
