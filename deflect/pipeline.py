@@ -235,7 +235,7 @@ def load_run(config: Config, run_id: str) -> dict:
     order (warehouse.load.load_batches): a load costs a few dozen statements, not a few dozen
     per batch."""
     _private()
-    from warehouse import connect, load_batches, record_load_run
+    from warehouse import connect, load_batches, record_load_runs
 
     rdir = run_dir(config, run_id)
     info = run_info(config, run_id)
@@ -257,7 +257,7 @@ def load_run(config: Config, run_id: str) -> dict:
                 status, error = "failed", batch.get("error") or error
             batches.append((bdir, batch))
         sources.append((source, srun, status, error, batches))
-    totals = {}
+    totals, rows = {}, []
     with connect(config.warehouse) as wh:
         results = iter(load_batches(wh, staging_tables(),
                                     [bdir for *_, bs in sources for bdir, _ in bs]))
@@ -278,12 +278,12 @@ def load_run(config: Config, run_id: str) -> dict:
                     counts["records_loaded"] += result.records_loaded
                     counts["records_quarantined"] += int(batch.get("records_quarantined") or 0)
                     already += int(batch.get("records_already_accepted") or 0)
-                record_load_run(wh, run_id=run_id, source=source.name,
-                                started_at=srun["started_at"], finished_at=_now(),
-                                as_of=dt.date.fromisoformat(info["as_of"]), status=status,
-                                **counts)
+                rows.append(dict(source=source.name, started_at=srun["started_at"],
+                                 finished_at=_now(), as_of=dt.date.fromisoformat(info["as_of"]),
+                                 status=status, **counts))
                 totals[source.name] = {**counts, "records_already_accepted": already,
                                        "status": status, "error": error}
+            record_load_runs(wh, run_id, rows)  # every source in two statements
     _write_json(rdir / "load.json", totals)
     return totals
 

@@ -55,6 +55,31 @@ def csv_header(path: str | Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
+_COPY_ROW = "deflect_copy_row"  # the temporary sequence numbering the rows of one COPY
+
+
+def _read_csv(columns: Sequence[str]) -> str:
+    """DuckDB's read_csv of one canonical CSV file (the path its one parameter)."""
+    spec = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
+    return (f"read_csv(?, header = true, columns = {{{spec}}}, nullstr = '', quote = '\"', "
+            f"escape = '\"', delim = ',', auto_detect = false)")
+
+
+def csv_records(path: str | Path) -> int:
+    """The records of a CSV file after its header: the line ends outside quoted fields (a
+    quoted field may hold one; a doubled quote inside one toggles twice). Read in chunks."""
+    ends, quoted, last = 0, False, b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_COPY_CHUNK):
+            for i, part in enumerate(chunk.split(b'"')):
+                if i:
+                    quoted = not quoted
+                if not quoted:
+                    ends += part.count(b"\n")
+            last = chunk[-1:]
+    return max(ends + (last != b"\n") - 1, 0)
+
+
 def _py(value: Any) -> Any:
     """A DataFrame cell as a plain Python value the drivers understand (NaN/NaT -> None)."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -141,22 +166,6 @@ class Warehouse:
         # dtype=object keeps None as None (inference would turn it into NaN)
         return pd.DataFrame(rows, columns=columns, dtype=object)
 
-    # --- a per-transaction integer a column DEFAULT can read -------------------------------
-    # COPY takes only the file's columns; a column that is the same on every row of one file
-    # (warehouse.load's batch_ord) takes its value from here.
-    def session_int_sql(self, name: str) -> str:
-        _check_table(name)
-        if self.dialect == "postgresql":
-            return f"CAST(current_setting('deflect.{name}') AS integer)"
-        return f"CAST(getvariable('{name}') AS integer)"
-
-    def set_session_int(self, name: str, value: int) -> None:
-        _check_table(name)
-        if self.dialect == "postgresql":  # local: until the transaction ends
-            self.execute("SELECT set_config(?, ?, true)", [f"deflect.{name}", str(int(value))])
-        else:
-            self._conn.execute(f"SET VARIABLE {name} = {int(value)}")
-
     @property
     def in_transaction(self) -> bool:
         return self._in_tx
@@ -203,13 +212,58 @@ class Warehouse:
                 while chunk := fh.read(_COPY_CHUNK):
                     copy.write(chunk)
             return
-        spec = ", ".join(f"'{c}': 'VARCHAR'" for c in columns)
-        self._conn.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_csv(?, header = true, "
-            f"columns = {{{spec}}}, nullstr = '', quote = '\"', escape = '\"', delim = ',', "
-            f"auto_detect = false)",
-            [str(csv_path)],
-        )
+        self._conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM "
+                           + _read_csv(columns), [str(csv_path)])
+
+    def copy_csv_files(self, table: str, files: Sequence[tuple[str | Path, int]],
+                       columns: Sequence[str], tag: str) -> None:
+        """Append canonical CSV files that share one header (`columns`, in file order) to
+        `table`, with column `tag` of each file's rows set to the number paired with the file.
+
+        PostgreSQL copies them in one COPY (each COPY costs a round trip and a statement, and a
+        night holds a hundred small files): the tag comes from the column's DEFAULT, set for
+        this COPY to look up the row's position in the stream (a temporary sequence) among the
+        files' first rows, which `csv_records` counts; the rows COPY read are checked against
+        that count. DuckDB reads them one by one (one read_csv over many files was no faster).
+        """
+        _check_table(table)
+        _check_table(tag)
+        if not files:
+            return
+        cols = ", ".join(quote_ident(c) for c in columns)
+        if self.dialect != "postgresql":
+            for path, number in files:
+                self.copy_calls += 1
+                self._conn.execute(f"INSERT INTO {table} ({cols}, {tag}) SELECT {cols}, "
+                                   f"{int(number)} FROM " + _read_csv(columns), [str(path)])
+            return
+        firsts, rows = [], 0
+        for path, _ in files:
+            firsts.append(rows + 1)
+            rows += csv_records(path)
+        numbers = ", ".join(str(int(n)) for _, n in files)
+        self.execute(  # one round trip: literals only
+            f"CREATE TEMP SEQUENCE IF NOT EXISTS {_COPY_ROW}; "
+            f"SELECT setval('{_COPY_ROW}', 1, false); "
+            f"ALTER TABLE {table} ALTER COLUMN {tag} SET DEFAULT (ARRAY[{numbers}])"
+            f"[width_bucket(nextval('{_COPY_ROW}'), "
+            f"ARRAY[{', '.join(map(str, firsts))}]::bigint[])]")
+        self.copy_calls += 1
+        sql = f"COPY {table} ({cols}) FROM STDIN (FORMAT csv, ENCODING 'UTF8', FORCE_NULL ({cols}))"
+        with self._conn.cursor() as cur:
+            with cur.copy(sql) as copy:
+                for path, _ in files:
+                    with open(path, "rb") as fh:
+                        fh.readline()  # the header: names, never quoted
+                        last = b"\n"
+                        while chunk := fh.read(_COPY_CHUNK):
+                            copy.write(chunk)
+                            last = chunk[-1:]
+                        if last != b"\n":
+                            copy.write(b"\n")
+            if cur.rowcount != rows:
+                raise WarehouseError(f"{table}: COPY read {cur.rowcount} rows of files holding "
+                                     f"{rows} records ({files[0][0]} ...)")
 
     def insert_frame(self, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
         """Append the DataFrame's `columns` to `table` in one bulk operation; rows written.

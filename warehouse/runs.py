@@ -55,21 +55,43 @@ def record_load_run(
             [run_id, source],
         )
     counts = {c: int(given[c]) if given[c] is not None else int(s) for c, s in zip(_COUNTS, sums)}
-    row = dict(run_id=run_id, source=source, started_at=_instant(started_at),
-               finished_at=_instant(finished_at), as_of=as_of, **counts, status=status)
-    cols = list(row)
+    return record_load_runs(wh, run_id, [dict(source=source, started_at=started_at,
+                                              finished_at=finished_at, as_of=as_of,
+                                              status=status, **counts)])[0]
+
+
+_ROWS_PER_STATEMENT = 1000  # 14 parameters a row; PostgreSQL takes at most 65,535
+_RUN_COLUMNS = ("run_id", "source", "started_at", "finished_at", "as_of", *_COUNTS, "status")
+
+
+def record_load_runs(wh: Warehouse, run_id: str, sources: list[dict]) -> list[dict]:
+    """Write the reporting.load_run rows of a run's sources, replacing earlier ones, in two
+    statements whatever the number of sources (on PostgreSQL each statement costs a round
+    trip and a plan; a night has a few dozen sources). Each of `sources` holds source,
+    started_at, finished_at, as_of, status and every count. Returns the rows written."""
+    rows = []
+    for given in sources:
+        if given["status"] not in ("ok", "failed"):
+            raise ValueError(f"status must be 'ok' or 'failed', not {given['status']!r}")
+        row = dict(run_id=run_id, source=given["source"],
+                   started_at=_instant(given["started_at"]),
+                   finished_at=_instant(given["finished_at"]), as_of=given["as_of"],
+                   **{c: int(given[c]) for c in _COUNTS}, status=given["status"])
+        rows.append(row)
+    if not rows:
+        return rows
+    marks = "(" + ", ".join(
+        "CAST(? AS timestamp with time zone)" if c in ("started_at", "finished_at") else "?"
+        for c in _RUN_COLUMNS) + ")"
     with wh.transaction():
-        wh.execute("DELETE FROM meta.load_run WHERE run_id = ? AND source = ?", [run_id, source])
-        wh.execute(
-            f"INSERT INTO meta.load_run ({', '.join(cols)}) VALUES ("
-            + ", ".join(
-                "CAST(? AS timestamp with time zone)" if c in ("started_at", "finished_at")
-                else "?" for c in cols
-            )
-            + ")",
-            [row[c] for c in cols],
-        )
-    return row
+        for i in range(0, len(rows), _ROWS_PER_STATEMENT):
+            part = rows[i:i + _ROWS_PER_STATEMENT]
+            wh.execute(f"DELETE FROM meta.load_run WHERE run_id = ? AND source IN "
+                       f"({', '.join('?' * len(part))})", [run_id, *(r["source"] for r in part)])
+            wh.execute(f"INSERT INTO meta.load_run ({', '.join(_RUN_COLUMNS)}) VALUES "
+                       + ", ".join([marks] * len(part)),
+                       [r[c] for r in part for c in _RUN_COLUMNS])
+    return rows
 
 
 def ledger_snapshot(wh: Warehouse, source: str) -> LedgerSnapshot:

@@ -145,21 +145,73 @@ def test_current_rows_hold_plain_python_values(wh, tmp_path):
 
 
 def test_copy_path_is_used_for_every_csv(wh, tmp_path, monkeypatch):
+    from warehouse import load_batches
+
     calls = []
-    real = type(wh).copy_csv
+    real = type(wh).copy_csv_files
 
-    def spy(self, table, path, columns):
-        calls.append(path.name)
-        return real(self, table, path, columns)
+    def spy(self, table, files, columns, tag):
+        calls.append((table, [(p.parent.name, p.name, n) for p, n in files]))
+        return real(self, table, files, columns, tag)
 
-    monkeypatch.setattr(type(wh), "copy_csv", spy)
-    bdir = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
-    with_rows = sorted(p.name for p in bdir.glob("*.csv") if len(p.read_text().splitlines()) > 1)
+    monkeypatch.setattr(type(wh), "copy_csv_files", spy)
+    b1 = write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1))
+    b2 = write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1))
+    with_rows = sorted(p.name for p in b1.glob("*.csv") if len(p.read_text().splitlines()) > 1)
     assert "finding.csv" not in with_rows  # header only: costs no statement at all
-    load_batch(wh, STAGING, bdir)
-    assert sorted(calls) == with_rows == sorted([
+    load_batches(wh, STAGING, [b1, b2])
+    # one call per table for both batches, each file with its batch's position
+    assert sorted(calls) == [(f"load_{name[:-4]}", [("b1", name, 0), ("b2", name, 1)])
+                             for name in with_rows]
+    assert with_rows == sorted([
         "stg_tracs__field_report.csv", "stg_tracs__individual.csv", "stg_tracs__deflection.csv",
     ])
+
+
+def test_csv_files_copied_together_keep_each_files_number(wh, tmp_path):
+    """Several files in one statement: quoted line ends, doubled quotes, a last line without
+    its end and a file of one row all come back with their own file's number."""
+    from warehouse.backend import csv_records
+
+    texts = [
+        'a,b\n1,"two\nlines"\n2,"say ""x""\n, and\n""y"""\n3,\n',
+        'a,b\n4,plain',  # no line end after the last row
+        'b,a\nfive,5\n',  # the same columns in another order: a file of its own
+        'a,b\n"6",""\n7,"8"\n',
+    ]
+    paths = []
+    for i, text in enumerate(texts):
+        path = tmp_path / f"f{i}.csv"
+        path.write_bytes(text.encode())
+        paths.append(path)
+    assert [csv_records(p) for p in paths] == [3, 1, 1, 2]
+    wh.execute("CREATE TEMP TABLE copy_probe (a text, b text, n integer)")
+    wh.copy_csv_files("copy_probe", [(paths[0], 10), (paths[1], 11), (paths[3], 13)],
+                      ["a", "b"], "n")
+    wh.copy_csv_files("copy_probe", [(paths[2], 12)], ["b", "a"], "n")
+    got = wh.query("SELECT n, a, b FROM copy_probe ORDER BY a")
+    wh.execute("DROP TABLE copy_probe")
+    assert got == [(10, "1", "two\nlines"), (10, "2", 'say "x"\n, and\n"y"'), (10, "3", None),
+                   (11, "4", "plain"), (12, "5", "five"), (13, "6", None), (13, "7", "8")]
+
+
+def test_column_types_are_those_information_schema_gives(wh):
+    """PostgreSQL's types come from its catalog, cheaper to ask than information_schema."""
+    from warehouse.load import _sql_type, column_types
+
+    expected: dict = {}
+    for schema, table, column, dtype in wh.query(
+            "SELECT table_schema, table_name, column_name, data_type "
+            "FROM information_schema.columns "
+            "WHERE table_schema IN ('staging', 'meta', 'marts', 'reporting') "
+            "ORDER BY table_schema, table_name, ordinal_position"):
+        expected.setdefault((schema, table), {})[column] = _sql_type(dtype)
+    assert {"numeric", "timestamp with time zone", "date", "boolean", "integer"} <= {
+        t for cols in expected.values() for t in cols.values()}
+    wh.column_types.clear()
+    for (schema, table), cols in expected.items():
+        got = column_types(wh, schema, table)
+        assert got == cols and list(got) == list(cols), (schema, table)
 
 
 def test_temp_tables_are_created_once_per_connection_and_start_empty(wh, tmp_path, monkeypatch):
@@ -426,3 +478,20 @@ def test_loads_inside_a_callers_transaction_do_not_see_each_others_rows(wh, tmp_
     assert one.rows_staged == two.rows_staged
     assert sorted(current(wh).tracs_field_report.record_id) == [
         "FR-26-0000001", "FR-26-0000002"]
+
+
+def test_a_miscounted_file_fails_the_copy_rather_than_mislabel_rows(wh, tmp_path, monkeypatch):
+    from warehouse import backend
+
+    if wh.dialect != "postgresql":
+        pytest.skip("DuckDB reads the files one by one: nothing is counted")
+    path = tmp_path / "f.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    monkeypatch.setattr(backend, "csv_records", lambda p: 1)
+    wh.execute("CREATE TEMP TABLE copy_probe (a text, b text, n integer)")
+    try:
+        with pytest.raises(WarehouseError, match="COPY read 2 rows of files holding 1"), \
+                wh.transaction():
+            wh.copy_csv_files("copy_probe", [(path, 1)], ["a", "b"], "n")
+    finally:
+        wh.execute("DROP TABLE copy_probe")

@@ -4,7 +4,7 @@ import pytest
 
 from deflect.core.canonical import LedgerEntry
 from tests.warehouse.helpers import SHA_A, SHA_B, STAGING, tracs_form, write_batch
-from warehouse import ledger_snapshot, load_batch, record_load_run
+from warehouse import ledger_snapshot, load_batch, record_load_run, record_load_runs
 
 
 def test_load_run_aggregates_the_runs_batches(wh, tmp_path):
@@ -30,6 +30,34 @@ def test_load_run_aggregates_the_runs_batches(wh, tmp_path):
     record_load_run(wh, run_id="run-1", source="tracs-isp", started_at=None, finished_at=None,
                     as_of=dt.date(2026, 11, 1), status="failed")
     assert wh.query("SELECT status FROM reporting.load_run") == [("failed",)]
+
+
+def test_load_runs_of_many_sources_replace_only_theirs(wh, monkeypatch):
+    from warehouse import runs
+
+    monkeypatch.setattr(runs, "_ROWS_PER_STATEMENT", 2)  # parts of a bounded size too
+    counts = dict(files_seen=1, files_loaded=1, files_pending=0, files_quarantined=0,
+                  files_duplicate=0, records_loaded=3, records_quarantined=0)
+
+    def row(source, status="ok", **more):
+        return dict(source=source, started_at="2026-11-01T03:00:00+00:00", finished_at=None,
+                    as_of=dt.date(2026, 11, 1), status=status, **{**counts, **more})
+
+    record_load_run(wh, run_id="run-0", source="a", started_at=None, finished_at=None,
+                    as_of=dt.date(2026, 10, 31), status="ok", **counts)
+    record_load_runs(wh, "run-1", [row("a"), row("b"), row("c")])
+    written = record_load_runs(wh, "run-1", [row("b", "failed", records_loaded=0), row("d")])
+    assert [(r["source"], r["status"], r["records_loaded"]) for r in written] == [
+        ("b", "failed", 0), ("d", "ok", 3)]
+    got = wh.query("SELECT run_id, source, status, records_loaded FROM reporting.load_run "
+                   "ORDER BY run_id, source")
+    assert got == [("run-0", "a", "ok", 3), ("run-1", "a", "ok", 3), ("run-1", "b", "failed", 0),
+                   ("run-1", "c", "ok", 3), ("run-1", "d", "ok", 3)]
+    assert wh.scalar("SELECT started_at FROM reporting.load_run WHERE source = 'd'") == \
+        dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
+    assert record_load_runs(wh, "run-2", []) == []
+    with pytest.raises(ValueError, match="status"):
+        record_load_runs(wh, "run-2", [row("a", "maybe")])
 
 
 def test_ledger_snapshot(wh, tmp_path):
