@@ -31,6 +31,16 @@ def _csv_value(v):
     return v
 
 
+def _csv_row(row: dict, cols) -> list:
+    """The CSV cells of `row` in the order of `cols`, as `_csv_value` writes them. The csv
+    module writes None as an empty cell itself, so only a row holding a bool needs the
+    conversion (`True in values` also matches 1, which the conversion leaves alone)."""
+    values = list(map(row.get, cols))
+    if True in values or False in values:
+        return [_csv_value(v) for v in values]
+    return values
+
+
 def _open_csv(path: Path, columns):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
@@ -68,8 +78,7 @@ class BatchWriter:
         self.rows_written = {t: 0 for t in self.columns}
 
     def write(self, table: str, row: dict) -> None:
-        cols = self.columns[table]
-        self._files[table][1].writerow([_csv_value(row.get(c)) for c in cols])
+        self._files[table][1].writerow(_csv_row(row, self.columns[table]))
         self.rows_written[table] += 1
 
     def finding_row(self, file_name, file_sha256, record_id, record_sha256, f: Finding) -> dict:
@@ -142,8 +151,7 @@ class FileSpool:
             fh = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by commit() or discard()
                 max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="", dir=self.writer.tmp)
             self._files[table] = (fh, csv.writer(fh, lineterminator="\n"))
-        cols = self.writer.columns[table]
-        self._files[table][1].writerow([_csv_value(row.get(c)) for c in cols])
+        self._files[table][1].writerow(_csv_row(row, self.writer.columns[table]))
         self.counts[table] = self.counts.get(table, 0) + 1
 
     def quarantine_record(self, record_id, version, record_sha256, findings: list[Finding],

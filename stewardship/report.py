@@ -325,19 +325,18 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
     """The night's entries in detail (every entry of `source`, or of every source), one
     block per group: findings, masked excerpts, state now and what to send back."""
     q = d.quarantine if source is None else d.quarantine[d.quarantine["source"] == source]
-    # the entries as records once, and each run's findings once: a report has a page per
-    # source, most of them with no entry, and pandas' selections cost more than the rows
+    # the entries as records once, and the findings grouped by entry once: a report has a
+    # page per source, most of them with no entry, and pandas' selections cost more than rows
     records = q.to_dict(orient="records") if len(q) else []
-    findings: dict = {}
+    f = d.findings if source is None else d.findings[d.findings["source"] == source]
+    by_entry = _findings_by_entry(f) if records else {}
     blocks = []
     for group, title in GROUPS:
         mine = [r for r in records if r["group"] == group]
         entries = []
         for entry in mine[:MAX_QUARANTINE_ENTRIES]:
-            if entry["run_id"] not in findings:
-                findings[entry["run_id"]] = d.findings[d.findings["run_id"] == entry["run_id"]]
-            f = findings[entry["run_id"]]
-            detail = _quarantine_entry(entry, f, landing_dir, d.fields)
+            detail = _quarantine_entry(entry, _entry_findings(entry, by_entry), landing_dir,
+                                       d.fields)
             detail.update(
                 group=group,
                 age_days=entry["age_days"],
@@ -354,24 +353,41 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
                    total=len(q), source=source)
 
 
-def _entry_findings(entry: dict, f: pd.DataFrame) -> pd.DataFrame:
-    sel = (f["source"] == entry["source"]) & (f["file_name"] == entry["file_name"])
+def _findings_by_entry(f: pd.DataFrame) -> dict[tuple, list[dict]]:
+    """The findings (rows of `f`, in their order) under the keys `_entry_findings` looks up:
+    (run, source, file, "record", record id) and (run, source, file, "file") for file-level
+    ones. Grouped once per page: selecting them from the frame entry by entry cost a few
+    milliseconds of pandas per quarantined record, a second or more on a record-heavy night."""
+    out: dict[tuple, list[dict]] = {}
+    for r in f.to_dict(orient="records"):
+        base = (r["run_id"], r["source"], r["file_name"])
+        if not data.missing(r["record_id"]):
+            out.setdefault((*base, "record", r["record_id"]), []).append(r)
+        if r["level"] == "file":
+            out.setdefault((*base, "file"), []).append(r)
+    return out
+
+
+def _entry_findings(entry: dict, by_entry: dict[tuple, list[dict]]) -> list[dict]:
+    """The findings of one entry: of its record (same run, source, file and record id), or
+    for a file entry the file-level findings of its file in its run."""
+    base = (entry["run_id"], entry["source"], entry["file_name"])
     if entry.get("level") == "record" and entry.get("record_id") is not None:
-        sel &= f["record_id"] == entry["record_id"]
-    else:
-        sel &= f["level"] == "file"
-    return f[sel]
+        if data.missing(entry["record_id"]):
+            return []  # a missing id equals no finding's (as pandas compares it)
+        return by_entry.get((*base, "record", entry["record_id"]), [])
+    return by_entry.get((*base, "file"), [])
 
 
-def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path,
+def _quarantine_entry(entry: dict, found: list[dict], landing_dir: Path,
                       fields: FieldClasses = NOTHING_PUBLIC) -> dict:
-    found = _entry_findings(entry, f)
+    """One entry's detail from its findings (`_entry_findings`)."""
     codes = sorted(
-        set(found["code"]) | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
+        {r["code"] for r in found}
+        | set(str(entry.get("codes") or "").replace(" ", "").split(",")) - {""},
         key=_code_order,
     )
-    found_rows = found.to_dict(orient="records")
-    raw = entry_excerpts(landing_dir, entry, found_rows, fields, limit=MAX_EXCERPTS_PER_ENTRY)
+    raw = entry_excerpts(landing_dir, entry, found, fields, limit=MAX_EXCERPTS_PER_ENTRY)
     return {
         "quarantine_id": entry["quarantine_id"],
         "codes": [_code(c) for c in codes],
@@ -389,7 +405,7 @@ def _quarantine_entry(entry: dict, f: pd.DataFrame, landing_dir: Path,
                 "path": r["path"],
                 "message": mask_message(r["message"], r["path"], fields),
             }
-            for r in found_rows
+            for r in found
         ],
         "raw": raw["raw"],
         "excerpts": raw["excerpts"],

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import unicodedata
+from functools import lru_cache
+
+_NOT_A_TO_Z = re.compile("[^A-Z]+")
 
 
 def normalise_name(name: str | None) -> str:
     """NFKD, drop combining marks, full Unicode upper-casing (ß -> SS), keep only A-Z."""
     if not name:
         return ""
+    if name.isascii():
+        # the same result without the per-character Python loops (one per name of every
+        # record): NFKD leaves ASCII unchanged and no ASCII character is a combining mark
+        return _NOT_A_TO_Z.sub("", name.upper())
     decomposed = unicodedata.normalize("NFKD", name)
     no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     upper = no_marks.upper()  # str.upper applies the full case mapping: 'ß'.upper() == 'SS'
@@ -26,8 +34,14 @@ def person_key(secret: bytes, last: str | None, first: str | None, birth_date: s
     last_n, first_n = normalise_name(last), normalise_name(first)
     if not last_n or not first_n or not birth_date:
         return None
-    message = f"{last_n}|{first_n}|{birth_date}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    mac = _keyed(secret).copy()  # the same HMAC as hmac.new(secret, ...), keyed once
+    mac.update(f"{last_n}|{first_n}|{birth_date}".encode())
+    return mac.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _keyed(secret: bytes):
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 def age_in_years(birth_date, on_date) -> int | None:

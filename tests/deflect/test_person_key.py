@@ -34,3 +34,37 @@ def test_age_in_whole_years():
     assert age_in_years(dt.date(2000, 2, 29), dt.date(2026, 2, 28)) == 25
     assert age_in_years(dt.date(2000, 2, 29), dt.date(2026, 3, 1)) == 26
     assert age_in_years(None, dt.date(2026, 3, 1)) is None
+
+
+def _reference_normalise(name):
+    """The normalisation of rules §2 written out, character by character."""
+    import unicodedata
+
+    if not name:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", name)
+    no_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in no_marks.upper() if "A" <= ch <= "Z")
+
+
+def test_ascii_shortcut_and_keyed_hmac_give_the_reference_keys():
+    import hashlib
+    import hmac
+    import itertools
+    import random
+
+    rng = random.Random(5)
+    alphabet = [chr(c) for c in range(0x20, 0x7F)] + ["\t", "\n", "é", "ß", "ﬁ", "İ", "\u0301"]
+    names = ["", "a", "O'Brien", "van der Berg", "Smith-Jones Jr.", "MC DONALD 3rd", "x\ty"]
+    names += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+              for _ in range(2000)]
+    for name in names:
+        assert normalise_name(name) == _reference_normalise(name), repr(name)
+    for last, first in itertools.pairwise(names[1:]):
+        expected = None
+        ln, fn = _reference_normalise(last), _reference_normalise(first)
+        if ln and fn:
+            expected = hmac.new(SECRET, f"{ln}|{fn}|1990-01-02".encode(),
+                                hashlib.sha256).hexdigest()
+        assert person_key(SECRET, last, first, "1990-01-02") == expected
+        assert person_key(b"other", last, first, "1990-01-02") != expected or expected is None

@@ -200,3 +200,65 @@ def test_a_long_flag_list_is_cut_with_its_count_and_the_query_for_all(env, monke
     block = cut[0].split("</div>")[0]
     assert '<span class="code">D' not in block and "1 deflection(s)" in block
     assert "and 1 more" in block and "LIKE &#x27;%,W" in block
+
+
+def _frame_selection(entry: dict, findings) -> list[dict]:
+    """The findings of an entry selected from the frame as the report did entry by entry."""
+    f = findings[findings["run_id"] == entry["run_id"]]
+    sel = (f["source"] == entry["source"]) & (f["file_name"] == entry["file_name"])
+    if entry.get("level") == "record" and entry.get("record_id") is not None:
+        sel &= f["record_id"] == entry["record_id"]
+    else:
+        sel &= f["level"] == "file"
+    return f[sel].to_dict(orient="records")
+
+
+def _same(a: list[dict], b: list[dict]) -> bool:
+    # NaN is not equal to itself: compare what the report shows of each finding
+    return [json.dumps(r, sort_keys=True, default=str) for r in a] == \
+        [json.dumps(r, sort_keys=True, default=str) for r in b]
+
+
+def test_entry_findings_are_those_a_frame_selection_gives(env):
+    """The findings grouped once per page are, entry by entry and in order, those the frame
+    selection gave: the hand-made night, and a frame with the awkward cases (several runs,
+    the same record id in two files, missing ids, file findings beside record findings)."""
+    import pandas as pd
+
+    from stewardship import data
+    from stewardship.report import _entry_findings, _findings_by_entry, read_run_data
+
+    with data.open_warehouse(env.config) as wh:
+        d = read_run_data(wh, fixtures.RUN2, env.report_dir)
+    assert len(d.quarantine) and len(d.findings)
+    nonempty = 0
+    for entry in d.quarantine.to_dict(orient="records"):
+        got = _entry_findings(entry, _findings_by_entry(d.findings))
+        assert _same(got, _frame_selection(entry, d.findings)), entry["quarantine_id"]
+        nonempty += bool(got)
+    assert nonempty > 0
+
+    def finding(run, file, rid, level, code, line):
+        return {"run_id": run, "source": "s", "file_name": file, "record_id": rid,
+                "level": level, "code": code, "line": line, "column": None, "path": None,
+                "message": code}
+
+    findings = pd.DataFrame([
+        finding("r1", "a.xml", "FR-1", "record", "S01", 10),
+        finding("r1", "a.xml", "FR-1", "record", "B01", 12),
+        finding("r1", "b.xml", "FR-1", "record", "B02", 3),
+        finding("r2", "a.xml", "FR-1", "record", "B04", 10),
+        finding("r1", "a.xml", None, "record", "S01", 20),
+        finding("r1", "a.xml", float("nan"), "record", "S01", 21),
+        finding("r1", "c.xml", None, "file", "F08", 5),
+        finding("r1", "c.xml", "FR-9", "file", "F05", 1),
+    ])
+    entries = [{"run_id": run, "source": "s", "file_name": file, "record_id": rid,
+                "level": level}
+               for run in ("r1", "r2", "r3") for file in ("a.xml", "b.xml", "c.xml")
+               for rid in ("FR-1", "FR-9", None, float("nan"))
+               for level in ("record", "file")]
+    by_entry = _findings_by_entry(findings)
+    for entry in entries:
+        assert _same(_entry_findings(entry, by_entry), _frame_selection(entry, findings)), entry
+    assert [r["code"] for r in _entry_findings(entries[0], by_entry)] == ["S01", "B01"]
