@@ -315,9 +315,10 @@ def refresh(config: Config, run_id: str, whole: bool = False):
                             units_path=config.reference_units, pathway_codes=pathway_codes(),
                             records_with_rows_in=RECORDS_WITH_ROWS_IN, depends=DEPENDENCIES,
                             rules_version=rules_fingerprint(), whole=whole)
-    log.info("refresh of run %s: %s, %d records in scope, %d deflections rebuilt, %d changed",
-             run_id, "whole" if result.records_in_scope is None else "incremental",
-             result.records_in_scope or 0, result.deflections, result.rows_changed)
+    scope = ("whole" if result.records_in_scope is None
+             else f"incremental, {result.records_in_scope} records in scope")
+    log.info("refresh of run %s: %s, %d deflections rebuilt, %d changed", run_id, scope,
+             result.deflections, result.rows_changed)
     return result
 
 
