@@ -179,14 +179,62 @@ def build_suites(units: list[str], canonical: tuple[Suite, ...] = ()) -> list[Su
 
 
 # --- frames ----------------------------------------------------------------------------------
-def canonical_frame(run_dir: Path, table: str) -> pd.DataFrame | None:
-    """Every batch's rows of one canonical table in this run, as text; None when there are none."""
-    parts = [
-        pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
-        for p in sorted(Path(run_dir).glob(f"batches/*/{table}.csv"))
-    ]
-    parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else None
+# The canonical suites read the run's batch files a part at a time, so that what they hold in
+# memory depends on the part and not on the run (a year's backfill brings millions of rows). A
+# part is consecutive whole batches of at most this many bytes of CSV (one larger batch alone).
+# Every uniqueness a canonical suite checks includes file_sha256, and a file's rows are all in
+# one batch (ingestion/batch.py appends an accepted file's rows whole), so the parts find exactly
+# the duplicates that one frame of the whole run would; `_parts_agree` says so for a suite.
+CANONICAL_PART_BYTES = 32 * 1024 * 1024
+UNIQUENESS = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
+
+
+@dataclass(frozen=True)
+class CanonicalParts:
+    """A canonical suite's rows of this run: batch CSV files, grouped into parts."""
+
+    suite: Suite
+    parts: tuple[tuple[Path, ...], ...]
+
+    def frames(self):
+        """Each part's rows, prepared for the suite, one part in memory at a time."""
+        wanted = set(self.suite.columns) | ({"person_key"} if self.suite.person_key else set())
+        for paths in self.parts:
+            yield prepare(self.suite, _read_csvs(paths, wanted))
+
+
+def _read_csvs(paths, wanted: set[str] | None = None) -> pd.DataFrame:
+    """The rows of some batch CSV files of one table, as text; only the `wanted` columns."""
+    usecols = (lambda c: c in wanted) if wanted is not None else None
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], usecols=usecols)
+              for p in paths]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _parts_agree(suite: Suite) -> bool:
+    """Whether validating the suite part by part gives what one frame would: its checks are
+    per row, but for uniqueness, which must then hold within a file."""
+    return all("file_sha256" in x.columns for x in suite.expectations if x.kind in UNIQUENESS)
+
+
+def canonical_parts(run_dir: Path, suite: Suite,
+                    part_bytes: int | None = None) -> CanonicalParts | None:
+    """The suite's table in every batch of the run, in parts; None when no batch has a row."""
+    budget = CANONICAL_PART_BYTES if part_bytes is None else part_bytes
+    if not _parts_agree(suite):
+        budget = None  # one part: a uniqueness across files needs every row at once
+    parts: list[list[Path]] = []
+    size = 0
+    for path in sorted(Path(run_dir).glob(f"batches/*/{suite.table}.csv")):
+        if not _has_rows(path):
+            continue
+        n = path.stat().st_size
+        if not parts or (budget is not None and size + n > budget):
+            parts.append([])
+            size = 0
+        parts[-1].append(path)
+        size += n
+    return CanonicalParts(suite, tuple(tuple(p) for p in parts)) if parts else None
 
 
 def prepare(suite: Suite, frame: pd.DataFrame) -> pd.DataFrame:
@@ -227,9 +275,11 @@ def _scope(suite: Suite) -> str:
 
 
 def frames_for_run(config, run_id: str, suites: list[Suite],
-                   scopes: dict[str, dict] | None = None) -> dict[str, pd.DataFrame]:
-    """The rows each suite checks in this run (canonical: its batch files; reporting: the rows
-    of its view the suite covers, read in SQL). `scopes`, when given, receives what each
+                   scopes: dict[str, dict] | None = None
+                   ) -> dict[str, pd.DataFrame | CanonicalParts]:
+    """The rows each suite checks in this run (canonical: its batch files, read part by part
+    when validated; reporting: the rows of its view the suite covers, read in SQL). `scopes`,
+    when given, receives what each
     reporting suite covered: {"scope": "all" | "run" | "changed", "table_rows": rows of the
     view} (the report says what was checked)."""
     from deflect.core.runs import run_dir
@@ -238,9 +288,9 @@ def frames_for_run(config, run_id: str, suites: list[Suite],
     rdir = run_dir(config, run_id)
     for s in suites:
         if s.origin == "canonical":
-            f = canonical_frame(rdir, s.table)
-            if f is not None:
-                frames[s.name] = prepare(s, f)
+            parts = canonical_parts(rdir, s)
+            if parts is not None:
+                frames[s.name] = parts
     if not any(s.origin == "reporting" for s in suites):
         return frames  # the warehouse is not opened at all
     with data.open_warehouse(config) as wh:
@@ -372,36 +422,37 @@ def _docs_page(ctx, key, report_dir: Path) -> str | None:
     return None
 
 
-def _validate(ctx, suites: list[Suite], frames: dict[str, pd.DataFrame], run_id: str,
-              run_time: dt.datetime) -> list[dict]:
-    """Each suite with a frame in `frames`: one summary entry, GX's key of its result under
-    "result_key" (None for a suite skipped because its frame has no rows: recorded, not run).
+def _validate(ctx, suites: list[Suite], frames: dict[str, pd.DataFrame | CanonicalParts],
+              run_id: str, run_time: dt.datetime) -> list[dict]:
+    """Each suite with rows in `frames`: one summary entry, GX's keys of its results under
+    "result_keys" (none for a suite skipped because its frame has no rows: recorded, not run).
+
+    A canonical suite's rows come in parts (`CanonicalParts`): each part is one GX validation,
+    its result kept under the run name "<run_id>-part-<k>-of-<n>" when there are several, and
+    the suite's entry sums them ("parts": n).
 
     One pass over every suite's validation definition, without a checkpoint object per suite:
     a checkpoint hands the same batch parameters to all its definitions, so with a dataframe
     per suite it was one checkpoint each, whose own bookkeeping (storing it, checking it is
     saved) cost as much as a small suite's validation."""
     import great_expectations as gx
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
 
     datasource = (ctx.data_sources.all().get(DATASOURCE)
                   or ctx.data_sources.add_pandas(DATASOURCE))
     entries = []
-    gx_run_id = gx.RunIdentifier(run_name=run_id, run_time=run_time)
-    result_format = {"result_format": "SUMMARY",
-                     "partial_unexpected_count": UNEXPECTED_ROWS_SHOWN}
     for suite in suites:
-        frame = frames.get(suite.name)
-        if frame is None:
+        rows = frames.get(suite.name)
+        if rows is None:
             continue  # nothing of this table in this run
         # a fresh context: everything is added, never compared with an earlier run's copy;
         # a skipped suite too, so that its Data Docs page stays listed
         gx_suite = ctx.suites.add(_gx_suite(gx, suite))
-        if not len(frame):
-            entries.append({"suite": suite.name, "result_key": None, "rows": 0,
+        if isinstance(rows, CanonicalParts):
+            n, parts = len(rows.parts), rows.frames()
+        elif len(rows):
+            n, parts = 1, iter([rows])
+        else:
+            entries.append({"suite": suite.name, "result_keys": [], "rows": 0,
                             "success": True, "skipped": SKIPPED_NO_ROWS, "expectations": []})
             continue
         asset = datasource.add_dataframe_asset(suite.name)
@@ -409,40 +460,91 @@ def _validate(ctx, suites: list[Suite], frames: dict[str, pd.DataFrame], run_id:
         vd = ctx.validation_definitions.add(
             gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
         )
-        # run() keeps the result in the validation results store, as a checkpoint would
-        vr = vd.run(batch_parameters={"dataframe": frame}, result_format=result_format,
-                    run_id=gx_run_id)
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
-            run_id=gx_run_id, batch_identifier=vr.batch_id)
-        entry = {
-            "suite": suite.name,
-            "result_key": key,
-            "rows": len(frame),
-            "success": bool(vr.success),
-            "expectations": [],
-        }
-        for r in sorted(vr.results, key=lambda r: r.expectation_config.meta["position"]):
-            x = suite.expectations[r.expectation_config.meta["position"]]
-            res = r.result or {}
-            entry["expectations"].append(
-                {
-                    "expectation": r.expectation_config.type,
-                    "columns": x.columns,
-                    "success": bool(r.success),
-                    "unexpected_count": _plain(res.get("unexpected_count")),
-                    "element_count": _plain(res.get("element_count", len(frame))),
-                    "unexpected_rows": []
-                    if r.success
-                    else _unexpected_rows(suite, x, frame, res),
-                    "error": (r.exception_info or {}).get("exception_message")
-                    if isinstance(r.exception_info, dict)
-                    and r.exception_info.get("raised_exception")
-                    else None,
-                }
-            )
-        entries.append(entry)
+        done = []
+        for k, frame in enumerate(parts, start=1):
+            name = run_id if n == 1 else f"{run_id}-part-{k}-of-{n}"
+            done.append(_validate_part(gx, vd, suite, frame, name, run_time))
+            del frame  # one part in memory at a time
+        entries.append(_merge_parts(done) if n > 1 else done[0])
     return entries
+
+
+def _validate_part(gx, vd, suite: Suite, frame: pd.DataFrame, run_name: str,
+                   run_time: dt.datetime) -> dict:
+    """One validation of `frame` against the suite; its summary entry (with the row values of
+    its first unexpected rows: the frame is not kept)."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    gx_run_id = gx.RunIdentifier(run_name=run_name, run_time=run_time)
+    result_format = {"result_format": "SUMMARY",
+                     "partial_unexpected_count": UNEXPECTED_ROWS_SHOWN}
+    # run() keeps the result in the validation results store, as a checkpoint would
+    vr = vd.run(batch_parameters={"dataframe": frame}, result_format=result_format,
+                run_id=gx_run_id)
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+        run_id=gx_run_id, batch_identifier=vr.batch_id)
+    entry = {
+        "suite": suite.name,
+        "result_keys": [key],
+        "rows": len(frame),
+        "success": bool(vr.success),
+        "expectations": [],
+    }
+    for r in sorted(vr.results, key=lambda r: r.expectation_config.meta["position"]):
+        x = suite.expectations[r.expectation_config.meta["position"]]
+        res = r.result or {}
+        entry["expectations"].append(
+            {
+                "expectation": r.expectation_config.type,
+                "columns": x.columns,
+                "success": bool(r.success),
+                "unexpected_count": _plain(res.get("unexpected_count")),
+                "element_count": _plain(res.get("element_count", len(frame))),
+                "unexpected_rows": []
+                if r.success
+                else _unexpected_rows(suite, x, frame, res),
+                "error": (r.exception_info or {}).get("exception_message")
+                if isinstance(r.exception_info, dict)
+                and r.exception_info.get("raised_exception")
+                else None,
+            }
+        )
+    return entry
+
+
+def _total(values):
+    """The sum of the parts' counts; None when no part gave one."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _merge_parts(parts: list[dict]) -> dict:
+    """One suite's entry from its parts' entries: counts summed, the first unexpected rows in
+    the order of the parts (as one frame of the whole run would list them), the first error."""
+    merged = {
+        "suite": parts[0]["suite"],
+        "result_keys": [k for p in parts for k in p["result_keys"]],
+        "rows": sum(p["rows"] for p in parts),
+        "success": all(p["success"] for p in parts),
+        "parts": len(parts),
+        "expectations": [],
+    }
+    for checks in zip(*(p["expectations"] for p in parts), strict=True):
+        rows = [r for c in checks for r in c["unexpected_rows"]][:UNEXPECTED_ROWS_SHOWN]
+        merged["expectations"].append({
+            "expectation": checks[0]["expectation"],
+            "columns": checks[0]["columns"],
+            "success": all(c["success"] for c in checks),
+            "unexpected_count": _total(c["unexpected_count"] for c in checks),
+            "element_count": _total(c["element_count"] for c in checks),
+            "unexpected_rows": rows,
+            "error": next((c["error"] for c in checks if c["error"]), None),
+        })
+    return merged
 
 
 def _plain(value):
@@ -481,9 +583,8 @@ class InBackground:
         finally:
             self.out.unlink(missing_ok=True)
         for entry in entries:
-            if entry["result_key"] is not None:
-                entry["result_key"] = ValidationResultIdentifier.from_tuple(
-                    tuple(entry["result_key"]))
+            entry["result_keys"] = [ValidationResultIdentifier.from_tuple(tuple(k))
+                                    for k in entry["result_keys"]]
         return entries
 
     def discard(self) -> None:
@@ -501,8 +602,7 @@ def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.da
         frames = frames_for_run(config, run_id, suites)
         entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id, run_time)
         for entry in entries:
-            if entry["result_key"] is not None:
-                entry["result_key"] = list(entry["result_key"].to_tuple())
+            entry["result_keys"] = [list(k.to_tuple()) for k in entry["result_keys"]]
         tmp = out.with_suffix(".tmp")
         tmp.write_text(json.dumps(entries), encoding="utf-8")
         tmp.replace(out)
@@ -604,10 +704,11 @@ def run_expectations(
         "validated_at": run_time.isoformat(timespec="seconds"),
     }
     _build_docs(ctx, report_dir, [by_name[e["suite"]] for e in entries],
-                [e["result_key"] for e in entries if e["result_key"] is not None])
+                [k for e in entries for k in e["result_keys"]])
     for entry in summary["suites"]:
-        key = entry.pop("result_key")
-        entry["data_docs_page"] = _docs_page(ctx, key, report_dir) if key is not None else None
+        # a suite validated in parts links its first part's page (the index lists every part)
+        keys = entry.pop("result_keys")
+        entry["data_docs_page"] = _docs_page(ctx, keys[0], report_dir) if keys else None
     docs_index = report_dir / DATA_DOCS_DIR / "index.html"
     summary["data_docs_index"] = (
         docs_index.relative_to(report_dir).as_posix() if docs_index.exists() else None

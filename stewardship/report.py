@@ -548,7 +548,9 @@ def _checked(suite: dict) -> str:
     if scope == "run":
         return f"this run's rows, of {_int(table_rows):,} in the view"
     if scope == "batches":
-        return "every row tonight's batches brought"
+        parts = _int(suite.get("parts")) or 1
+        return "every row tonight's batches brought" + (
+            f", in {parts} parts of whole batches" if parts > 1 else "")
     return "every row" if scope == "all" else ""
 
 
