@@ -401,7 +401,9 @@ PRELOAD = {
     "plan": ("deflect.pipeline", "ingestion.plan", "ingestion.transport", "warehouse"),
     "ingest": ("deflect.pipeline", "ingestion.process", "adapters.tracs", "adapters.meg_reports",
                "schemas.registry"),
-    "load": ("deflect.pipeline", "warehouse", "warehouse.load"),
+    # psycopg too: `connect` imports it lazily (0.1-0.2 s), and the bare COPY this stage is
+    # compared with starts its clock connected
+    "load": ("deflect.pipeline", "warehouse", "warehouse.load", "psycopg"),
     "refresh": ("deflect.pipeline", "warehouse", "warehouse.refresh", "transforms"),
     "publish": ("deflect.pipeline", "stewardship.publish", "stewardship.expectations",
                 "stewardship.report"),

@@ -18,3 +18,20 @@ def test_every_preloaded_module_imports(stage):
 
 def test_end_to_end_keeps_its_imports():
     assert "e2e" not in PRELOAD  # what a user of `deflect run` pays is part of its time
+
+
+def test_the_load_stage_connects_without_importing_the_driver(pg_server_url):
+    """The bare COPY the load is compared with starts its clock connected: the load's clock
+    must not hold the driver's import (a lazy import of `warehouse.connect`)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from bench.child import _preload\n"
+            "_preload('load')\n"
+            "before = set(sys.modules)\n"
+            "from warehouse import connect\n"
+            f"connect({pg_server_url!r}).close()\n"
+            "print(sorted(m for m in set(sys.modules) - before if m.startswith('psycopg')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

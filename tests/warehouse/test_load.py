@@ -95,6 +95,17 @@ def test_same_version_twice_in_one_batch_loads_the_first_copy(wh, tmp_path):
     assert current(wh).tracs_field_report.file_name.tolist() == ["TRACS_a.xml"]
 
 
+def test_a_row_repeated_whole_in_one_batch_stages_once(wh, tmp_path):
+    """Two lines alike in every column (the same file twice): the parent is staged once, from
+    one of them; its children, matched by version and file, go in as they are."""
+    form = tracs_form("FR-26-0000001", 1)
+    rows = merge(form, form)
+    result = load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
+    assert result.rows_staged["stg_tracs__field_report"] == 1 and result.records_loaded == 1
+    assert result.rows_staged["stg_tracs__individual"] == 2
+    assert wh.scalar("SELECT count(*) FROM staging.stg_tracs__field_report") == 1
+
+
 def test_voided_form_stays_in_history_but_not_current(wh, tmp_path):
     load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form("FR-26-0000001", 1)))
     load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs",
