@@ -208,9 +208,25 @@ def quarantine(
     ).reset_index(drop=True)
 
 
-def quarantine_sources(wh) -> list[str]:
-    """Every source with a quarantine entry (one column, not every entry read out)."""
-    return [s for (s,) in wh.query("select distinct source from quality.quarantine order by 1")]
+def night_entries(wh, run_id: str, closed_by: str | None, keep_from: str | None) -> pd.DataFrame:
+    """The entries a night can show (`data.quarantine`'s columns): those quarantined up to run
+    `run_id`, less those quarantined at or before run `closed_by` (the previous night) that a
+    load closed at or before it: closed as of the night and of the night before, they are in
+    none of its groups. Kept anyway when quarantined at or after run `keep_from` (the trend
+    counts every entry of its nights). Years of nights leave many more closed entries than a
+    night shows: they are not read out (the state view still derives every state, in SQL)."""
+    where, params = "where (run_id <= ? or run_id is null)", [run_id]
+    if closed_by is not None:
+        where += (" and (run_id > ? or run_id >= ? "
+                  "or state not in ('resolved', 'superseded', 'replayed') "
+                  "or state_run_id is null or state_run_id > ?)")
+        params += [closed_by, keep_from or run_id, closed_by]
+    frame = wh.read_frame(f"select * from quality.quarantine {where}", params)
+    frame = frame.rename(columns={"status": "load_status"})
+    frame = frame[list(QUARANTINE_COLUMNS) + ["load_status", "resolved_run_id", *STATE_COLUMNS]]
+    return frame.sort_values(
+        ["run_id", "source", "file_name", "line"], na_position="first", kind="stable"
+    ).reset_index(drop=True)
 
 
 def quarantine_ids_like(wh, prefix: str) -> list[str]:

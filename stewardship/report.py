@@ -44,7 +44,12 @@ from stewardship.excerpts import entry_excerpts
 from stewardship.masking import mask_message
 
 TREND_RUNS = 14
-MAX_QUARANTINE_ENTRIES = 500  # detailed entries per report; the rest are counted
+MAX_QUARANTINE_ENTRIES = 500  # detailed entries per group and page; the rest are counted
+# CARRIED: carried-over entries are counted per source, level and codes, with the commands and
+# the query that list them one by one, not listed or detailed on every night's pages. They are
+# every entry of every earlier night that is still open or waiting on its source: five years of
+# nights made a night's pages cost five times an empty warehouse's, for entries the steward
+# saw in detail on the night each was new (docs/stewards.md, "Carried-over entries").
 # deflection ids listed per unit and flag on flags.html; the rest are counted, with the query
 # that lists them all (years of flagged deflections would make a page of megabytes every night)
 MAX_FLAG_IDS = 200
@@ -166,7 +171,9 @@ def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
     missing); `contacts`: unit code -> contact (stewardship.contacts)."""
     loads = data.load_runs(wh, run_id)
     known = data.run_ids(wh)
-    night = tonight_.read_night(wh, run_id) if run_id in known else None
+    trend_runs = data.run_ids(wh, up_to=run_id, limit=TREND_RUNS)
+    night = tonight_.read_night(wh, run_id, keep_from=trend_runs[0] if trend_runs else None) \
+        if run_id in known else None
     entries = night.entries.copy() if night is not None else data.quarantine(wh).iloc[0:0]
     if night is not None and not entries.empty:
         entries["group"] = _groups(night)
@@ -184,11 +191,12 @@ def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
     entries = entries.assign(_g=entries["group"].map(order)).sort_values(
         ["_g", "source", "file_name", "line"], na_position="first", kind="stable"
     ).drop(columns="_g").reset_index(drop=True)
-    runs_shown = sorted(set(entries["run_id"].dropna().astype(str)))
-    # only the runs whose entries are shown: the findings of every night ever grow for years
+    # only the runs whose entries are shown in detail: carried-over entries are counted, not
+    # detailed (CARRIED), and the findings of every night ever grow for years
+    detailed = entries[entries["group"] != "carried"]
+    runs_shown = sorted(set(detailed["run_id"].dropna().astype(str)))
     found = data.findings(wh, run_id=runs_shown, levels=("file", "record"))
     replay = data.replays(wh, [run_id]).to_dict(orient="records")
-    trend_runs = data.run_ids(wh, up_to=run_id, limit=TREND_RUNS)
     gx_path = Path(report_dir) / GX_RESULTS_DIR / f"{run_id}.json"
     return RunData(
         run_id=run_id,
@@ -279,8 +287,19 @@ def section_sources(d: RunData) -> str:
 
 
 def _entry_codes(entry: dict) -> list[str]:
-    return sorted({c.strip() for c in str(entry.get("codes") or "").split(",") if c.strip()},
+    return _codes_of(entry.get("codes"))
+
+
+def _codes_of(codes) -> list[str]:
+    """An entry's `codes` cell as a sorted list of codes."""
+    return sorted({c.strip() for c in str(codes or "").split(",") if c.strip()},
                   key=_code_order)
+
+
+def _columns(frame: pd.DataFrame, *names: str):
+    """Rows of a few columns as tuples: the night's pages walk every carried-over entry in
+    some of their sections, and a whole row as a dict costs ten times as much."""
+    return zip(*(frame[n].tolist() for n in names)) if len(frame) else iter(())
 
 
 def section_codes(d: RunData) -> str:
@@ -288,11 +307,11 @@ def section_codes(d: RunData) -> str:
     many entries carry it in each group (an entry with two codes counts under both)."""
     counts: dict[str, dict[str, int]] = {}
     units: dict[str, set] = {}
-    for entry in d.quarantine.to_dict(orient="records"):
-        for c in _entry_codes(entry):
+    for codes, group, unit in _columns(d.quarantine, "codes", "group", "unit"):
+        for c in _codes_of(codes):
             counts.setdefault(c, dict.fromkeys(g for g, _ in GROUPS))
-            counts[c][entry["group"]] = (counts[c][entry["group"]] or 0) + 1
-            units.setdefault(c, set()).add(entry["unit"])
+            counts[c][group] = (counts[c][group] or 0) + 1
+            units.setdefault(c, set()).add(unit)
     rows = []
     for c in sorted(counts, key=_code_order):
         rule = rules_catalog.rule(c)
@@ -321,18 +340,67 @@ def _code_order(code: str) -> tuple[int, str]:
     return ("FSBW".find(code[:1]) if code[:1] in "FSBW" else 9, code)
 
 
+def carried_summary(q: pd.DataFrame) -> list[dict]:
+    """The carried-over entries of `q` counted per source, level and codes (an entry once, under
+    the codes it carries together), the most numerous first within a source: how many, how
+    many of them are waiting on their source (reviewed), and the oldest and newest nights that
+    quarantined them. Each was shown in detail on the night it was new (that run's report)."""
+    mine = q[q["group"] == "carried"] if len(q) else q
+    rows: dict[tuple, dict] = {}
+    for source, unit, level, cell, night, state, age in _columns(
+            mine, "source", "unit", "level", "codes", "night", "state_then", "age_days"):
+        codes = tuple(_codes_of(cell))
+        key = (source, unit, level, codes)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {"source": source, "unit": unit, "level": level,
+                               "codes": [_code(c) for c in codes], "entries": 0, "waiting": 0,
+                               "oldest": night, "newest": night, "age_days": 0}
+        row["entries"] += 1
+        row["waiting"] += state == "reviewed"
+        row["oldest"] = min(row["oldest"], night)
+        row["newest"] = max(row["newest"], night)
+        row["age_days"] = max(row["age_days"], age)
+    return sorted(rows.values(), key=lambda x: (x["source"], -x["entries"], x["level"],
+                                                [c.code for c in x["codes"]]))
+
+
+def carried_listing(run_id: str, source: str | None = None) -> dict:
+    """How to list every carried-over entry one by one: the steward commands, and the query that
+    lists exactly the entries quarantined before the run that are still open or waiting (their
+    state now; for the newest night, the carried-over entries)."""
+    literal = "" if source is None else str(source).replace("'", "''")
+    where = (f"source = '{literal}' AND " if source is not None else "") + \
+        f"run_id < '{run_id}' AND state IN ('open', 'reviewed')"
+    opt = f" --source {source}" if source is not None else ""
+    return {
+        "commands": [f"deflect quarantine list{opt} --status open",
+                     f"deflect quarantine list{opt} --status reviewed"],
+        "query": "SELECT quarantine_id, run_id, source, file_name, record_id, codes, state "
+                 f"FROM quality.quarantine WHERE {where} ORDER BY run_id, source, file_name",
+    }
+
+
 def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None) -> str:
     """The night's entries in detail (every entry of `source`, or of every source), one
     block per group: findings, masked excerpts, state now and what to send back."""
     q = d.quarantine if source is None else d.quarantine[d.quarantine["source"] == source]
     # the entries as records once, and the findings grouped by entry once: a report has a
     # page per source, most of them with no entry, and pandas' selections cost more than rows
-    records = q.to_dict(orient="records") if len(q) else []
+    # carried-over entries are only counted (carried_summary): not made into records here
+    records = q[q["group"] != "carried"].to_dict(orient="records") if len(q) else []
     f = d.findings if source is None else d.findings[d.findings["source"] == source]
     by_entry = _findings_by_entry(f) if records else {}
     blocks = []
     for group, title in GROUPS:
         mine = [r for r in records if r["group"] == group]
+        if group == "carried":
+            # counted, not detailed: they grow with every night that leaves one open (CARRIED)
+            carried = int((q["group"] == "carried").sum()) if len(q) else 0
+            blocks.append({"group": group, "title": title, "total": carried, "entries": [],
+                           "hidden": 0, "summary": carried_summary(q),
+                           "listing": carried_listing(d.run_id, source)})
+            continue
         entries = []
         for entry in mine[:MAX_QUARANTINE_ENTRIES]:
             detail = _quarantine_entry(entry, _entry_findings(entry, by_entry), landing_dir,
@@ -348,7 +416,7 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
             )
             entries.append(detail)
         blocks.append({"group": group, "title": title, "total": len(mine), "entries": entries,
-                       "hidden": max(len(mine) - MAX_QUARANTINE_ENTRIES, 0)})
+                       "hidden": max(len(mine) - MAX_QUARANTINE_ENTRIES, 0), "summary": None})
     return _render("sections/quarantine.html", blocks=blocks, run_id=d.run_id,
                    total=len(q), source=source)
 
@@ -597,13 +665,17 @@ def section_trends(d: RunData) -> str:
     marked = {index[r] for r in d.trend_replays if r in index}
     # entries quarantined each night, by rule code: the entries of the first screen
     entries = d.night.entries if d.night is not None else pd.DataFrame(columns=["night",
-                                                                                "codes"])
+                                                                                "codes", "source"])
+    # the trend's nights only (the night's carried-over entries are older)
+    entries = entries[entries["night"].isin(list(index))] if len(entries) else entries
     by_code: dict[str, list[float]] = {}
-    for r in entries.to_dict(orient="records"):
-        if r["night"] not in index:
+    new_by_source: dict[str, list[float]] = {}
+    for night, cell, source in _columns(entries, "night", "codes", "source"):
+        if night not in index:
             continue
-        for c in _entry_codes(r):
-            by_code.setdefault(c, [0.0] * len(labels))[index[r["night"]]] += 1
+        for c in _codes_of(cell):
+            by_code.setdefault(c, [0.0] * len(labels))[index[night]] += 1
+        new_by_source.setdefault(source, [0.0] * len(labels))[index[night]] += 1
     codes = dict(sorted(by_code.items(), key=lambda kv: _code_order(kv[0])))
     chart1 = Markup(charts.stacked_bars(
         labels, charts.top_series(codes, TOP_CODES_IN_CHART),
@@ -613,10 +685,6 @@ def section_trends(d: RunData) -> str:
     loaded = {s: [0.0] * len(labels) for s in sources}
     for r in tl.to_dict(orient="records"):
         loaded[r["source"]][index[r["run_id"]]] += _int(r["records_loaded"])
-    new_by_source: dict[str, list[float]] = {}
-    for r in entries.to_dict(orient="records"):
-        if r["night"] in index:
-            new_by_source.setdefault(r["source"], [0.0] * len(labels))[index[r["night"]]] += 1
     # charts.stacked_bars writes its SVG itself and escapes every label, name and title in it.
     chart2 = Markup(charts.stacked_bars(
         labels, charts.top_series(loaded, TOP_SOURCES_IN_CHART),
@@ -666,7 +734,8 @@ def entries_page(d: RunData, generated_at: str) -> str:
     """entries.html: every entry of the night in one table, filtered by unit, code, group,
     state, age and file (a few lines of inline script; without it every row shows)."""
     rows = []
-    for entry in d.quarantine.to_dict(orient="records"):
+    # carried-over entries are counted per source and codes instead (CARRIED)
+    for entry in d.quarantine[d.quarantine["group"] != "carried"].to_dict(orient="records"):
         rows.append({
             "id": entry["quarantine_id"],
             "href": f"{page_name(entry['source'])}#q-{entry['quarantine_id']}",
@@ -682,12 +751,13 @@ def entries_page(d: RunData, generated_at: str) -> str:
         })
     q = d.quarantine
     options = {
-        "unit": sorted(set(q["unit"].astype(str))),
+        "unit": sorted({str(r["unit"]) for r in rows}),
         "code": sorted({c for r in rows for c in (x.code for x in r["codes"])}, key=_code_order),
-        "state": sorted(set(q["state"].astype(str))),
+        "state": sorted({str(r["state"]) for r in rows}),
     }
     return _page("entries.html", rows=rows, groups=GROUPS, options=options,
                  counts={g: int((q["group"] == g).sum()) for g, _ in GROUPS},
+                 carried=carried_summary(q), listing=carried_listing(d.run_id),
                  **_header(d, generated_at))
 
 
@@ -698,7 +768,7 @@ def source_page(d: RunData, source: str, landing_dir: Path, generated_at: str) -
     t = next((s for s in d.night.tonight.sources if s.source == source), None) if d.night \
         else None
     unit = str(mine["unit"].iloc[0]) if len(mine) else source
-    codes = sorted({c for r in mine.to_dict(orient="records") for c in _entry_codes(r)},
+    codes = sorted({c for (cell,) in _columns(mine, "codes") for c in _codes_of(cell)},
                    key=_code_order)
     quarantined_tonight = mine[(mine["night"] == d.run_id) & (mine["level"] == "record")] \
         if "night" in mine else mine.iloc[0:0]
@@ -789,8 +859,9 @@ def write_run_report(config, run_id: str, fields: FieldClasses = NOTHING_PUBLIC)
     report_dir = Path(config.report_dir)
     contacts = contacts_of(config)
     with data.open_warehouse(config) as wh:
-        sources = set(data.quarantine_sources(wh)) | set(data.load_runs(wh, run_id)["source"])
-        units = {s: unit_of(config, s) for s in sources}
+        # a source that is not configured is its own unit (unit_of), which read_run_data's
+        # default gives: every source ever quarantined need not be read to name the units
+        units = {s.name: unit_of(config, s.name) for s in config.sources}
         d = read_run_data(wh, run_id, report_dir, units=units, contacts=contacts)
     d.fields = fields
     generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

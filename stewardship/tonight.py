@@ -88,7 +88,7 @@ class Tonight:
 @dataclass(frozen=True)
 class Night:
     """What `tonight` works from, for whoever shows more than the summary (the report): every
-    entry that exists as of the run, with its state as of the run (`state_then`) and as of
+    entry the night can show (`read_night`), with its state as of the run (`state_then`) and as of
     the previous night (`state_before`), and the run's own rows."""
 
     tonight: Tonight
@@ -140,8 +140,11 @@ def _int(value) -> int:
         return 0
 
 
-def read_night(wh, run_id: str | None = None) -> Night:
-    """The night of `run_id` (default: the newest run) with every entry's state as of it."""
+def read_night(wh, run_id: str | None = None, keep_from: str | None = None) -> Night:
+    """The night of `run_id` (default: the newest run) with the state as of it of every entry
+    it can show (new, carried over, resolved, closed on arrival), and of every entry of the runs
+    from `keep_from` on (whatever its state; for a trend over those nights). Entries closed by a
+    load before the previous night are not read: they are in none of the night's groups."""
     runs = data.run_ids(wh)
     if not runs:
         empty = Tonight(None, None, "failed", [], [], [], [], [
@@ -160,10 +163,12 @@ def read_night(wh, run_id: str | None = None) -> Night:
         return run_started(later[0]) if later else None
 
     loads = data.load_runs(wh, run_id)
-    entries = data.quarantine(wh)
+    entries = data.night_entries(wh, run_id, previous, keep_from)
     entries["night"] = entries["run_id"].fillna("").astype(str)
     entries = entries[entries["night"] <= run_id].copy()
-    records = entries.to_dict(orient="records")
+    # the columns state_as_of reads, not whole rows: thousands of entries may be carried over
+    records = entries[["night", "state", "state_run_id", "review_status",
+                       "reviewed_at"]].to_dict(orient="records")
     until_then = marks_before(run_id)
     entries["state_then"] = [state_as_of(e, run_id, until_then) for e in records]
     if previous is None:

@@ -34,6 +34,12 @@ def cli(*argv) -> int:
     return args.func(args)
 
 
+def carried_rows(html: str) -> int:
+    """The entries the carried-over summary rows of a page count (their first number)."""
+    return sum(int(re.search(r'<td class="num">(\d+)', row)[1])
+               for row in html.split('<tr class="carried-row">')[1:])
+
+
 def page_counts(folder) -> dict:
     """Each figure as every page of the night shows it."""
     html = (folder / "index.html").read_text(encoding="utf-8")
@@ -49,6 +55,8 @@ def page_counts(folder) -> dict:
     entries = (folder / "entries.html").read_text(encoding="utf-8")
     listed = {g: len(re.findall(rf'data-group="{g}"', entries))
               for g in ("new", "carried", "resolved", "arrived")}
+    # carried-over entries are counted per source, level and codes rather than listed
+    listed["carried"] += carried_rows(entries)
     headed = {g: int(re.search(rf'<section id="{g}" class="group"><h2>[^<]*\((\d+)\)',
                                entries)[1]) for g in listed}
     sources = {}
@@ -58,6 +66,8 @@ def page_counts(folder) -> dict:
         tonight_records = int(re.search(r'id="quarantined-tonight">[^(]*\((\d+)\)', text)[1])
         sources[page.stem] = [int(n) for n in re.findall(r"<b>" + NUM[8:], counts)[:3]] + [
             tonight_records]
+        summary = text.split('<section class="group" id="carried">')[1].split("</section>")[0]
+        assert carried_rows(summary) == sources[page.stem][1]
     return {"new": new, "carried": carried, "resolved": resolved, "open": open_now,
             "waiting": waiting, "totals": totals, "per_source": per_source, "listed": listed,
             "headed": headed, "sources": sources}

@@ -66,9 +66,15 @@ def test_every_entry_of_the_night_is_shown_on_its_source_page(env):
     meg = (pages / "meg-sieg.html").read_text(encoding="utf-8")
     for qid in ("q-0002", "q-0004"):
         assert f'id="q-{qid}"' in tracs
-    # the F04 file of the night before, still open: carried over, not quarantined again
+    # the F04 file of the night before, still open: carried over, not quarantined again;
+    # counted under its source, level and code, with the query that lists it, not detailed
     carried = tracs.split('<section class="group" id="carried">')[1].split("</section>")[0]
-    assert 'id="q-q-0001"' in carried
+    assert 'id="q-q-0001"' not in carried
+    row = carried.split('<tr class="carried-row">')[1].split("</tr>")[0]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", row)[:1] == ["file"] and ">F04<" in row
+    assert '<td class="num">1</td>' in row
+    assert "deflect quarantine list --source tracs-isp --status open" in carried
+    assert "FROM quality.quarantine WHERE source = &#x27;tracs-isp&#x27;" in carried
     resolved = meg.split('<section class="group" id="resolved">')[1].split("</section>")[0]
     assert 'id="q-q-0005"' in resolved and 'class="badge resolved"' in resolved
     entry = meg.split('id="q-q-0003"')[1].split('<div class="entry"')[0]
