@@ -53,6 +53,11 @@ MAX_QUARANTINE_ENTRIES = 500  # detailed entries per group and page; the rest ar
 # deflection ids listed per unit and flag on flags.html; the rest are counted, with the query
 # that lists them all (years of flagged deflections would make a page of megabytes every night)
 MAX_FLAG_IDS = 200
+# entries listed per group on entries.html, and record ids per source page's "quarantined
+# tonight": a first backfill quarantines a hundred thousand records in one night, which as
+# rows made a page of 76 MB and most of the report's memory. Every entry is in entries.csv.
+MAX_ENTRIES_LISTED = 2000
+ENTRIES_CSV = "entries.csv"
 MAX_EXCERPTS_PER_ENTRY = 3
 TOP_CODES_IN_CHART = 10
 GX_RESULTS_DIR = "gx/results"  # under report_dir: <run_id>.json written by stewardship.expectations
@@ -730,35 +735,71 @@ def render_run_page(d: RunData, landing_dir: Path, report_dir: Path, generated_a
     return _page("run.html", sections=SECTIONS, bodies=bodies, **_header(d, generated_at))
 
 
+ENTRIES_CSV_COLUMNS = ("quarantine_id", "group", "state", "unit", "source", "file_name",
+                       "record_id", "line", "codes", "age_days")
+
+
+def _shown(q: pd.DataFrame) -> pd.DataFrame:
+    """The entries entries.html lists: all but the carried-over ones (counted instead, CARRIED)."""
+    return q[q["group"] != "carried"] if len(q) else q
+
+
+def _listed(shown: pd.DataFrame) -> pd.DataFrame:
+    """The first MAX_ENTRIES_LISTED entries of each group, in the page's order."""
+    if not len(shown):
+        return shown
+    return shown[shown.groupby("group", sort=False).cumcount() < MAX_ENTRIES_LISTED]
+
+
 def entries_page(d: RunData, generated_at: str) -> str:
-    """entries.html: every entry of the night in one table, filtered by unit, code, group,
-    state, age and file (a few lines of inline script; without it every row shows)."""
+    """entries.html: the night's entries in one table, filtered by unit, code, group, state, age
+    and file (a few lines of inline script; without it every row shows). At most
+    MAX_ENTRIES_LISTED a group are rows of the page; every one is in entries.csv."""
+    shown = _shown(d.quarantine)
     rows = []
-    # carried-over entries are counted per source and codes instead (CARRIED)
-    for entry in d.quarantine[d.quarantine["group"] != "carried"].to_dict(orient="records"):
+    for qid, group, state, unit, source, file_name, record_id, line, codes, age in _columns(
+            _listed(shown), *ENTRIES_CSV_COLUMNS):
         rows.append({
-            "id": entry["quarantine_id"],
-            "href": f"{page_name(entry['source'])}#q-{entry['quarantine_id']}",
-            "group": entry["group"],
-            "state": entry["state"],
-            "unit": entry["unit"],
-            "source": entry["source"],
-            "file_name": entry["file_name"],
-            "record_id": entry.get("record_id"),
-            "line": _int(entry.get("line")) or "",
-            "codes": [_code(c) for c in _entry_codes(entry)],
-            "age_days": entry["age_days"],
+            "id": qid,
+            "href": f"{page_name(source)}#q-{qid}",
+            "group": group,
+            "state": state,
+            "unit": unit,
+            "source": source,
+            "file_name": file_name,
+            "record_id": None if data.missing(record_id) else record_id,
+            "line": _int(line) or "",
+            "codes": [_code(c) for c in _codes_of(codes)],
+            "age_days": age,
         })
     q = d.quarantine
+    counts = {g: int((q["group"] == g).sum()) for g, _ in GROUPS}
     options = {
         "unit": sorted({str(r["unit"]) for r in rows}),
         "code": sorted({c for r in rows for c in (x.code for x in r["codes"])}, key=_code_order),
         "state": sorted({str(r["state"]) for r in rows}),
     }
-    return _page("entries.html", rows=rows, groups=GROUPS, options=options,
-                 counts={g: int((q["group"] == g).sum()) for g, _ in GROUPS},
+    return _page("entries.html", rows=rows, groups=GROUPS, options=options, counts=counts,
+                 unlisted={g: max(0, counts[g] - MAX_ENTRIES_LISTED) for g, _ in GROUPS},
+                 listed_max=MAX_ENTRIES_LISTED, csv_name=ENTRIES_CSV,
                  carried=carried_summary(q), listing=carried_listing(d.run_id),
                  **_header(d, generated_at))
+
+
+def write_entries_csv(d: RunData, path: Path) -> None:
+    """entries.csv: every entry entries.html shows or counts past its cap, one row each, in the
+    page's order (a spreadsheet for a night of thousands, such as a first backfill)."""
+    import csv
+
+    shown = _shown(d.quarantine)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(ENTRIES_CSV_COLUMNS)
+        for row in _columns(shown, *ENTRIES_CSV_COLUMNS):
+            w.writerow(["" if data.missing(v) else _int(v) if k == "line" else v
+                        for k, v in zip(ENTRIES_CSV_COLUMNS, row, strict=True)])
+    tmp.replace(path)
 
 
 def source_page(d: RunData, source: str, landing_dir: Path, generated_at: str) -> str:
@@ -780,7 +821,8 @@ def source_page(d: RunData, source: str, landing_dir: Path, generated_at: str) -
         figures=t,
         send_back=[(_code(c), rules_catalog.rule(c).action) for c in codes
                    if rules_catalog.rule(c)],
-        quarantined_tonight=list(quarantined_tonight["quarantine_id"]),
+        quarantined_tonight=list(quarantined_tonight["quarantine_id"][:MAX_ENTRIES_LISTED]),
+        quarantined_tonight_count=len(quarantined_tonight),
         body=section_quarantine(d, landing_dir, source=source),
         **_header(d, generated_at),
     )
@@ -870,6 +912,7 @@ def write_run_report(config, run_id: str, fields: FieldClasses = NOTHING_PUBLIC)
     out = folder / "index.html"
     _write_atomic(out, render_run_page(d, landing, report_dir, generated))
     _write_atomic(folder / "entries.html", entries_page(d, generated))
+    write_entries_csv(d, folder / ENTRIES_CSV)
     _write_atomic(folder / "flags.html", flags_page(d, generated))
     _write_atomic(folder / "expectations.html", expectations_page(d, report_dir, generated))
     shown = set(d.quarantine["source"]) | {s.source for s in
