@@ -5,7 +5,8 @@
                                                over / resolved, pending files, what to do
                                                first; sources, codes, W-flags, expectations,
                                                trends
-    report_dir/<run_id>/entries.html           every entry of the night, with a filter
+    report_dir/<run_id>/entries.html           the night's entries (2,000 a group), a filter
+    report_dir/<run_id>/entries.csv            every one of them, uncapped
     report_dir/<run_id>/sources/<source>.html  one source's entries in detail, whom to ask
     report_dir/<run_id>/flags.html             the deflection ids behind the W-flag counts
     report_dir/<run_id>/expectations.html      every expectation result of the run
