@@ -12,19 +12,9 @@ from deflect.steward_cli import register
 from stewardship import data
 from stewardship import tonight as tonight_
 from stewardship.report import write_run_report
-from tests.stewardship import nights
 from tests.stewardship.fixtures import make_config
 from tests.stewardship.nights import N1, N2, N4, RUNS, eid
-from tests.warehouse.conftest import migrated_url, reset  # noqa: F401 - the fixture
 from warehouse import connect
-
-
-@pytest.fixture
-def url(migrated_url):  # noqa: F811 - the imported fixture
-    with connect(migrated_url) as wh:
-        reset(wh)
-        nights.fill(wh)
-    return migrated_url
 
 
 def every_entry_grouped(wh, run_id: str) -> dict[str, list[str]]:

@@ -9,19 +9,9 @@ import pytest
 
 from stewardship import report
 from stewardship import tonight as tonight_
-from tests.stewardship import nights
 from tests.stewardship.fixtures import make_config
 from tests.stewardship.nights import RUNS
-from tests.warehouse.conftest import migrated_url, reset  # noqa: F401 - the fixture
 from warehouse import connect
-
-
-@pytest.fixture
-def url(migrated_url):  # noqa: F811 - the imported fixture
-    with connect(migrated_url) as wh:
-        reset(wh)
-        nights.fill(wh)
-    return migrated_url
 
 
 def _shown_ids(url, run_id):

@@ -10,20 +10,13 @@ from stewardship.tonight import PendingFile, SourceTonight, tonight
 from tests.stewardship import nights
 from tests.stewardship.fixtures import make_config
 from tests.stewardship.nights import N1, N2, N4, R3, eid
-from tests.warehouse.conftest import migrated_url, reset  # noqa: F401 - the fixture
+from tests.warehouse.conftest import reset
 from warehouse import connect
 
 
 def ids(*labels):
     return sorted(eid(label) for label in labels)
 
-
-@pytest.fixture
-def url(migrated_url):  # noqa: F811 - the imported fixture
-    with connect(migrated_url) as w:
-        reset(w)
-        nights.fill(w)
-    return migrated_url
 
 
 @pytest.fixture
