@@ -74,13 +74,16 @@ class Databases:
             conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
-def contents(wh) -> dict:
-    """Every staging and meta table's rows, sorted, as text."""
+def contents(wh, exclude: tuple[str, ...] = ()) -> dict:
+    """Every staging and meta table's rows, sorted, as text (but the migrations' own table and
+    those named in `exclude`)."""
     out = {}
     for schema, table in wh.query(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema IN ('staging', 'meta') AND table_type = 'BASE TABLE' "
-            "AND table_name <> 'schema_migrations' ORDER BY 1, 2"):
+            "ORDER BY 1, 2"):
+        if table == "schema_migrations" or table in exclude:
+            continue
         rows = wh.query(f"SELECT * FROM {schema}.{table}")
         out[f"{schema}.{table}"] = sorted(tuple(str(v) for v in r) for r in rows)
     return out
