@@ -317,8 +317,8 @@ def refresh(config: Config, run_id: str, whole: bool = False):
                             rules_version=rules_fingerprint(), whole=whole)
     scope = ("whole" if result.records_in_scope is None
              else f"incremental, {result.records_in_scope} records in scope")
-    log.info("refresh of run %s: %s, %d deflections rebuilt, %d changed", run_id, scope,
-             result.deflections, result.rows_changed)
+    log.info("refresh of run %s: %s, %d deflections rebuilt, %d changed, %d withdrawn", run_id,
+             scope, result.deflections, result.rows_changed, result.rows_removed)
     return result
 
 

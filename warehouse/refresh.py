@@ -43,6 +43,7 @@ class RefreshResult:
     flags_added: int
     records_in_scope: int | None = None  # None: a whole refresh
     rows_changed: int = 0  # marts.fct_deflection rows new or changed
+    rows_removed: int = 0  # marts.fct_deflection rows gone (their deflection withdrawn)
 
 
 def unit_frames(periods: list[UnitPeriod]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -216,10 +217,12 @@ def _scope(wh: Warehouse, kinds, depends, state: RefreshState, as_of: dt.date) -
 
 
 def _replace_deflections(wh: Warehouse, run_id: str, deflections: pd.DataFrame,
-                         evaluations: pd.DataFrame, old_where: str) -> int:
+                         evaluations: pd.DataFrame, old_where: str) -> tuple[int, int]:
     """Replace the marts.fct_deflection rows `old_where` selects (and their evaluations) by
     `deflections` (and `evaluations`). A row equal to the one it replaces keeps its
-    changed_run_id; the others get `run_id`. Returns how many rows changed or are new."""
+    changed_run_id; the others get `run_id`. Returns how many rows changed or are new, and how
+    many of the replaced rows have no successor (a voided form, a case whose deflection is
+    gone): the aggregates must be recomputed for those too."""
     types = column_types(wh, "marts", "fct_deflection")
     columns = [c for c in types if c in deflections.columns or c == "changed_run_id"]
     wh.execute("DROP TABLE IF EXISTS refresh_new")
@@ -231,6 +234,8 @@ def _replace_deflections(wh: Warehouse, run_id: str, deflections: pd.DataFrame,
         FROM marts.fct_deflection o WHERE o.deflection_id = refresh_new.deflection_id
           AND {same}""")
     changed = wh.scalar("SELECT count(*) FROM refresh_new WHERE changed_run_id = ?", [run_id])
+    removed = wh.scalar(f"""SELECT count(*) FROM marts.fct_deflection o WHERE ({old_where})
+        AND NOT EXISTS (SELECT 1 FROM refresh_new n WHERE n.deflection_id = o.deflection_id)""")
     wh.execute(f"""DELETE FROM marts.fct_evaluation WHERE deflection_id IN (
         SELECT deflection_id FROM marts.fct_deflection WHERE {old_where})""")
     wh.execute(f"DELETE FROM marts.fct_deflection WHERE {old_where}")
@@ -240,7 +245,7 @@ def _replace_deflections(wh: Warehouse, run_id: str, deflections: pd.DataFrame,
     ev_types = column_types(wh, "marts", "fct_evaluation")
     wh.insert_frame("marts.fct_evaluation", evaluations,
                     [c for c in ev_types if c in evaluations.columns])
-    return changed
+    return changed, removed
 
 
 def _aggregates(wh: Warehouse, as_of: dt.date) -> None:
@@ -334,15 +339,16 @@ def refresh(
         evaluations = getattr(marts, "evaluation", None)
         if evaluations is None:
             evaluations = pd.DataFrame(columns=EVALUATION_COLUMNS, dtype=object)
-        changed = 0
+        changed = removed = 0
         if scope != 0:
-            changed = _replace_deflections(wh, run_id, marts.deflection, evaluations, old_where)
+            changed, removed = _replace_deflections(wh, run_id, marts.deflection, evaluations,
+                                                    old_where)
         if not incremental:
             # the rules' own aggregates over every deflection they just built
             _replace(wh, "deflection_counts", marts.deflection_counts)
             _replace(wh, "followup_compliance", marts.followup_compliance)
             _dimensions(wh, units, pathway_codes, as_of)
-        elif changed or as_of != state.as_of:
+        elif changed or removed or as_of != state.as_of:
             _aggregates(wh, as_of)
             _dimensions(wh, units, pathway_codes, as_of)
         added = _record_flags(wh, run_id, getattr(marts, "deflection_flag", None))
@@ -352,7 +358,8 @@ def refresh(
         wh.execute("INSERT INTO meta.refresh_state (id, as_of, load_seq, context_sha256) "
                    "VALUES (1, ?, ?, ?)", [as_of, last_seq, context])
     return RefreshResult(run_id=run_id, as_of=as_of, deflections=len(marts.deflection),
-                         flags_added=added, records_in_scope=scope, rows_changed=changed)
+                         flags_added=added, records_in_scope=scope, rows_changed=changed,
+                         rows_removed=removed)
 
 
 def last_as_of(wh: Warehouse) -> dt.date | None:

@@ -123,6 +123,20 @@ def test_incremental_follows_links_versions_and_the_as_of_date(wh, tmp_path):
     assert rules.records_in_scope is None
 
 
+def test_a_withdrawn_deflection_alone_updates_the_aggregates(wh, tmp_path):
+    # nothing new or changed tonight, only a deflection gone: its unit's counts must go too
+    as_of = dt.date(2026, 11, 1)
+    _load(wh, tmp_path, "b1", "tracs", merge(tracs_form("FR-1", 1, report="R1"),
+                                             tracs_form("FR-2", 1, report="R2", line=40,
+                                                        deflections=(("1", "SELF_REFERRAL",
+                                                                      "DMEG"),))))
+    refresh_both(wh, "run-1", as_of)
+    _load(wh, tmp_path, "b2", "tracs", tracs_form("FR-1", 2, report="R1", status="Voided"))
+    gone, marts = refresh_both(wh, "run-2", as_of)
+    assert (gone.rows_changed, gone.rows_removed) == (0, 1)
+    assert [row[0] for row in marts["marts.deflection_counts"]] == ["DMEG"]
+
+
 def test_an_earlier_as_of_date_refreshes_whole(wh, tmp_path):
     _load(wh, tmp_path, "b1", "tracs", tracs_form("FR-1", 1))
     refresh_both(wh, "run-1", dt.date(2026, 12, 1))
