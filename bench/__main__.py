@@ -191,12 +191,17 @@ def run_full(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
                          seeded.seconds, seeded.total_rows,
                          {"copies": seeded.copies, "rows_added": seeded.rows,
                           "meg_prehistory_units": len(seeded.prehistory)}))
-    # the marts over all five years, as the last of five years of nights would have left them
-    suite.end_to_end(year, label="seed_refresh", key="full", warehouse=db, keep=True,
-                     what="marts rebuilt: `deflect run` again, nothing new")
     night_spec = workloads.nightly_spec(args.forms, args.attachment_kb, nights=1)
     night = workloads.view(night_spec, workloads.generate(night_spec, data_dir, _log), 1,
                            data_dir, "night")
+    # the marts over all five years, as the last of five years of nights would have left them:
+    # refreshed as of the day before the night's as-of date, so that the night moves the as-of
+    # date by one day, as every night does (a gap of months would put every deflection whose
+    # thresholds fall in it in the night's scope: a night after months without a run)
+    eve = (dt.date.fromisoformat(night.as_of) - dt.timedelta(days=1)).isoformat()
+    suite.end_to_end(year, label="seed_refresh", key="full", warehouse=db, keep=True,
+                     what=f"marts rebuilt as of {eve}: `deflect run` again, nothing new",
+                     as_of=eve)
     _log(f"full: the night, {night.forms} TraCS forms, {len(night.files)} files, "
          f"{night.describe()['mb']} MB")
     suite.end_to_end(night, label="e2e_empty_warehouse", key="full",

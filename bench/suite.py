@@ -194,14 +194,15 @@ class Suite:
 
     def end_to_end(self, w: Workload, serial: bool = False, *, label: str | None = None,
                    key: str | None = None, warehouse: str | None = None, keep: bool = False,
-                   what: str | None = None) -> Row:
+                   what: str | None = None, as_of: str | None = None) -> Row:
         """`deflect run` as an operator runs it: SFTP sources, PostgreSQL, a fresh warehouse.
 
         `serial`: one process, one file at a time (`--workers 1`, `file_shards: 1`), the
         pipeline without its use of the other cores, for comparison in the same run.
         `warehouse`: run on this database instead of a fresh one; `keep`: do not drop the
         database afterwards (its URL is in the row's detail, `warehouse`). `key` names the row's
-        workload (default: the view's name)."""
+        workload (default: the view's name); `as_of`: instead of the view's own (the day
+        after its last night)."""
         label = label or ("e2e_serial" if serial else "e2e")
         d = self.run_dir(f"{w.name}-{label}")
         db = warehouse or self.dbs.create()
@@ -210,7 +211,8 @@ class Suite:
             if serial:
                 data = yaml.safe_load(config.read_text())
                 config.write_text(yaml.safe_dump({**data, "file_shards": 1}, sort_keys=False))
-            spec = {"config": str(config), "as_of": w.as_of, "workers": 1 if serial else None}
+            spec = {"config": str(config), "as_of": as_of or w.as_of,
+                    "workers": 1 if serial else None}
             res = run_stage("e2e", spec, self.scratch)
             if res.result["exit_status"] != 0:
                 raise BenchError(f"deflect run exited with {res.result['exit_status']}: "
