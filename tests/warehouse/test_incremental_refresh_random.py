@@ -1,10 +1,12 @@
 """The incremental refresh against a whole one, over random sequences of nights.
 
 `test_incremental_refresh.py` walks the cases one can think of; this walks the ones one does
-not. Each seed draws a small world (six forms, five cases, four report numbers, three people,
-two approving units) and a sequence of nights: new versions of forms and cases that move
-between report numbers and people, voids, deflections that appear and go, evaluations, the
-as-of date moving forward (sometimes by months, sometimes not at all, now and then backward).
+not. Each seed draws a small world (sixteen forms, sixteen cases and sixteen report numbers,
+so that a night's scope is a part of the warehouse; three people, two approving units) and a
+sequence of nights: new versions of forms and cases that move between report numbers and
+people, voids, deflections that appear and go, evaluations, referrals a day or two short of a
+follow-up threshold, the as-of date moving forward (mostly by a day, sometimes by months,
+sometimes not at all, now and then backward).
 After every night the incremental result must equal a whole recomputation over the same
 warehouse (`refresh_both`). A failure names the seed and the night, and replays exactly.
 """
