@@ -73,7 +73,8 @@ class World:
         subjects = tuple(str(i + 1) for i in range(rng.randint(1, 2)))
         referral = self._referral()
         evaluations = tuple((s, _day(rng, dt.date.fromisoformat(referral), 100),
-                             rng.choice(("ENG", "TRT", "CMP", "UNS", "NOC"))) for s in subjects if rng.random() < 0.4)
+                             rng.choice(("ENG", "TRT", "CMP", "UNS", "NOC")))
+                            for s in subjects if rng.random() < 0.4)
         rows = meg_case(rid, self.modified[rid].isoformat(timespec="seconds"),
                         status="VOID" if rng.random() < 0.1 else rng.choice(("OPEN", "CLOSED")),
                         line=self._next_line(), subjects=subjects, evaluations=evaluations)
