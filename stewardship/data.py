@@ -179,6 +179,31 @@ def findings(
     )
 
 
+def findings_of_entries(wh, run_id: str, entries: pd.DataFrame,
+                        levels: Sequence[str] | None = None) -> pd.DataFrame:
+    """The findings of run `run_id`, and of the files of `entries` (quarantine rows) that
+    other runs quarantined: every finding an entry of `entries` can have, and those of the
+    files around it only (a superset that is bounded by the entries, not by their runs)."""
+    parts = [findings(wh, run_id=run_id, levels=levels)]
+    older = entries[entries["run_id"].notna() & (entries["run_id"].astype(str) != run_id)]
+    files = sorted(set(zip(older["run_id"].astype(str), older["file_name"].astype(str))))
+    for i in range(0, len(files), FILES_PER_QUERY):
+        chunk = files[i:i + FILES_PER_QUERY]
+        where, params = _where({"run_id": sorted({r for r, _ in chunk}),
+                                "file_name": sorted({f for _, f in chunk}),
+                                "level": list(levels) if levels else None})
+        parts.append(wh.read_frame(
+            f"select {_cols(FINDING_COLUMNS)} from quality.finding{where}", params))
+    if not any(len(p) for p in parts[1:]):
+        return parts[0]
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    return frame.sort_values(["source", "file_name", "line", "code"], na_position="last",
+                             kind="stable").reset_index(drop=True)
+
+
+FILES_PER_QUERY = 500  # (run, file) pairs a findings query names at most
+
+
 # --- quarantine -------------------------------------------------------------------------------
 def quarantine(
     wh,
@@ -208,25 +233,76 @@ def quarantine(
     ).reset_index(drop=True)
 
 
-def night_entries(wh, run_id: str, closed_by: str | None, keep_from: str | None) -> pd.DataFrame:
-    """The entries a night can show (`data.quarantine`'s columns): those quarantined up to run
-    `run_id`, less those quarantined at or before run `closed_by` (the previous night) that a
-    load closed at or before it: closed as of the night and of the night before, they are in
-    none of its groups. Kept anyway when quarantined at or after run `keep_from` (the trend
-    counts every entry of its nights). Years of nights leave many more closed entries than a
-    night shows: they are not read out (the state view still derives every state, in SQL)."""
-    where, params = "where (run_id <= ? or run_id is null)", [run_id]
-    if closed_by is not None:
-        where += (" and (run_id > ? or run_id >= ? "
-                  "or state not in ('resolved', 'superseded', 'replayed') "
-                  "or state_run_id is null or state_run_id > ?)")
-        params += [closed_by, keep_from or run_id, closed_by]
-    frame = wh.read_frame(f"select * from quality.quarantine {where}", params)
+def night_entries(wh, run_id: str, then: tuple[str, list], closed_by: str | None,
+                  before: tuple[str, list] | None) -> pd.DataFrame:
+    """The entries a night shows one by one (`data.quarantine`'s columns): those run `run_id`
+    quarantined, and those quarantined before it that are closed as of it but not as of run
+    `closed_by` (the previous night). `then` and `before`: the entry's state as of the run and
+    as of `closed_by`, as SQL (stewardship.tonight.state_sql). The entries carried over are
+    counted in the warehouse (`carried_entries`): years of nights leave more of them than a
+    night can read out, and more closed ones still."""
+    closed, params = _closed_sql(then)
+    older = f"(run_id < ? or run_id is null) and {closed}"
+    params = [run_id, run_id, *params]
+    if before is not None:  # closed as of the previous night: in none of the night's groups
+        closed_before, more = _closed_sql(before)
+        older += f" and (run_id > ? or not {closed_before})"
+        params += [closed_by, *more]
+    frame = wh.read_frame(f"select * from quality.quarantine where run_id = ? or ({older})",
+                          params)
     frame = frame.rename(columns={"status": "load_status"})
     frame = frame[list(QUARANTINE_COLUMNS) + ["load_status", "resolved_run_id", *STATE_COLUMNS]]
     return frame.sort_values(
         ["run_id", "source", "file_name", "line"], na_position="first", kind="stable"
     ).reset_index(drop=True)
+
+
+CARRIED_COLUMNS = ("source", "level", "codes", "state_then", "entries", "oldest", "newest",
+                   "ids")
+
+
+def carried_entries(wh, run_id: str, then: tuple[str, list]) -> pd.DataFrame:
+    """The entries quarantined before run `run_id` and not closed as of it (carried over),
+    counted per source, level, codes and state then (`then`: as in `night_entries`): how
+    many, the oldest and newest runs that quarantined them, and their ids (a list, sorted)."""
+    state, params = then
+    frame = wh.read_frame(
+        "select source, level, codes, state_then, count(*) as entries, min(run_id) as oldest, "
+        "max(run_id) as newest, string_agg(quarantine_id, ',') as ids from ("
+        f"select quarantine_id, run_id, source, level, codes, {state} as state_then "
+        "from quality.quarantine where run_id < ? or run_id is null) e "
+        f"where state_then not in ({', '.join('?' for _ in CLOSED_STATES)}) "
+        "group by source, level, codes, state_then",
+        [*params, run_id, *CLOSED_STATES])
+    if frame.empty:
+        return pd.DataFrame(columns=list(CARRIED_COLUMNS))
+    frame["entries"] = frame["entries"].astype(int)
+    frame["ids"] = [sorted(str(v).split(",")) for v in frame["ids"]]
+    return frame.sort_values(["source", "level", "codes", "state_then"],
+                             na_position="first", kind="stable").reset_index(drop=True)[
+        list(CARRIED_COLUMNS)]
+
+
+def entry_counts(wh, runs: Sequence[str]) -> pd.DataFrame:
+    """(run_id, source, codes, entries): the entries each of `runs` quarantined, whatever
+    their state now (a trend over nights), counted in the warehouse."""
+    if not runs:
+        return pd.DataFrame(columns=["run_id", "source", "codes", "entries"])
+    frame = wh.read_frame(
+        "select run_id, source, codes, count(*) as entries from meta.quarantine "
+        f"where run_id in ({', '.join('?' for _ in runs)}) group by run_id, source, codes",
+        list(runs))
+    frame["entries"] = frame["entries"].astype(int)
+    return frame
+
+
+# An entry's states that close it (stewardship.tonight): by a load, or by a steward's dismissal.
+CLOSED_STATES = ("resolved", "superseded", "replayed", "dismissed")
+
+
+def _closed_sql(state: tuple[str, list]) -> tuple[str, list]:
+    sql, params = state
+    return f"({sql}) in ({', '.join('?' for _ in CLOSED_STATES)})", [*params, *CLOSED_STATES]
 
 
 def quarantine_ids_like(wh, prefix: str) -> list[str]:
@@ -312,13 +388,36 @@ def as_of_of(wh, run_id: str) -> dt.date | None:
 
 
 # --- reporting views --------------------------------------------------------------------------
-def deflection_flags(wh) -> pd.DataFrame:
-    """(deflection_id, approving_unit_code, flags) of every counted deflection that carries a
-    flag: the flags that apply now. Deflection ids are not personal data."""
-    return wh.read_frame(
-        "select deflection_id, approving_unit_code, flags from reporting.deflection "
-        "where flags is not null and flags <> '' order by approving_unit_code, deflection_id"
-    )
+def flag_counts(wh) -> pd.DataFrame:
+    """(unit, code, deflections): per approving unit and W-flag, how many counted deflections
+    carry it now. Counted in the warehouse per combination of flags, split here: years of
+    flagged deflections are not read out."""
+    combos = wh.read_frame(
+        "select approving_unit_code, flags, count(*) as n from reporting.deflection "
+        "where flags is not null and flags <> '' group by approving_unit_code, flags")
+    counts: dict[tuple[str, str], int] = {}
+    for unit, flags, n in zip(combos["approving_unit_code"], combos["flags"], combos["n"],
+                              strict=True):
+        for code in {c for c in str(flags).split(",") if c}:
+            counts[(unit, code)] = counts.get((unit, code), 0) + int(n)
+    return pd.DataFrame([(u, c, n) for (u, c), n in sorted(counts.items())],
+                        columns=["unit", "code", "deflections"])
+
+
+def flagged_ids(wh, code: str, limit: int) -> dict[str, list[str]]:
+    """Per approving unit, the first `limit` deflection ids (in id order) carrying W-flag
+    `code` now. Deflection ids are not personal data."""
+    rows = wh.query(
+        "select approving_unit_code, deflection_id from (select approving_unit_code, "
+        "deflection_id, row_number() over (partition by approving_unit_code "
+        "order by deflection_id) as nth from reporting.deflection "
+        "where ',' || flags || ',' like ?) f where nth <= ? "
+        "order by approving_unit_code, deflection_id",
+        [f"%,{code},%", limit])
+    out: dict[str, list[str]] = {}
+    for unit, deflection_id in rows:
+        out.setdefault(unit, []).append(str(deflection_id))
+    return out
 
 
 def reporting_view(wh, view: str, run_id: str | None = None,

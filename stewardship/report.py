@@ -144,7 +144,10 @@ class RunData:
     load_runs: pd.DataFrame
     findings: pd.DataFrame  # file and record findings of the runs whose entries are shown
     quarantine: pd.DataFrame  # the night's entries (GROUPS), with `group`, `unit`, `age_days`
-    flags: pd.DataFrame
+    # the entries carried over, counted (data.CARRIED_COLUMNS), with `unit`, `age_days` (oldest)
+    carried: pd.DataFrame
+    trend_entries: pd.DataFrame  # data.entry_counts of the trend's runs
+    flags: pd.DataFrame  # data.flag_counts: (unit, code, deflections)
     trend_runs: list[str]
     trend_loads: pd.DataFrame
     expectations: dict | None
@@ -152,6 +155,8 @@ class RunData:
     night: tonight_.Night | None = None
     contacts: dict = field(default_factory=dict)  # unit code -> stewardship.contacts.Contact
     trend_replays: frozenset = frozenset()  # the trend runs that replayed a file
+    # (unit, code) -> the first MAX_FLAG_IDS deflection ids behind the count (data.flagged_ids)
+    flag_ids: dict = field(default_factory=dict)
     # which fields' values may be shown (adapters.registry.field_classes(), handed in)
     fields: FieldClasses = NOTHING_PUBLIC
 
@@ -178,38 +183,49 @@ def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
     loads = data.load_runs(wh, run_id)
     known = data.run_ids(wh)
     trend_runs = data.run_ids(wh, up_to=run_id, limit=TREND_RUNS)
-    night = tonight_.read_night(wh, run_id, keep_from=trend_runs[0] if trend_runs else None) \
-        if run_id in known else None
+    night = tonight_.read_night(wh, run_id) if run_id in known else None
     entries = night.entries.copy() if night is not None else data.quarantine(wh).iloc[0:0]
+    started = tonight_.run_started(run_id)
+
+    def age(night_run) -> int:
+        then = tonight_.run_started(night_run) if not data.missing(night_run) else None
+        return max((started - then).days, 0) if started and then else 0
+
     if night is not None and not entries.empty:
         entries["group"] = _groups(night)
         entries = entries[entries["group"].notna()]
-        started = tonight_.run_started(run_id)
-        entries["age_days"] = [
-            max((started - s).days, 0) if started and s else 0
-            for s in (tonight_.run_started(r) for r in entries["night"])
-        ]
+        entries["age_days"] = [age(r) for r in entries["night"]]
     else:
         entries = entries.assign(group=None, age_days=0)
     units = units or {}
     entries["unit"] = [units.get(s, s) for s in entries["source"]]
+    carried = night.carried.copy() if night is not None else \
+        pd.DataFrame(columns=list(data.CARRIED_COLUMNS))
+    carried["unit"] = [units.get(s, s) for s in carried["source"]]
+    carried["age_days"] = [age(r) for r in carried["oldest"]]
     order = {g: i for i, (g, _) in enumerate(GROUPS)}
     entries = entries.assign(_g=entries["group"].map(order)).sort_values(
         ["_g", "source", "file_name", "line"], na_position="first", kind="stable"
     ).drop(columns="_g").reset_index(drop=True)
-    # only the runs whose entries are shown in detail: carried-over entries are counted, not
-    # detailed (CARRIED), and the findings of every night ever grow for years
-    detailed = entries[entries["group"] != "carried"]
-    runs_shown = sorted(set(detailed["run_id"].dropna().astype(str)))
-    found = data.findings(wh, run_id=runs_shown, levels=("file", "record"))
+    # the findings of the entries shown in detail: the night's own, and those of the files of
+    # the earlier entries it resolved (not every finding of their runs: one run may be a year)
+    found = data.findings_of_entries(wh, run_id, entries, levels=("file", "record"))
     replay = data.replays(wh, [run_id]).to_dict(orient="records")
+    # the W-flags counted in the warehouse, and the first ids behind each count: years of
+    # flagged deflections are not read out
+    flags = data.flag_counts(wh)
+    flag_ids = {(unit, code): ids for code in sorted(set(flags["code"]))
+                for unit, ids in data.flagged_ids(wh, code, MAX_FLAG_IDS).items()}
     gx_path = Path(report_dir) / GX_RESULTS_DIR / f"{run_id}.json"
     return RunData(
         run_id=run_id,
         load_runs=loads,
         findings=found,
         quarantine=entries,
-        flags=data.deflection_flags(wh),
+        carried=carried,
+        trend_entries=data.entry_counts(wh, trend_runs),
+        flags=flags,
+        flag_ids=flag_ids,
         trend_runs=trend_runs,
         trend_loads=data.load_runs_for(wh, trend_runs),
         expectations=json.loads(gx_path.read_text(encoding="utf-8")) if gx_path.exists() else None,
@@ -246,9 +262,11 @@ def section_tonight(d: RunData) -> str:
     t = d.night.tonight if d.night else None
     if t is None:
         return _render("sections/tonight.html", known=False, run_id=d.run_id)
-    entries = d.quarantine
-    waiting = int(((entries["group"].isin(["new", "carried"]))
-                   & (entries["state_then"] == "reviewed")).sum()) if len(entries) else 0
+    entries, carried = d.quarantine, d.carried
+    waiting = int(((entries["group"] == "new") & (entries["state_then"] == "reviewed")).sum()) \
+        if len(entries) else 0
+    waiting += int(carried[carried["state_then"] == "reviewed"]["entries"].sum()) \
+        if len(carried) else 0
     arrived = int((entries["group"] == "arrived").sum()) if len(entries) else 0
     return _render(
         "sections/tonight.html",
@@ -268,7 +286,8 @@ def section_sources(d: RunData) -> str:
     if t is None or not t.sources:
         return _render("sections/sources.html", rows=[], totals=None)
     loads = {r["source"]: r for r in d.load_runs.to_dict(orient="records")}
-    units = dict(zip(d.quarantine["source"], d.quarantine["unit"]))
+    units = {**dict(zip(d.carried["source"], d.carried["unit"])),
+             **dict(zip(d.quarantine["source"], d.quarantine["unit"]))}
     rows = []
     for s in t.sources:
         lr = loads.get(s.source, {})
@@ -313,10 +332,14 @@ def section_codes(d: RunData) -> str:
     many entries carry it in each group (an entry with two codes counts under both)."""
     counts: dict[str, dict[str, int]] = {}
     units: dict[str, set] = {}
-    for codes, group, unit in _columns(d.quarantine, "codes", "group", "unit"):
+    shown = ((codes, group, unit, 1)
+             for codes, group, unit in _columns(d.quarantine, "codes", "group", "unit"))
+    carried = ((codes, "carried", unit, n)
+               for codes, unit, n in _columns(d.carried, "codes", "unit", "entries"))
+    for codes, group, unit, n in (*shown, *carried):
         for c in _codes_of(codes):
             counts.setdefault(c, dict.fromkeys(g for g, _ in GROUPS))
-            counts[c][group] = (counts[c][group] or 0) + 1
+            counts[c][group] = (counts[c][group] or 0) + n
             units.setdefault(c, set()).add(unit)
     rows = []
     for c in sorted(counts, key=_code_order):
@@ -346,26 +369,28 @@ def _code_order(code: str) -> tuple[int, str]:
     return ("FSBW".find(code[:1]) if code[:1] in "FSBW" else 9, code)
 
 
-def carried_summary(q: pd.DataFrame) -> list[dict]:
-    """The carried-over entries of `q` counted per source, level and codes (an entry once, under
-    the codes it carries together), the most numerous first within a source: how many, how
-    many of them are waiting on their source (reviewed), and the oldest and newest nights that
-    quarantined them. Each was shown in detail on the night it was new (that run's report)."""
-    mine = q[q["group"] == "carried"] if len(q) else q
+def carried_summary(carried: pd.DataFrame) -> list[dict]:
+    """The carried-over entries (`RunData.carried`, counted in the warehouse) per source, level
+    and codes (an entry once, under the codes it carries together), the most numerous first
+    within a source: how many, how many of them are waiting on their source (reviewed), and the
+    oldest and newest nights that quarantined them. Each was shown in detail on the night it
+    was new (that run's report)."""
     rows: dict[tuple, dict] = {}
-    for source, unit, level, cell, night, state, age in _columns(
-            mine, "source", "unit", "level", "codes", "night", "state_then", "age_days"):
+    for source, unit, level, cell, state, n, oldest, newest, age in _columns(
+            carried, "source", "unit", "level", "codes", "state_then", "entries", "oldest",
+            "newest", "age_days"):
         codes = tuple(_codes_of(cell))
         key = (source, unit, level, codes)
+        oldest, newest = ("" if data.missing(v) else str(v) for v in (oldest, newest))
         row = rows.get(key)
         if row is None:
             row = rows[key] = {"source": source, "unit": unit, "level": level,
                                "codes": [_code(c) for c in codes], "entries": 0, "waiting": 0,
-                               "oldest": night, "newest": night, "age_days": 0}
-        row["entries"] += 1
-        row["waiting"] += state == "reviewed"
-        row["oldest"] = min(row["oldest"], night)
-        row["newest"] = max(row["newest"], night)
+                               "oldest": oldest, "newest": newest, "age_days": 0}
+        row["entries"] += int(n)
+        row["waiting"] += int(n) if state == "reviewed" else 0
+        row["oldest"] = min(row["oldest"], oldest)
+        row["newest"] = max(row["newest"], newest)
         row["age_days"] = max(row["age_days"], age)
     return sorted(rows.values(), key=lambda x: (x["source"], -x["entries"], x["level"],
                                                 [c.code for c in x["codes"]]))
@@ -391,6 +416,7 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
     """The night's entries in detail (every entry of `source`, or of every source), one
     block per group: findings, masked excerpts, state now and what to send back."""
     q = d.quarantine if source is None else d.quarantine[d.quarantine["source"] == source]
+    carried = d.carried if source is None else d.carried[d.carried["source"] == source]
     # the entries as records once, and the findings grouped by entry once: a report has a
     # page per source, most of them with no entry, and pandas' selections cost more than rows
     # carried-over entries are only counted (carried_summary): not made into records here
@@ -402,9 +428,9 @@ def section_quarantine(d: RunData, landing_dir: Path, source: str | None = None)
         mine = [r for r in records if r["group"] == group]
         if group == "carried":
             # counted, not detailed: they grow with every night that leaves one open (CARRIED)
-            carried = int((q["group"] == "carried").sum()) if len(q) else 0
-            blocks.append({"group": group, "title": title, "total": carried, "entries": [],
-                           "hidden": 0, "summary": carried_summary(q),
+            blocks.append({"group": group, "title": title,
+                           "total": int(carried["entries"].sum()) if len(carried) else 0,
+                           "entries": [], "hidden": 0, "summary": carried_summary(carried),
                            "listing": carried_listing(d.run_id, source)})
             continue
         entries = []
@@ -487,22 +513,11 @@ def _quarantine_entry(entry: dict, found: list[dict], landing_dir: Path,
 
 
 
-def _flag_pairs(d: RunData) -> pd.DataFrame:
-    fl = d.flags
-    rows = [
-        (u, code, i)
-        for i, u, flags in zip(fl["deflection_id"], fl["approving_unit_code"], fl["flags"])
-        for code in str(flags).split(",")
-        if code
-    ] if not fl.empty else []
-    return pd.DataFrame(rows, columns=["unit", "code", "deflection_id"])
-
-
 def section_flags(d: RunData) -> str:
-    pairs = _flag_pairs(d)
-    if pairs.empty:
+    fl = d.flags
+    if fl.empty:
         return _render("sections/flags.html", empty=True, codes=[], rows=[])
-    table = pairs.groupby(["unit", "code"]).size().unstack(fill_value=0)
+    table = fl.pivot(index="unit", columns="code", values="deflections").fillna(0)
     codes = sorted(table.columns, key=_code_order)
     rows = [
         {
@@ -519,26 +534,27 @@ def section_flags(d: RunData) -> str:
 
 def flags_page(d: RunData, generated_at: str) -> str:
     """flags.html: per approving unit and flag, the deflection ids behind the count."""
-    pairs = _flag_pairs(d)
+    fl = d.flags
     units = []
-    for unit in sorted(pairs["unit"].unique()) if not pairs.empty else []:
-        mine = pairs[pairs["unit"] == unit]
+    for unit in sorted(fl["unit"].unique()) if not fl.empty else []:
+        mine = fl[fl["unit"] == unit]
         units.append({
             "unit": unit,
             "flags": [
-                _flag_ids(unit, c, sorted(mine[mine["code"] == c]["deflection_id"].astype(str)))
-                for c in sorted(mine["code"].unique(), key=_code_order)
+                _flag_ids(unit, c, d.flag_ids.get((unit, c), []), int(n))
+                for c, n in sorted(zip(mine["code"], mine["deflections"], strict=True),
+                                   key=lambda cn: _code_order(cn[0]))
             ],
         })
     return _page("flags.html", run_id=d.run_id, units=units, generated_at=generated_at)
 
 
-def _flag_ids(unit: str, code: str, ids: list[str]) -> dict:
-    """The first MAX_FLAG_IDS deflection ids of a unit's flag, how many there are, and the
-    query that lists every one."""
+def _flag_ids(unit: str, code: str, ids: list[str], total: int) -> dict:
+    """The first MAX_FLAG_IDS deflection ids of a unit's flag (`ids`), how many there are
+    (`total`), and the query that lists every one."""
     literal = unit.replace("'", "''")
     return {"code": _code(code), "anchor": flag_anchor(unit, code), "ids": ids[:MAX_FLAG_IDS],
-            "total": len(ids), "more": max(len(ids) - MAX_FLAG_IDS, 0),
+            "total": total, "more": max(total - MAX_FLAG_IDS, 0),
             "query": "SELECT deflection_id FROM reporting.deflection WHERE approving_unit_code "
                      f"= '{literal}' AND ',' || flags || ',' LIKE '%,{code},%' "
                      "ORDER BY deflection_id"}
@@ -669,19 +685,17 @@ def section_trends(d: RunData) -> str:
     labels = _night_labels(d)
     index = {r: i for i, r in enumerate(d.trend_runs)}
     marked = {index[r] for r in d.trend_replays if r in index}
-    # entries quarantined each night, by rule code: the entries of the first screen
-    entries = d.night.entries if d.night is not None else pd.DataFrame(columns=["night",
-                                                                                "codes", "source"])
-    # the trend's nights only (the night's carried-over entries are older)
-    entries = entries[entries["night"].isin(list(index))] if len(entries) else entries
+    # entries quarantined each night, by rule code, whatever their state now (counted in the
+    # warehouse: data.entry_counts)
     by_code: dict[str, list[float]] = {}
     new_by_source: dict[str, list[float]] = {}
-    for night, cell, source in _columns(entries, "night", "codes", "source"):
+    for night, cell, source, n in _columns(d.trend_entries, "run_id", "codes", "source",
+                                           "entries"):
         if night not in index:
             continue
         for c in _codes_of(cell):
-            by_code.setdefault(c, [0.0] * len(labels))[index[night]] += 1
-        new_by_source.setdefault(source, [0.0] * len(labels))[index[night]] += 1
+            by_code.setdefault(c, [0.0] * len(labels))[index[night]] += n
+        new_by_source.setdefault(source, [0.0] * len(labels))[index[night]] += n
     codes = dict(sorted(by_code.items(), key=lambda kv: _code_order(kv[0])))
     chart1 = Markup(charts.stacked_bars(
         labels, charts.top_series(codes, TOP_CODES_IN_CHART),
@@ -775,6 +789,7 @@ def entries_page(d: RunData, generated_at: str) -> str:
         })
     q = d.quarantine
     counts = {g: int((q["group"] == g).sum()) for g, _ in GROUPS}
+    counts["carried"] = int(d.carried["entries"].sum()) if len(d.carried) else 0
     options = {
         "unit": sorted({str(r["unit"]) for r in rows}),
         "code": sorted({c for r in rows for c in (x.code for x in r["codes"])}, key=_code_order),
@@ -783,7 +798,7 @@ def entries_page(d: RunData, generated_at: str) -> str:
     return _page("entries.html", rows=rows, groups=GROUPS, options=options, counts=counts,
                  unlisted={g: max(0, counts[g] - MAX_ENTRIES_LISTED) for g, _ in GROUPS},
                  listed_max=MAX_ENTRIES_LISTED, csv_name=ENTRIES_CSV,
-                 carried=carried_summary(q), listing=carried_listing(d.run_id),
+                 carried=carried_summary(d.carried), listing=carried_listing(d.run_id),
                  **_header(d, generated_at))
 
 
@@ -807,11 +822,13 @@ def source_page(d: RunData, source: str, landing_dir: Path, generated_at: str) -
     """sources/<source>.html: one source's (one unit's) entries of the night in detail, whom
     to ask and what to send back."""
     mine = d.quarantine[d.quarantine["source"] == source]
+    carried = d.carried[d.carried["source"] == source]
     t = next((s for s in d.night.tonight.sources if s.source == source), None) if d.night \
         else None
-    unit = str(mine["unit"].iloc[0]) if len(mine) else source
-    codes = sorted({c for (cell,) in _columns(mine, "codes") for c in _codes_of(cell)},
-                   key=_code_order)
+    unit = str(mine["unit"].iloc[0]) if len(mine) else \
+        str(carried["unit"].iloc[0]) if len(carried) else source
+    cells = [cell for frame in (mine, carried) for (cell,) in _columns(frame, "codes")]
+    codes = sorted({c for cell in cells for c in _codes_of(cell)}, key=_code_order)
     quarantined_tonight = mine[(mine["night"] == d.run_id) & (mine["level"] == "record")] \
         if "night" in mine else mine.iloc[0:0]
     return _page(

@@ -87,9 +87,10 @@ class Tonight:
 
 @dataclass(frozen=True)
 class Night:
-    """What `tonight` works from, for whoever shows more than the summary (the report): every
-    entry the night can show (`read_night`), with its state as of the run (`state_then`) and as of
-    the previous night (`state_before`), and the run's own rows."""
+    """What `tonight` works from, for whoever shows more than the summary (the report): the
+    entries the night shows one by one (`read_night`: new, arrived, resolved), with their state
+    as of the run (`state_then`) and as of the previous night (`state_before`); the entries
+    carried over, counted (`data.carried_entries`); and the run's own rows."""
 
     tonight: Tonight
     previous_run_id: str | None
@@ -97,6 +98,8 @@ class Night:
     load_runs: pd.DataFrame
     failed_sources: list[str] = field(default_factory=list)
     is_replay: bool = False
+    carried: pd.DataFrame = field(  # data.CARRIED_COLUMNS: counted per source, level, codes
+        default_factory=lambda: pd.DataFrame(columns=list(data.CARRIED_COLUMNS)))
 
 
 def run_started(run_id: str) -> dt.datetime | None:
@@ -129,8 +132,23 @@ def state_as_of(entry: dict, run_id: str, marks_before: dt.datetime | None) -> s
     return "open"
 
 
+def state_sql(run_id: str, marks_before: dt.datetime | None) -> tuple[str, list]:
+    """`state_as_of` as an SQL expression over quality.quarantine's columns, and its
+    parameters: the entries a night only counts are counted in the warehouse, by the same
+    definition (tests compare the two on every night of their fixtures)."""
+    closed = ", ".join(f"'{s}'" for s in CLOSED_BY_LOAD)
+    mark = "review_status in ('reviewed', 'dismissed')"
+    params: list = [run_id]
+    if marks_before is not None:
+        mark += " and (reviewed_at is null or reviewed_at < ?)"
+        params.append(marks_before)
+    sql = (f"case when state in ({closed}) and state_run_id is not null and state_run_id <= ? "
+           f"then state when {mark} then review_status else 'open' end")
+    return sql, params
+
+
 def is_closed(state: str) -> bool:
-    return state in CLOSED_BY_LOAD or state == "dismissed"
+    return state in data.CLOSED_STATES
 
 
 def _int(value) -> int:
@@ -140,11 +158,11 @@ def _int(value) -> int:
         return 0
 
 
-def read_night(wh, run_id: str | None = None, keep_from: str | None = None) -> Night:
-    """The night of `run_id` (default: the newest run) with the state as of it of every entry
-    it can show (new, carried over, resolved, closed on arrival), and of every entry of the runs
-    from `keep_from` on (whatever its state; for a trend over those nights). Entries closed by a
-    load before the previous night are not read: they are in none of the night's groups."""
+def read_night(wh, run_id: str | None = None) -> Night:
+    """The night of `run_id` (default: the newest run): the entries it shows one by one (new,
+    resolved, closed on arrival) with their state as of it and as of the previous night, and
+    the entries carried over, counted. Neither the entries carried over nor those closed
+    before the previous night are read out: years of nights leave many of both."""
     runs = data.run_ids(wh)
     if not runs:
         empty = Tonight(None, None, "failed", [], [], [], [], [
@@ -163,13 +181,14 @@ def read_night(wh, run_id: str | None = None, keep_from: str | None = None) -> N
         return run_started(later[0]) if later else None
 
     loads = data.load_runs(wh, run_id)
-    entries = data.night_entries(wh, run_id, previous, keep_from)
+    until_then = marks_before(run_id)
+    then = state_sql(run_id, until_then)
+    before = state_sql(previous, marks_before(previous)) if previous is not None else None
+    entries = data.night_entries(wh, run_id, then, previous, before)
     entries["night"] = entries["run_id"].fillna("").astype(str)
-    entries = entries[entries["night"] <= run_id].copy()
-    # the columns state_as_of reads, not whole rows: thousands of entries may be carried over
+    # the columns state_as_of reads, not whole rows
     records = entries[["night", "state", "state_run_id", "review_status",
                        "reviewed_at"]].to_dict(orient="records")
-    until_then = marks_before(run_id)
     entries["state_then"] = [state_as_of(e, run_id, until_then) for e in records]
     if previous is None:
         entries["state_before"] = None
@@ -179,10 +198,11 @@ def read_night(wh, run_id: str | None = None, keep_from: str | None = None) -> N
             state_as_of(e, previous, until_before) if e["night"] <= previous else None
             for e in records
         ]
+    carried = data.carried_entries(wh, run_id, then)
     failed = sorted(loads[loads["status"] != "ok"]["source"].astype(str)) if len(loads) else []
     entries = entries.reset_index(drop=True)
-    summary = _summarise(entries, loads, failed, run_id, pending_files(wh, run_id))
-    return Night(summary, previous, entries, loads, failed, run_id in replay_runs)
+    summary = _summarise(entries, carried, loads, failed, run_id, pending_files(wh, run_id))
+    return Night(summary, previous, entries, loads, failed, run_id in replay_runs, carried)
 
 
 def _lists(entries: pd.DataFrame, run_id: str) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -217,19 +237,23 @@ def pending_files(wh, run_id: str) -> list[PendingFile]:
     return sorted(out, key=lambda p: (-p.age_days, p.source, p.file_name))
 
 
-def _summarise(e: pd.DataFrame, loads: pd.DataFrame, failed: list[str], run_id: str,
-               pending: list[PendingFile]) -> Tonight:
-    new, carried, resolved = _lists(e, run_id)
-    open_then = (e["state_then"] == "open") & (new | carried)
+def _summarise(e: pd.DataFrame, carried: pd.DataFrame, loads: pd.DataFrame,
+               failed: list[str], run_id: str, pending: list[PendingFile]) -> Tonight:
+    new, _, resolved = _lists(e, run_id)  # the entries carried over are counted in `carried`
+    new_open = new & (e["state_then"] == "open")
+    carried_open = carried[carried["state_then"] == "open"]
     stale = [p for p in pending if p.age_days >= PENDING_DAYS]
     if failed or loads.empty:
         verdict = "failed"
-    elif open_then.any() or stale:
+    elif new_open.any() or len(carried_open) or stale:
         verdict = "needs attention"
     else:
         verdict = "OK"
 
-    sources = sorted(set(loads["source"].astype(str)) | set(e[new | carried | resolved]["source"]))
+    sources = sorted(set(loads["source"].astype(str)) | set(e[new | resolved]["source"])
+                     | set(carried["source"].astype(str)))
+    carried_by_source = carried.groupby("source")["entries"].sum().to_dict() \
+        if len(carried) else {}
     by_source = []
     for s in sources:
         row = loads[loads["source"] == s]
@@ -241,7 +265,7 @@ def _summarise(e: pd.DataFrame, loads: pd.DataFrame, failed: list[str], run_id: 
             records_quarantined=int((mine & (e["night"] == run_id)
                                      & (e["level"] == "record")).sum()),
             new=int((mine & new).sum()),
-            carried=int((mine & carried).sum()),
+            carried=int(carried_by_source.get(s, 0)),
             resolved=int((mine & resolved).sum()),
         ))
     return Tonight(
@@ -249,10 +273,10 @@ def _summarise(e: pd.DataFrame, loads: pd.DataFrame, failed: list[str], run_id: 
         as_of=_as_of(loads),
         verdict=verdict,
         new=_ids(e[new]),
-        carried=_ids(e[carried]),
+        carried=sorted(i for ids in carried["ids"] for i in ids),
         resolved=_ids(e[resolved]),
         pending=pending,
-        todo=_todo(failed, e[new & open_then], e[carried & open_then], stale, run_id),
+        todo=_todo(failed, e[new_open], carried_open, stale, run_id),
         sources=by_source,
     )
 
@@ -278,7 +302,8 @@ def _codes(frame: pd.DataFrame) -> str:
 def _todo(failed: list[str], new_open: pd.DataFrame, carried_open: pd.DataFrame,
           stale: list[PendingFile], run_id: str) -> list[str]:
     """At most three things to do, most urgent first: a failed source (data not processed),
-    new files lost whole, new records, files that never complete, entries nobody looked at."""
+    new files lost whole, new records, files that never complete, entries nobody looked at
+    (`carried_open`: counted, as data.carried_entries)."""
     todo = []
     if failed:
         todo.append(f"Find out why {', '.join(failed)} failed (deflect summary; "
@@ -299,9 +324,10 @@ def _todo(failed: list[str], new_open: pd.DataFrame, carried_open: pd.DataFrame,
         todo.append(f"{len(stale)} file(s) pending for {PENDING_DAYS} days or more (oldest: "
                     f"{oldest.file_name} of {oldest.source}, {oldest.age_days} days): ask the "
                     f"source why the transfer never completes.")
-    if len(carried_open):
-        oldest = str(carried_open["night"].min())
-        todo.append(f"{len(carried_open)} entr{'y' if len(carried_open) == 1 else 'ies'} carried "
+    waiting = int(carried_open["entries"].sum()) if len(carried_open) else 0
+    if waiting:
+        oldest = min((str(v) for v in carried_open["oldest"] if not data.missing(v)), default="")
+        todo.append(f"{waiting} entr{'y' if waiting == 1 else 'ies'} carried "
                     f"over and never looked at (oldest from run {oldest}): ask the source, then "
                     f"deflect quarantine mark ID reviewed.")
     return todo[:TODO_LIMIT]

@@ -1,6 +1,7 @@
 """Carried-over entries on a night's pages, on both backends: the night reads only the entries it
-can show, and counts the carried-over ones per source, level and codes, with the commands and
-the query that list every one of them, instead of detailing each on every night."""
+shows one by one, and counts the carried-over ones in the warehouse per source, level and codes,
+with the commands and the query that list every one of them, instead of detailing each on every
+night."""
 
 import argparse
 import html
@@ -46,10 +47,21 @@ def every_entry_grouped(wh, run_id: str) -> dict[str, list[str]]:
 def groups_of(night: tonight_.Night) -> dict[str, list[str]]:
     e = night.entries
     new, carried, resolved = tonight_._lists(e, night.tonight.run_id)
+    assert not carried.any()  # counted, never read out
     arrived = (e["night"] == night.tonight.run_id) & ~new
-    return {name: sorted(e[mask]["quarantine_id"])
-            for name, mask in (("new", new), ("carried", carried), ("resolved", resolved),
-                               ("arrived", arrived))}
+    groups = {name: sorted(e[mask]["quarantine_id"])
+              for name, mask in (("new", new), ("resolved", resolved), ("arrived", arrived))}
+    return {**groups, "carried": sorted(i for ids in night.carried["ids"] for i in ids)}
+
+
+def states_then(wh, run_id: str) -> dict[str, str]:
+    """Every entry's state as of the run, derived in Python (tonight.state_as_of)."""
+    runs = data.run_ids(wh)
+    later = [x for x in runs if x > run_id]
+    until = tonight_.run_started(later[0]) if later else None
+    e = data.quarantine(wh)
+    return {r["quarantine_id"]: tonight_.state_as_of(r, run_id, until)
+            for r in e.to_dict(orient="records")}
 
 
 @pytest.mark.parametrize("run_id", RUNS)
@@ -60,19 +72,27 @@ def test_a_night_reads_only_what_it_shows_and_groups_it_as_from_every_entry(url,
         assert groups_of(night) == expected
         assert (night.tonight.new, night.tonight.carried, night.tonight.resolved) == (
             expected["new"], expected["carried"], expected["resolved"])
-        # asking for the trend's nights too changes no group
-        assert groups_of(tonight_.read_night(wh, run_id, keep_from=N1)) == expected
+        # the carried-over entries' states as the warehouse counted them (tonight.state_sql)
+        # are those state_as_of derives
+        states = states_then(wh, run_id)
+        for state, ids in zip(night.carried["state_then"], night.carried["ids"], strict=True):
+            assert {states[i] for i in ids} == {state}
+        assert night.carried["entries"].tolist() == [len(ids) for ids in night.carried["ids"]]
 
 
 def test_entries_a_load_closed_before_the_previous_night_are_not_read(url):
     with connect(url) as wh:
         # `fixed` (N1) was resolved by N2's load: closed as of N2, the night before N4
-        read = set(tonight_.read_night(wh, N4).entries["quarantine_id"])
-        assert eid("fixed") not in read
-        assert {eid("f04"), eid("looked"), eid("open")} <= read
-        # ... but read when the trend counts N1's entries, whatever their state
-        trend = set(tonight_.read_night(wh, N4, keep_from=N1).entries["quarantine_id"])
-        assert eid("fixed") in trend
+        night = tonight_.read_night(wh, N4)
+        read = set(night.entries["quarantine_id"])
+        counted = {i for ids in night.carried["ids"] for i in ids}
+        assert eid("fixed") not in read | counted
+        # the carried-over ones are counted, not read out
+        assert {eid("f04"), eid("looked"), eid("open")} <= counted
+        assert not counted & read
+        # the trend counts N1's entries whatever their state, in the warehouse
+        trend = data.entry_counts(wh, [N1])
+        assert trend["entries"].sum() == len(data.quarantine(wh, run_id=N1))
         # N2's own night still sees it resolved
         assert tonight_.read_night(wh, N2).tonight.resolved == [eid("fixed")]
 
