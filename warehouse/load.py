@@ -480,16 +480,30 @@ def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch]
     try_cast = "meta.try_int" if spec.version_type == "integer" else "meta.try_timestamp"
     table = temp_table(wh, _LOAD_PREFIX + "active", "kind text, load_seq integer", created)
     _insert_rows(wh, table, ("kind", "load_seq"), [[kind, seq] for seq in active])
-    due = f"""SELECT d.quarantine_id, min(m.load_seq) AS load_seq FROM (
-            SELECT q.quarantine_id,
-                   min(CASE WHEN s.load_seq > q.load_seq THEN s.load_seq ELSE q.load_seq END)
-                       AS after_seq
-            FROM meta.quarantine q JOIN staging.{parent} s ON s.record_id = q.record_id
-            WHERE q.status = 'open' AND q.level = 'record' AND q.kind = ?
+    # An entry open before this load whose resolving version was staged before it would have
+    # been resolved by that load (the batch that staged the version, or quarantined the entry,
+    # was active in it): so only the versions this load staged, against every open entry of
+    # their records, and the entries this load added, against every staged version of theirs,
+    # can resolve anything. Both sides are looked up by index: years of open entries and
+    # staged versions are not scanned (docs/performance.md).
+    closes = f"""q.status = 'open' AND q.level = 'record' AND q.kind = ?
               AND (s.{vcol} > {try_cast}(q.record_version)
                    OR ({try_cast}(q.record_version) IS NULL AND s.load_seq >= q.load_seq
-                       AND s.file_sha256 IS DISTINCT FROM q.file_sha256))
-            GROUP BY q.quarantine_id) d
+                       AND s.file_sha256 IS DISTINCT FROM q.file_sha256))"""
+    after = "CASE WHEN s.load_seq > q.load_seq THEN s.load_seq ELSE q.load_seq END"
+    # the load's own seqs as literals (integers): against a temporary table without
+    # statistics PostgreSQL scanned every staged version rather than use the load_seq index
+    this_load = f"({', '.join(str(int(seq)) for seq in active)})"
+    due = f"""SELECT d.quarantine_id, min(m.load_seq) AS load_seq FROM (
+            SELECT c.quarantine_id, min(c.after_seq) AS after_seq FROM (
+                SELECT q.quarantine_id, {after} AS after_seq
+                FROM staging.{parent} s JOIN meta.quarantine q ON q.record_id = s.record_id
+                WHERE s.load_seq IN {this_load} AND {closes}
+                UNION ALL
+                SELECT q.quarantine_id, {after} AS after_seq
+                FROM meta.quarantine q JOIN staging.{parent} s ON s.record_id = q.record_id
+                WHERE q.load_seq IN {this_load} AND {closes}) c
+            GROUP BY c.quarantine_id) d
         JOIN {table} m ON m.kind = ? AND m.load_seq >= d.after_seq
         GROUP BY d.quarantine_id"""
     wh.execute(
@@ -497,7 +511,7 @@ def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch]
             resolved_run_id = m.run_id
         FROM ({due}) r JOIN {_LOAD_PREFIX}batch_map m ON m.load_seq = r.load_seq
         WHERE meta.quarantine.quarantine_id = r.quarantine_id""",
-        [kind, kind],
+        [kind, kind, kind],
     )
     by_seq = {b.result.load_seq: b for b in batches}
     for seq, n in wh.query(

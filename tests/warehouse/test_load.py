@@ -336,6 +336,23 @@ def test_quarantine_resolved_when_a_later_version_loads(wh, tmp_path):
         ("resolved", "run-3")]
 
 
+def test_an_entry_older_than_a_version_already_staged_is_resolved_by_its_own_load(wh, tmp_path):
+    # The load looks only at the versions it staged and the entries it added (both sides of
+    # the rule): here the entry is the new side, its resolving version staged loads before.
+    rid = "FR-26-0000001"
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", tracs_form(rid, 3)))
+    load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", tracs_form("FR-26-0000002", 1)))
+    res = load_batch(wh, STAGING, write_batch(tmp_path, "b3", "tracs", {
+        "quarantine": [quarantine_row("q1", rid, "2", "r" * 64)]}, run_id="run-3"))
+    assert res.quarantine_resolved == 1
+    assert wh.query("SELECT status, resolved_run_id FROM quality.quarantine") == [
+        ("resolved", "run-3")]
+    # and a later load of another record resolves nothing else
+    res = load_batch(wh, STAGING, write_batch(tmp_path, "b4", "tracs",
+                                              tracs_form("FR-26-0000002", 2)))
+    assert res.quarantine_resolved == 0
+
+
 def test_quarantined_version_that_cannot_be_read_resolves_on_any_later_load(wh, tmp_path):
     rid = "SIEG/SIEG-2026-0001"
     load_batch(wh, STAGING, write_batch(tmp_path, "m1", "meg", {
