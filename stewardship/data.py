@@ -233,54 +233,59 @@ def quarantine(
     ).reset_index(drop=True)
 
 
+CARRIED_COLUMNS = ("source", "level", "codes", "state_then", "entries", "oldest", "newest",
+                   "ids")
+_ENTRY_COLUMNS = (*QUARANTINE_COLUMNS, "status", "resolved_run_id", *STATE_COLUMNS)
+_COUNTED_BY = ("source", "level", "codes", "state_then")
+
+
 def night_entries(wh, run_id: str, then: tuple[str, list], closed_by: str | None,
-                  before: tuple[str, list] | None) -> pd.DataFrame:
-    """The entries a night shows one by one (`data.quarantine`'s columns): those run `run_id`
-    quarantined, and those quarantined before it that are closed as of it but not as of run
-    `closed_by` (the previous night). `then` and `before`: the entry's state as of the run and
-    as of `closed_by`, as SQL (stewardship.tonight.state_sql). The entries carried over are
-    counted in the warehouse (`carried_entries`): years of nights leave more of them than a
-    night can read out, and more closed ones still."""
-    closed, params = _closed_sql(then)
+                  before: tuple[str, list] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The entries of a night, in one reading of the state view: (shown, carried).
+
+    `shown`: the entries the night shows one by one (`data.quarantine`'s columns), those run
+    `run_id` quarantined and those quarantined before it that are closed as of it but not as
+    of run `closed_by` (the previous night). `carried`: the entries quarantined before it and
+    not closed as of it (carried over), counted per source, level, codes and state then
+    (CARRIED_COLUMNS: how many, the oldest and newest runs that quarantined them, their ids, a
+    sorted list). `then` and `before`: the entry's state as of the run and as of `closed_by`,
+    as SQL (stewardship.tonight.state_sql). Years of nights leave many entries open and more
+    closed: neither is read out."""
+    state, params = then
+    closed = f"state_then in ({', '.join('?' for _ in CLOSED_STATES)})"
     older = f"(run_id < ? or run_id is null) and {closed}"
-    params = [run_id, run_id, *params]
+    shown_params = [run_id, run_id, *CLOSED_STATES]
     if before is not None:  # closed as of the previous night: in none of the night's groups
         closed_before, more = _closed_sql(before)
         older += f" and (run_id > ? or not {closed_before})"
-        params += [closed_by, *more]
-    frame = wh.read_frame(f"select * from quality.quarantine where run_id = ? or ({older})",
-                          params)
-    frame = frame.rename(columns={"status": "load_status"})
-    frame = frame[list(QUARANTINE_COLUMNS) + ["load_status", "resolved_run_id", *STATE_COLUMNS]]
-    return frame.sort_values(
+        shown_params += [closed_by, *more]
+    carried_cols = ", ".join(c if c in _COUNTED_BY else "null" for c in (*_ENTRY_COLUMNS,
+                                                                           "state_then"))
+    frame = wh.read_frame(
+        f"with e as materialized (select {_cols(_ENTRY_COLUMNS)}, {state} as state_then "
+        "from quality.quarantine where run_id <= ? or run_id is null) "
+        f"select 'shown' as part, {_cols(_ENTRY_COLUMNS)}, state_then, null as entries, "
+        "null as oldest, null as newest, null as ids "
+        f"from e where run_id = ? or ({older}) "
+        f"union all select 'carried' as part, {carried_cols}, count(*) as entries, "
+        "min(run_id) as oldest, max(run_id) as newest, string_agg(quarantine_id, ',') as ids "
+        f"from e where (run_id < ? or run_id is null) and not {closed} "
+        "group by source, level, codes, state_then",
+        [*params, run_id, *shown_params, run_id, *CLOSED_STATES])
+    shown = frame[frame["part"] == "shown"].rename(columns={"status": "load_status"})
+    shown = shown[list(QUARANTINE_COLUMNS) + ["load_status", "resolved_run_id",
+                                              *STATE_COLUMNS]]
+    shown = shown.sort_values(
         ["run_id", "source", "file_name", "line"], na_position="first", kind="stable"
     ).reset_index(drop=True)
-
-
-CARRIED_COLUMNS = ("source", "level", "codes", "state_then", "entries", "oldest", "newest",
-                   "ids")
-
-
-def carried_entries(wh, run_id: str, then: tuple[str, list]) -> pd.DataFrame:
-    """The entries quarantined before run `run_id` and not closed as of it (carried over),
-    counted per source, level, codes and state then (`then`: as in `night_entries`): how
-    many, the oldest and newest runs that quarantined them, and their ids (a list, sorted)."""
-    state, params = then
-    frame = wh.read_frame(
-        "select source, level, codes, state_then, count(*) as entries, min(run_id) as oldest, "
-        "max(run_id) as newest, string_agg(quarantine_id, ',') as ids from ("
-        f"select quarantine_id, run_id, source, level, codes, {state} as state_then "
-        "from quality.quarantine where run_id < ? or run_id is null) e "
-        f"where state_then not in ({', '.join('?' for _ in CLOSED_STATES)}) "
-        "group by source, level, codes, state_then",
-        [*params, run_id, *CLOSED_STATES])
-    if frame.empty:
-        return pd.DataFrame(columns=list(CARRIED_COLUMNS))
-    frame["entries"] = frame["entries"].astype(int)
-    frame["ids"] = [sorted(str(v).split(",")) for v in frame["ids"]]
-    return frame.sort_values(["source", "level", "codes", "state_then"],
-                             na_position="first", kind="stable").reset_index(drop=True)[
-        list(CARRIED_COLUMNS)]
+    carried = frame[frame["part"] == "carried"]
+    if carried.empty:
+        return shown, pd.DataFrame(columns=list(CARRIED_COLUMNS))
+    carried = carried[list(CARRIED_COLUMNS)].copy()
+    carried["entries"] = carried["entries"].astype(int)
+    carried["ids"] = [sorted(str(v).split(",")) for v in carried["ids"]]
+    return shown, carried.sort_values(list(_COUNTED_BY), na_position="first",
+                                      kind="stable").reset_index(drop=True)
 
 
 def entry_counts(wh, runs: Sequence[str]) -> pd.DataFrame:

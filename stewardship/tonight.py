@@ -90,7 +90,7 @@ class Night:
     """What `tonight` works from, for whoever shows more than the summary (the report): the
     entries the night shows one by one (`read_night`: new, arrived, resolved), with their state
     as of the run (`state_then`) and as of the previous night (`state_before`); the entries
-    carried over, counted (`data.carried_entries`); and the run's own rows."""
+    carried over, counted (`data.night_entries`); and the run's own rows."""
 
     tonight: Tonight
     previous_run_id: str | None
@@ -184,7 +184,7 @@ def read_night(wh, run_id: str | None = None) -> Night:
     until_then = marks_before(run_id)
     then = state_sql(run_id, until_then)
     before = state_sql(previous, marks_before(previous)) if previous is not None else None
-    entries = data.night_entries(wh, run_id, then, previous, before)
+    entries, carried = data.night_entries(wh, run_id, then, previous, before)
     entries["night"] = entries["run_id"].fillna("").astype(str)
     # the columns state_as_of reads, not whole rows
     records = entries[["night", "state", "state_run_id", "review_status",
@@ -198,7 +198,6 @@ def read_night(wh, run_id: str | None = None) -> Night:
             state_as_of(e, previous, until_before) if e["night"] <= previous else None
             for e in records
         ]
-    carried = data.carried_entries(wh, run_id, then)
     failed = sorted(loads[loads["status"] != "ok"]["source"].astype(str)) if len(loads) else []
     entries = entries.reset_index(drop=True)
     summary = _summarise(entries, carried, loads, failed, run_id, pending_files(wh, run_id))
@@ -303,7 +302,7 @@ def _todo(failed: list[str], new_open: pd.DataFrame, carried_open: pd.DataFrame,
           stale: list[PendingFile], run_id: str) -> list[str]:
     """At most three things to do, most urgent first: a failed source (data not processed),
     new files lost whole, new records, files that never complete, entries nobody looked at
-    (`carried_open`: counted, as data.carried_entries)."""
+    (`carried_open`: counted, as data.night_entries counts them)."""
     todo = []
     if failed:
         todo.append(f"Find out why {', '.join(failed)} failed (deflect summary; "
