@@ -214,6 +214,10 @@ class Suite:
             spec = {"config": str(config), "as_of": as_of or w.as_of,
                     "workers": 1 if serial else None}
             res = run_stage("e2e", spec, self.scratch)
+            # its log, with a timestamp per step: where a slow row's time went
+            logs = self.data_dir / "logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            (logs / f"{w.name}-{label}.log").write_text(res.stdout + res.stderr)
             if res.result["exit_status"] != 0:
                 raise BenchError(f"deflect run exited with {res.result['exit_status']}: "
                                  f"{res.stdout[-2000:]}")
