@@ -409,19 +409,23 @@ def flag_counts(wh) -> pd.DataFrame:
                         columns=["unit", "code", "deflections"])
 
 
-def flagged_ids(wh, code: str, limit: int) -> dict[str, list[str]]:
-    """Per approving unit, the first `limit` deflection ids (in id order) carrying W-flag
-    `code` now. Deflection ids are not personal data."""
+def flagged_ids(wh, codes: Sequence[str], limit: int) -> dict[tuple[str, str], list[str]]:
+    """Per approving unit and W-flag of `codes`, the first `limit` deflection ids (in id order)
+    carrying it now, in one reading of the deflections. Deflection ids are not personal
+    data."""
+    if not codes:
+        return {}
     rows = wh.query(
-        "select approving_unit_code, deflection_id from (select approving_unit_code, "
-        "deflection_id, row_number() over (partition by approving_unit_code "
-        "order by deflection_id) as nth from reporting.deflection "
-        "where ',' || flags || ',' like ?) f where nth <= ? "
-        "order by approving_unit_code, deflection_id",
-        [f"%,{code},%", limit])
-    out: dict[str, list[str]] = {}
-    for unit, deflection_id in rows:
-        out.setdefault(unit, []).append(str(deflection_id))
+        "select approving_unit_code, code, deflection_id from (select d.approving_unit_code, "
+        "c.code, d.deflection_id, row_number() over (partition by d.approving_unit_code, c.code "
+        "order by d.deflection_id) as nth from reporting.deflection d join (values "
+        f"{', '.join('(?)' for _ in codes)}) as c (code) "
+        "on ',' || d.flags || ',' like '%,' || c.code || ',%') f where nth <= ? "
+        "order by approving_unit_code, code, deflection_id",
+        [*codes, limit])
+    out: dict[tuple[str, str], list[str]] = {}
+    for unit, code, deflection_id in rows:
+        out.setdefault((unit, code), []).append(str(deflection_id))
     return out
 
 

@@ -214,8 +214,7 @@ def read_run_data(wh, run_id: str, report_dir: Path, units: dict | None = None,
     # the W-flags counted in the warehouse, and the first ids behind each count: years of
     # flagged deflections are not read out
     flags = data.flag_counts(wh)
-    flag_ids = {(unit, code): ids for code in sorted(set(flags["code"]))
-                for unit, ids in data.flagged_ids(wh, code, MAX_FLAG_IDS).items()}
+    flag_ids = data.flagged_ids(wh, sorted(set(flags["code"])), MAX_FLAG_IDS)
     gx_path = Path(report_dir) / GX_RESULTS_DIR / f"{run_id}.json"
     return RunData(
         run_id=run_id,

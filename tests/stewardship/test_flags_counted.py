@@ -49,7 +49,8 @@ def test_flag_counts_and_first_ids_are_those_of_every_flagged_deflection(flagged
         got = {(u, c): n for u, c, n in zip(counts["unit"], counts["code"],
                                             counts["deflections"], strict=True)}
         assert got == {k: len(v) for k, v in want.items()}
-        for code in CODES:
-            for limit in (1, 7, 1000):
-                ids = data.flagged_ids(wh, code, limit)
-                assert ids == {u: v[:limit] for (u, c), v in want.items() if c == code}
+        for limit in (1, 7, 1000):
+            assert data.flagged_ids(wh, CODES, limit) == {k: v[:limit] for k, v in want.items()}
+        assert data.flagged_ids(wh, ["W05"], 3) == {
+            k: v[:3] for k, v in want.items() if k[1] == "W05"}
+        assert data.flagged_ids(wh, [], 3) == {}
