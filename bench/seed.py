@@ -248,7 +248,8 @@ META = {
         "raw_path": "replace(raw_path, file_name, pg_temp.fname(file_name, k))",
         "batch_id": "pg_temp.yr(batch_id, k)", "load_seq": "load_seq + k * {seq}",
         "resolved_run_id": "pg_temp.yr(resolved_run_id, k)",
-        "resolved_load_seq": "resolved_load_seq + k * {seq}"}, None),
+        "resolved_load_seq": "resolved_load_seq + k * {seq}",
+        "superseded_load_seq": "superseded_load_seq + k * {seq}"}, None),
     # file and record findings; deflection findings are the refresh's, written when the seeded
     # warehouse's marts are rebuilt
     "meta.finding": ({

@@ -382,9 +382,10 @@ def _load_quarantine(wh: Warehouse, batches: list[_Batch], created: list[str]) -
                           AND {_IDENT.format(a='q')} = {_IDENT.format(a='r')})""",
     )
     wh.execute(
-        f"""INSERT INTO meta.quarantine ({names}, kind, batch_id, load_seq, status)
+        f"""INSERT INTO meta.quarantine ({names}, kind, batch_id, load_seq, status,
+                                        superseded_checked)
         SELECT {", ".join(f"c.{quote_ident(c)}" for c in cols)}, m.kind, m.batch_id, m.load_seq,
-               'open'
+               'open', TRUE
         FROM {cand} c JOIN {_LOAD_PREFIX}batch_map m ON m.batch_ord = c.batch_ord""",
     )
     by_ord = {b.ord: b for b in batches}
@@ -520,6 +521,29 @@ def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch]
         by_seq[int(seq)].result.quarantine_resolved = int(n)
 
 
+def _supersede(wh: Warehouse, spec: SourceTables, batches: list[_Batch]) -> None:
+    """Record on each record entry the load that staged its own version from another file
+    (`superseded_load_seq`; quality.quarantine_state reads it as `superseded`): the versions
+    this load staged against every entry, and the entries it added against every staged
+    version. Staging holds one row per version, so the first such load is the only one. The
+    state view used to look this up over every entry and every staged version whenever it was
+    read (migration 0025)."""
+    seqs = [b.result.load_seq for b in batches if b.kind == spec.kind]
+    if not seqs:
+        return
+    parent, vcol = spec.parent.name, spec.version_column
+    try_cast = "meta.try_int" if spec.version_type == "integer" else "meta.try_timestamp"
+    this_load = f"({', '.join(str(int(seq)) for seq in seqs)})"  # literals: see _resolve_quarantine
+    same = f"""meta.quarantine.kind = ? AND meta.quarantine.level = 'record'
+        AND meta.quarantine.superseded_load_seq IS NULL
+        AND s.record_id = meta.quarantine.record_id
+        AND s.{vcol} = {try_cast}(meta.quarantine.record_version)
+        AND s.file_sha256 IS DISTINCT FROM meta.quarantine.file_sha256"""
+    for side in ("s.load_seq", "meta.quarantine.load_seq"):
+        wh.execute(f"""UPDATE meta.quarantine SET superseded_load_seq = s.load_seq
+            FROM staging.{parent} s WHERE {side} IN {this_load} AND {same}""", [spec.kind])
+
+
 _AUDIT_COLUMNS = (
     "batch_id", "load_seq", "run_id", "source", "kind", "started_at", "finished_at", "status",
     "error", "files_seen", "files_loaded", "files_pending", "files_quarantined",
@@ -639,7 +663,8 @@ def _load_all(wh: Warehouse, kinds: dict[str, SourceTables], todo: list[_Batch],
         _load_quarantine(wh, todo, created)
     if "finding" in staged:
         _load_findings(wh, todo, created)
-    # Only record entries resolve, and only by staging of their own kind.
+    # Only record entries resolve or are superseded, and only by staging of their own kind.
     for spec in kinds.values():
+        _supersede(wh, spec, todo)
         _resolve_quarantine(wh, spec, todo, created)
     _audit(wh, todo)

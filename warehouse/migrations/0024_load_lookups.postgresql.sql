@@ -6,8 +6,7 @@
 CREATE INDEX quarantine_identity ON meta.quarantine (source, (
     CASE WHEN level = 'file' THEN 'F:' || COALESCE(file_sha256, 'name:' || COALESCE(file_name, ''))
     ELSE 'R:' || COALESCE(record_id, '') || ':' || COALESCE(record_sha256, '') END));
--- The open record entries of the records a load staged a version of (_resolve_quarantine).
-CREATE INDEX quarantine_open_record ON meta.quarantine (record_id)
-    WHERE status = 'open' AND level = 'record';
+-- The entries of the records a load staged a version of (_resolve_quarantine, _supersede).
+CREATE INDEX quarantine_record_id ON meta.quarantine (record_id);
 -- The entries a load added (_resolve_quarantine).
 CREATE INDEX quarantine_load_seq ON meta.quarantine (load_seq);
