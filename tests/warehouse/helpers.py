@@ -171,3 +171,16 @@ def assert_columns_documented(view: str, columns) -> None:
     body = re.split(r"^#+ ", text[heading.end():], maxsplit=1, flags=re.MULTILINE)[0]
     for column, _ in columns:
         assert f"`{column}`" in body, column
+
+
+def state_view_of(version: int) -> str:
+    """The SELECT of quality.quarantine_state as migration `version` wrote it (to compare a
+    later definition's rows with it)."""
+    from warehouse.migrate import list_migrations
+
+    mig = next(m for m in list_migrations() if m.version == version)
+    text = mig.files["any"].read_text(encoding="utf-8")
+    found = re.search(r"CREATE OR REPLACE VIEW quality\.quarantine_state AS\n(.*?);\n", text,
+                      re.DOTALL)
+    assert found, f"migration {version} defines no quality.quarantine_state"
+    return found.group(1)

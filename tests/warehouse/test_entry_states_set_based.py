@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.warehouse.helpers import state_view_of
 from tests.warehouse.test_entry_states import R2, R4, R5, _fill, _id
 from warehouse import connect
 from warehouse.migrate import list_migrations
@@ -12,16 +13,6 @@ from warehouse.migrate import list_migrations
 R6A, R6B = "20261105T073000Z-eeee0006", "20261105T073000Z-aaaa0006"  # one load_seq, two runs
 R7 = "20261106T100000Z-rrrr0007"
 TRACS_VERSION = "3"
-
-
-def _definition_of_0019() -> str:
-    """The SELECT of quality.quarantine_state as migration 0019 wrote it."""
-    mig = next(m for m in list_migrations() if m.version == 19)
-    text = mig.files["any"].read_text(encoding="utf-8")
-    found = re.search(r"CREATE OR REPLACE VIEW quality\.quarantine_state AS\n(.*?);\n", text,
-                      re.DOTALL)
-    assert found
-    return found.group(1)
 
 
 def _file_entry(wh, label: str, name: str, load_seq: int | None) -> None:
@@ -84,7 +75,7 @@ def edges_url(migrated_url):
 def test_same_rows_as_the_definition_it_replaces(edges_url):
     url, expected = edges_url
     with connect(url) as wh:
-        wh.execute(f"CREATE VIEW quality.quarantine_state_0019 AS {_definition_of_0019()}")
+        wh.execute(f"CREATE VIEW quality.quarantine_state_0019 AS {state_view_of(19)}")
         try:
             old = wh.query("SELECT * FROM quality.quarantine_state_0019 ORDER BY quarantine_id")
         finally:

@@ -3,26 +3,24 @@ staged from another file), so that the state view no longer joins every entry wi
 version when it is read. Its rows must stay those of 0023's definition, on both backends: for
 entries loaded before and after their copy, of both kinds, not superseded by a copy of the same
 file, and for entries written before the migration (checked by it, once)."""
-import re
 import shutil
 
-from tests.warehouse.helpers import SHA_A, SHA_B, STAGING, meg_case, tracs_form, write_batch
+from tests.warehouse.helpers import (
+    SHA_A,
+    SHA_B,
+    STAGING,
+    meg_case,
+    state_view_of,
+    tracs_form,
+    write_batch,
+)
 from tests.warehouse.test_load import quarantine_row
 from warehouse import connect, load_batch
-from warehouse.migrate import list_migrations, migrate, migrations_dir
-
-
-def _definition_of_0023() -> str:
-    mig = next(m for m in list_migrations() if m.version == 23)
-    text = mig.files["any"].read_text(encoding="utf-8")
-    found = re.search(r"CREATE OR REPLACE VIEW quality\.quarantine_state AS\n(.*?);\n", text,
-                      re.DOTALL)
-    assert found
-    return found.group(1)
+from warehouse.migrate import migrate, migrations_dir
 
 
 def _states_both_ways(wh) -> tuple[list[tuple], list[tuple]]:
-    wh.execute(f"CREATE VIEW quality.quarantine_state_0023 AS {_definition_of_0023()}")
+    wh.execute(f"CREATE VIEW quality.quarantine_state_0023 AS {state_view_of(23)}")
     try:
         old = wh.query("SELECT * FROM quality.quarantine_state_0023 ORDER BY quarantine_id")
     finally:
