@@ -184,3 +184,14 @@ def state_view_of(version: int) -> str:
                       re.DOTALL)
     assert found, f"migration {version} defines no quality.quarantine_state"
     return found.group(1)
+
+
+def state_rows_of(wh, version: int) -> list[tuple]:
+    """quality.quarantine_state's rows as migration `version`'s definition derives them from
+    the warehouse's rows now, ordered by entry (a view made for the reading and dropped)."""
+    name = f"quality.quarantine_state_{version:04d}"
+    wh.execute(f"CREATE VIEW {name} AS {state_view_of(version)}")
+    try:
+        return [tuple(r) for r in wh.query(f"SELECT * FROM {name} ORDER BY quarantine_id")]
+    finally:
+        wh.execute(f"DROP VIEW {name}")

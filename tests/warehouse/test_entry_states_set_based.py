@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.warehouse.helpers import state_view_of
+from tests.warehouse.helpers import state_rows_of
 from tests.warehouse.test_entry_states import R2, R4, R5, _fill, _id
 from warehouse import connect
 from warehouse.migrate import list_migrations
@@ -75,11 +75,7 @@ def edges_url(migrated_url):
 def test_same_rows_as_the_definition_it_replaces(edges_url):
     url, expected = edges_url
     with connect(url) as wh:
-        wh.execute(f"CREATE VIEW quality.quarantine_state_0019 AS {state_view_of(19)}")
-        try:
-            old = wh.query("SELECT * FROM quality.quarantine_state_0019 ORDER BY quarantine_id")
-        finally:
-            wh.execute("DROP VIEW quality.quarantine_state_0019")
+        old = state_rows_of(wh, 19)
         new = wh.query("SELECT * FROM quality.quarantine_state ORDER BY quarantine_id")
         through = wh.query("SELECT quarantine_id, state, state_run_id FROM quality.quarantine")
     assert [tuple(r) for r in new] == [tuple(r) for r in old]

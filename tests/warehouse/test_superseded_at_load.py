@@ -10,7 +10,7 @@ from tests.warehouse.helpers import (
     SHA_B,
     STAGING,
     meg_case,
-    state_view_of,
+    state_rows_of,
     tracs_form,
     write_batch,
 )
@@ -20,13 +20,8 @@ from warehouse.migrate import migrate, migrations_dir
 
 
 def _states_both_ways(wh) -> tuple[list[tuple], list[tuple]]:
-    wh.execute(f"CREATE VIEW quality.quarantine_state_0023 AS {state_view_of(23)}")
-    try:
-        old = wh.query("SELECT * FROM quality.quarantine_state_0023 ORDER BY quarantine_id")
-    finally:
-        wh.execute("DROP VIEW quality.quarantine_state_0023")
     new = wh.query("SELECT * FROM quality.quarantine_state ORDER BY quarantine_id")
-    return [tuple(r) for r in old], [tuple(r) for r in new]
+    return state_rows_of(wh, 23), [tuple(r) for r in new]
 
 
 def _entry(qid, record_id, version, file_sha, file_name="q.xml"):
