@@ -65,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", type=Path, default=REPO / "docs" / "performance.md",
                    help="Markdown to update ('-' for none)")
     p.add_argument("--keep-runs", action="store_true", help="keep landing/work directories")
+    p.add_argument("--keep-before", metavar="DATABASE", default=None,
+                   help="workload full: copy the five-year warehouse to this database just "
+                        "before the night (kept, to replay or profile the night on a copy)")
     return p
 
 
@@ -202,6 +205,10 @@ def run_full(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
     suite.end_to_end(year, label="seed_refresh", key="full", warehouse=db, keep=True,
                      what=f"marts rebuilt as of {eve}: `deflect run` again, nothing new",
                      as_of=eve)
+    if args.keep_before:
+        suite.dbs.copy(db, args.keep_before)
+        notes.append(f"The five-year warehouse as it stood before the night was kept as "
+                     f"database {args.keep_before}.")
     _log(f"full: the night, {night.forms} TraCS forms, {len(night.files)} files, "
          f"{night.describe()['mb']} MB")
     suite.end_to_end(night, label="e2e_empty_warehouse", key="full",

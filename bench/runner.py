@@ -129,6 +129,19 @@ class Databases:
         self.created.append(name)
         return with_database(self.admin_url, name)
 
+    def copy(self, url: str, name: str) -> str:
+        """A copy of database `url` named `name`, not dropped with the others (PostgreSQL
+        copies it as a template: nothing may be connected to it meanwhile)."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(urlsplit(url).path.lstrip("/"))))
+        return with_database(self.admin_url, name)
+
     def drop(self, url: str) -> None:
         import psycopg
         from psycopg import sql
