@@ -342,6 +342,12 @@ def connect(url: str, *, read_only: bool = False) -> Warehouse:
 
     conn_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
     conn = psycopg.connect(conn_url, autocommit=True)
+    # No JIT compilation. PostgreSQL compiles a statement whose estimated cost passes
+    # jit_above_cost, and the views over years of entries and staging estimate high (a lookup
+    # per row the planner cannot tell is skipped): the steward report's reading of a five-year
+    # warehouse spent 8.9 s compiling and 1.2 s executing (docs/performance.md). No statement
+    # of a night runs long enough to win the compilation back.
+    conn.execute("SET jit = off")
     if read_only:
         conn.execute("SET default_transaction_read_only = on")
     return Warehouse(url, dialect, conn)
