@@ -249,7 +249,8 @@ META = {
         "batch_id": "pg_temp.yr(batch_id, k)", "load_seq": "load_seq + k * {seq}",
         "resolved_run_id": "pg_temp.yr(resolved_run_id, k)",
         "resolved_load_seq": "resolved_load_seq + k * {seq}",
-        "superseded_load_seq": "superseded_load_seq + k * {seq}"}, None),
+        "superseded_load_seq": "superseded_load_seq + k * {seq}",
+        "superseded_run_id": "pg_temp.yr(superseded_run_id, k)"}, None),
     # file and record findings; deflection findings are the refresh's, written when the seeded
     # warehouse's marts are rebuilt
     "meta.finding": ({

@@ -66,7 +66,8 @@ def rekey(config: Config, as_of: dt.date | None = None) -> dict:
                         wh.execute(f"DELETE FROM staging.{table.name}")
                 wh.execute("DELETE FROM meta.file_ledger")
                 # the staged copies that superseded entries are gone until loaded again
-                wh.execute("UPDATE meta.quarantine SET superseded_load_seq = NULL")
+                wh.execute("UPDATE meta.quarantine SET superseded_load_seq = NULL, "
+                           "superseded_run_id = NULL")
                 refresh_whole_next(wh)  # staging was rewritten, not appended to
             record_fingerprint(wh, fingerprint)
         result = backfill(config, span[0], span[1], as_of=as_of, lock=False)

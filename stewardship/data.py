@@ -261,9 +261,18 @@ def night_entries(wh, run_id: str, then: tuple[str, list], closed_by: str | None
         shown_params += [closed_by, *more]
     carried_cols = ", ".join(c if c in _COUNTED_BY else "null" for c in (*_ENTRY_COLUMNS,
                                                                            "state_then"))
+    # An entry quarantined by the previous night or before and closed by a load by then is in
+    # none of the parts (closed then and before: state_sql). Most entries of years of nights
+    # are: the condition is on the entry's own columns (migration 0026), so the warehouse
+    # leaves them out as it reads the table and derives the state of the others only.
+    settled, settled_params = "", []
+    if before is not None:
+        settled = (" and not ((run_id <= ? or run_id is null) and state_run_id is not null "
+                   "and state_run_id <= ?)")
+        settled_params = [closed_by, closed_by]
     frame = wh.read_frame(
         f"with e as materialized (select {_cols(_ENTRY_COLUMNS)}, {state} as state_then "
-        "from quality.quarantine where run_id <= ? or run_id is null) "
+        f"from quality.quarantine where (run_id <= ? or run_id is null){settled}) "
         f"select 'shown' as part, {_cols(_ENTRY_COLUMNS)}, state_then, null as entries, "
         "null as oldest, null as newest, null as ids "
         f"from e where run_id = ? or ({older}) "
@@ -271,7 +280,7 @@ def night_entries(wh, run_id: str, then: tuple[str, list], closed_by: str | None
         "min(run_id) as oldest, max(run_id) as newest, string_agg(quarantine_id, ',') as ids "
         f"from e where (run_id < ? or run_id is null) and not {closed} "
         "group by source, level, codes, state_then",
-        [*params, run_id, *shown_params, run_id, *CLOSED_STATES])
+        [*params, run_id, *settled_params, *shown_params, run_id, *CLOSED_STATES])
     shown = frame[frame["part"] == "shown"].rename(columns={"status": "load_status"})
     shown = shown[list(QUARANTINE_COLUMNS) + ["load_status", "resolved_run_id",
                                               *STATE_COLUMNS]]
@@ -412,21 +421,23 @@ def flag_counts(wh) -> pd.DataFrame:
 def flagged_ids(wh, codes: Sequence[str], limit: int) -> dict[tuple[str, str], list[str]]:
     """Per approving unit and W-flag of `codes`, the first `limit` deflection ids (in id order)
     carrying it now, in one reading of the deflections. Deflection ids are not personal
-    data."""
-    if not codes:
+    data. Read per unit and combination of flags (the first `limit` of each), then merged per
+    code here: the first `limit` carrying a code are among the first `limit` of each
+    combination that holds it. (Matching every deflection's flags against every code with
+    LIKE took 1.2 s over five years of deflections.)"""
+    wanted = set(codes)
+    if not wanted:
         return {}
     rows = wh.query(
-        "select approving_unit_code, code, deflection_id from (select d.approving_unit_code, "
-        "c.code, d.deflection_id, row_number() over (partition by d.approving_unit_code, c.code "
-        "order by d.deflection_id) as nth from reporting.deflection d join (values "
-        f"{', '.join('(?)' for _ in codes)}) as c (code) "
-        "on ',' || d.flags || ',' like '%,' || c.code || ',%') f where nth <= ? "
-        "order by approving_unit_code, code, deflection_id",
-        [*codes, limit])
-    out: dict[tuple[str, str], list[str]] = {}
-    for unit, code, deflection_id in rows:
-        out.setdefault((unit, code), []).append(str(deflection_id))
-    return out
+        "select approving_unit_code, flags, deflection_id from (select approving_unit_code, "
+        "flags, deflection_id, row_number() over (partition by approving_unit_code, flags "
+        "order by deflection_id) as nth from reporting.deflection "
+        "where flags is not null and flags <> '') f where nth <= ?", [limit])
+    found: dict[tuple[str, str], list[str]] = {}
+    for unit, flags, deflection_id in rows:
+        for code in {c for c in str(flags).split(",") if c} & wanted:
+            found.setdefault((unit, code), []).append(str(deflection_id))
+    return {key: sorted(ids)[:limit] for key, ids in sorted(found.items())}
 
 
 def reporting_view(wh, view: str, run_id: str | None = None,

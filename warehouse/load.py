@@ -492,18 +492,16 @@ def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch]
                    OR ({try_cast}(q.record_version) IS NULL AND s.load_seq >= q.load_seq
                        AND s.file_sha256 IS DISTINCT FROM q.file_sha256))"""
     after = "CASE WHEN s.load_seq > q.load_seq THEN s.load_seq ELSE q.load_seq END"
-    # the load's own seqs as literals (integers): against a temporary table without
-    # statistics PostgreSQL scanned every staged version rather than use the load_seq index
-    this_load = f"({', '.join(str(int(seq)) for seq in active)})"
+    this_load = _of_this_load(active)
     due = f"""SELECT d.quarantine_id, min(m.load_seq) AS load_seq FROM (
             SELECT c.quarantine_id, min(c.after_seq) AS after_seq FROM (
                 SELECT q.quarantine_id, {after} AS after_seq
                 FROM staging.{parent} s JOIN meta.quarantine q ON q.record_id = s.record_id
-                WHERE s.load_seq IN {this_load} AND {closes}
+                WHERE {this_load("s.load_seq")} AND {closes}
                 UNION ALL
                 SELECT q.quarantine_id, {after} AS after_seq
                 FROM meta.quarantine q JOIN staging.{parent} s ON s.record_id = q.record_id
-                WHERE q.load_seq IN {this_load} AND {closes}) c
+                WHERE {this_load("q.load_seq")} AND {closes}) c
             GROUP BY c.quarantine_id) d
         JOIN {table} m ON m.kind = ? AND m.load_seq >= d.after_seq
         GROUP BY d.quarantine_id"""
@@ -516,32 +514,53 @@ def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch]
     )
     by_seq = {b.result.load_seq: b for b in batches}
     for seq, n in wh.query(
-            "SELECT resolved_load_seq, count(*) FROM meta.quarantine WHERE resolved_load_seq IN "
-            f"(SELECT load_seq FROM {table} WHERE kind = ?) GROUP BY resolved_load_seq", [kind]):
+            "SELECT resolved_load_seq, count(*) FROM meta.quarantine "
+            f"WHERE {this_load('resolved_load_seq')} GROUP BY resolved_load_seq"):
         by_seq[int(seq)].result.quarantine_resolved = int(n)
+
+
+def _of_this_load(seqs: list[int]):
+    """column -> an SQL condition that `column` is one of this load's `seqs`, for the lookups
+    that must read only what this load staged or added. The seqs are literals (integers):
+    against a temporary table without statistics PostgreSQL scanned every staged version
+    rather than use the load_seq index. And the range beside the list is redundant but
+    estimable: the load's seqs are newer than the table's statistics, so PostgreSQL took each
+    listed value for an average batch (33,000 MEG versions where 2,200 were staged) and hashed
+    every entry, calling try_timestamp on each, where the range, measured against the index's
+    actual maximum, tells it that few rows match (docs/performance.md)."""
+    listed = ", ".join(str(int(seq)) for seq in seqs)
+    low, high = int(min(seqs)), int(max(seqs))
+    return lambda column: f"{column} IN ({listed}) AND {column} BETWEEN {low} AND {high}"
 
 
 def _supersede(wh: Warehouse, spec: SourceTables, batches: list[_Batch]) -> None:
     """Record on each record entry the load that staged its own version from another file
-    (`superseded_load_seq`; quality.quarantine_state reads it as `superseded`): the versions
-    this load staged against every entry, and the entries it added against every staged
-    version. Staging holds one row per version, so the first such load is the only one. The
-    state view used to look this up over every entry and every staged version whenever it was
-    read (migration 0025)."""
+    (`superseded_load_seq`, and its run `superseded_run_id`; quality.quarantine reads them as
+    `superseded` and `state_run_id`): the versions this load staged against every entry, and
+    the entries it added against every staged version. Staging holds one row per version, so
+    the first such load is the only one. The state view used to look this up over every entry
+    and every staged version whenever it was read (migrations 0025, 0026)."""
     seqs = [b.result.load_seq for b in batches if b.kind == spec.kind]
     if not seqs:
         return
     parent, vcol = spec.parent.name, spec.version_column
     try_cast = "meta.try_int" if spec.version_type == "integer" else "meta.try_timestamp"
-    this_load = f"({', '.join(str(int(seq)) for seq in seqs)})"  # literals: see _resolve_quarantine
+    this_load = _of_this_load(seqs)
     same = f"""meta.quarantine.kind = ? AND meta.quarantine.level = 'record'
         AND meta.quarantine.superseded_load_seq IS NULL
         AND s.record_id = meta.quarantine.record_id
         AND s.{vcol} = {try_cast}(meta.quarantine.record_version)
         AND s.file_sha256 IS DISTINCT FROM meta.quarantine.file_sha256"""
+    # and the run of that load (0026): this load's from its batch map, an earlier one's from
+    # its audit rows (min(), as the state view took it before)
+    run = f"""(SELECT min(r.run_id) FROM (
+            SELECT load_seq, run_id FROM {_LOAD_PREFIX}batch_map
+            UNION ALL SELECT load_seq, run_id FROM meta.load_audit) r
+        WHERE r.load_seq = s.load_seq)"""
     for side in ("s.load_seq", "meta.quarantine.load_seq"):
-        wh.execute(f"""UPDATE meta.quarantine SET superseded_load_seq = s.load_seq
-            FROM staging.{parent} s WHERE {side} IN {this_load} AND {same}""", [spec.kind])
+        wh.execute(f"""UPDATE meta.quarantine SET superseded_load_seq = s.load_seq,
+            superseded_run_id = {run}
+            FROM staging.{parent} s WHERE {this_load(side)} AND {same}""", [spec.kind])
 
 
 _AUDIT_COLUMNS = (

@@ -84,7 +84,7 @@ def _two_nights(drop_dir: Path, work: Path, url: str) -> str:
 
 
 _SKIP = {"batch_id", "load_seq", "run_id", "resolved_run_id", "resolved_load_seq", "raw_path",
-         "landing_path", "handled_at"}
+         "landing_path", "handled_at", "superseded_run_id"}
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:

@@ -18,7 +18,7 @@ AS_OF = "2026-08-12"
 # columns that name the run, batch or moment that wrote a row: equal warehouses differ there
 VOLATILE = {"run_id", "batch_id", "load_seq", "handled_at", "resolved_run_id",
             "resolved_load_seq", "landing_path", "raw_path", "started_at", "finished_at",
-            "applied_at", "set_at", "reviewed_at", "changed_run_id"}
+            "applied_at", "set_at", "reviewed_at", "changed_run_id", "superseded_run_id"}
 COMPARED = ["staging", "meta", "marts"]
 SKIP_TABLES = {"meta.load_audit", "meta.load_run", "meta.file_ledger_history",
                "meta.schema_migrations"}  # history of runs: a killed run leaves its own rows
