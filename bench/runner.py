@@ -142,6 +142,15 @@ class Databases:
                 sql.Identifier(name), sql.Identifier(urlsplit(url).path.lstrip("/"))))
         return with_database(self.admin_url, name)
 
+    def copy_new(self, url_or_name: str) -> str:
+        """A fresh database `bench_<pid>_<n>` copied from database `url_or_name` (a name or a
+        URL), dropped with the others."""
+        name = f"bench_{os.getpid()}_{len(self.created)}"
+        source = urlsplit(url_or_name).path.lstrip("/") if "://" in url_or_name else url_or_name
+        self.copy(with_database(self.admin_url, source), name)
+        self.created.append(name)
+        return with_database(self.admin_url, name)
+
     def drop(self, url: str) -> None:
         import psycopg
         from psycopg import sql
