@@ -263,7 +263,7 @@ def run_full_from(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
          f"{night.describe()['mb']} MB")
     suite.end_to_end(night, label="e2e_empty_warehouse", key="full",
                      what="the night on an empty warehouse: `deflect run`")
-    suite.end_to_end(night, label="e2e_full", key="full", warehouse=db,
+    suite.end_to_end(night, label="e2e_full", key="full", warehouse=db, keep=True,
                      what=f"the same night on a copy of the five-year warehouse {args.full_from}")
     with __import__("psycopg").connect(db) as conn:
         held = {t: conn.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
@@ -274,8 +274,9 @@ def run_full_from(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
               f"{applied or 'none'} applied to the copy before the night ({migrated} s). Its "
               "sample check is that run's.")]
     rows = {r.key: r.as_dict() for r in suite.rows}
-    return {"inputs": {"night": night.describe(), "from": args.full_from,
-                       "migrations": applied, "migration_seconds": migrated, **held},
+    return {"inputs": {"night": night.describe(),
+                       "five_years": {"database": args.full_from, "migrations": applied,
+                                      "migration_seconds": migrated, **held}},
             "goals": report.full_goals(rows, None)}, notes
 
 
