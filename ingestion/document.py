@@ -37,12 +37,13 @@ from ingestion.xmlsafe import FileRejected
 
 log = logging.getLogger(__name__)
 
-# A record whose canonical form is larger than this is validated as a copy instead of being moved
-# into the wrapper: moving an element out of the parsed document costs time in proportion to its
-# subtree for each node (lxml keeps namespaces right), so a record flooded with 200,000 empty
-# elements took minutes. A copy costs time in proportion to its size, once.
-MOVE_LIMIT_BYTES = 64 * 1024
-MOVE_LIMIT_ELEMENTS = 2_000  # the same for what lies between records, counted in elements
+# A record (or what lies between records) holding this many elements or more is validated as a
+# copy instead of being moved into the wrapper: moving an element out of the parsed document
+# costs time in proportion to its subtree for each node (lxml keeps namespaces right), so a
+# record flooded with 200,000 empty elements took minutes. A copy costs time in proportion to its
+# size, once. Counted in elements, not bytes: a record with a large attachment is one text node
+# and moves in constant time, where copying it cost 0.6 s of CPU a night (docs/performance.md).
+MOVE_LIMIT_ELEMENTS = 2_000
 LEFTOVER_CHUNK = 1_000  # what lies between records is validated this many elements at a time
 
 
@@ -203,6 +204,14 @@ def _external_reference(el, deep: bool = True):
             if attr in node.attrib:
                 return node, f"a schema location hint (xsi:{attr[len(XSI):]})"
     return None
+
+
+# Whether an element holds what _external_reference looks for, in one XPath evaluation in C: the
+# walk in Python (or a search of the record's bytes) costs several times as much per record.
+_REFERENCES = etree.XPath(
+    "boolean(descendant-or-self::xi:* | descendant-or-self::*/@xsi:schemaLocation"
+    " | descendant-or-self::*/@xsi:noNamespaceSchemaLocation)",
+    namespaces={"xi": XINCLUDE[1:-1], "xsi": XSI[1:-1]})
 
 
 def _reject_reference(found, path: str | None = None):
@@ -420,7 +429,7 @@ class DocumentProcessor:
                 found = _external_reference(child)
                 if found:
                     _reject_reference(found, level.path)
-            # large leftovers are validated as copies, as large records are (MOVE_LIMIT_BYTES)
+            # large leftovers are validated as copies, as large records are (MOVE_LIMIT_ELEMENTS)
             nodes = [c if _smaller_than(c, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(c)
                      for c in chunk]
             for node in nodes:
@@ -472,10 +481,8 @@ class DocumentProcessor:
         version = a.record_version(el)
         el.tail = None
         raw = c14n(el)
-        if b"2001/XInclude" in raw or b"chemaLocation" in raw:  # cheap test, then the real one
-            found = _external_reference(el)
-            if found:
-                _reject_reference(found, rec_path)
+        if _REFERENCES(el):  # one compiled query over the record, then the walk that names it
+            _reject_reference(_external_reference(el), rec_path)
         rsha = record_sha256(raw)
         if self.known and (rid, rsha) in self.known:
             # the same bytes under the same id were accepted before (a cumulative MEG window
@@ -486,7 +493,7 @@ class DocumentProcessor:
             return
         # validated in the wrapper: the record itself when small, a copy when large (its lines
         # past 65,535 are then taken from the original, which the rules and extraction read)
-        node = el if len(raw) <= MOVE_LIMIT_BYTES else copy.deepcopy(el)
+        node = el if _smaller_than(el, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(el)
         parent.copy.append(node)
         try:
             findings = self._schema_findings(node, rec_path, original=el)

@@ -225,6 +225,53 @@ def test_f06_dtd_and_entities_nothing_resolved(tmp_path, run_files, prolog):
         assert "root:" not in p.read_text()
 
 
+XI = 'xmlns:xi="http://www.w3.org/2001/XInclude"'
+XSI_NS = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+@pytest.mark.parametrize("old,new", [
+    # an XInclude element inside a record's narrative
+    ("While on patrol ...", f'<xi:include {XI} href="file:///etc/passwd" parse="text"/>'),
+    # schema location hints on an element of a record, and on the record itself
+    ("<summary>", f'<summary {XSI_NS} xsi:schemaLocation="urn:x file:///etc/x.xsd">'),
+    ('<FieldReport formNumber="FR-26-0001235"',
+     (f'<FieldReport {XSI_NS} xsi:noNamespaceSchemaLocation="http://127.0.0.1:1/x.xsd" '
+      'formNumber="FR-26-0001235"')),
+])
+def test_f06_external_reference_inside_a_record(tmp_path, run_files, old, new):
+    assert old in tracs_doc()
+    f = _file_quarantined(_tracs(tmp_path, run_files, tracs_doc().replace(old, new, 1)), "F06")
+    assert "/FieldReport[" in f["path"]
+
+
+def test_attribute_named_like_a_hint_outside_its_namespace_is_no_reference(tmp_path, run_files):
+    # only the XML Schema instance namespace's attributes are hints: this one is a schema error
+    doc = tracs_doc().replace("<summary>", '<summary schemaLocation="urn:x x.xsd">', 1)
+    result = _tracs(tmp_path, run_files, doc)
+    _record_quarantined(result, "FR-26-0001234", "S01")
+
+
+def test_record_with_a_large_attachment_is_checked_in_place(tmp_path, run_files, monkeypatch):
+    """A record of few elements is moved into the validation wrapper whatever its size (copying
+    a 300 KB attachment costs its size); its findings keep their lines past 65,535."""
+    import copy
+
+    copies = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(copy, "deepcopy", lambda x, *a: copies.append(x) or deepcopy(x, *a))
+    blob = "\n".join(["On patrol."] * 70_000)  # 70,000 lines in one text node
+    doc = tracs_doc().replace("While on patrol ...", blob, 1).replace(
+        "JVBERi0xLjcKJeLjz9MK", "not base64!", 1)
+    result = _tracs(tmp_path, run_files, doc)
+    _record_quarantined(result, "FR-26-0001234", "S01")
+    (bad,) = read_table(result.batch_dir, "finding")
+    assert int(bad["line"]) == doc[:doc.index("not base64!")].count("\n") + 1 > 65_535
+    assert bad["path"].endswith("/FieldReport[1]/attachments/attachment")
+    assert copies == []
+    assert [f["record_id"] for f in read_table(result.batch_dir, "stg_tracs__field_report")] == [
+        "FR-26-0001235"]
+
+
 def test_f07_broken_gzip(tmp_path, run_files):
     src = local_source(tmp_path / "drop")
     data = gzip.compress(tracs_doc().encode())[:-40]
