@@ -3,10 +3,11 @@
 Two passes over the file, both with the hardened parser of `xmlsafe` and a C-level tag filter
 (events only for the root, containers and records):
 
-1. records only: proves the file well-formed within the size limit (F01, F06, F07) and counts
-   record identities, so B04 knows before any row is written which formNumbers / CaseNumbers
-   occur twice (every copy is quarantined). Its root element then gives F02, F03, the root's
-   attribute errors (F08) and F05;
+1. records only (`RecordIds`): proves the file well-formed within the size limit (F01, F06,
+   F07) and counts record identities, so B04 knows before any row is written which
+   formNumbers / CaseNumbers occur twice (every copy is quarantined). Its root element then
+   gives F02, F03, the root's attribute errors (F08) and F05. It reads the landed file, or has
+   already read the download's bytes as they arrived (`pass1`; ingestion/process.py);
 2. each record, as soon as it ends, is moved under a small wrapper (a copy of the root and of its
    container, same attributes) and validated alone against the schema; errors in it, or on its
    Contact's attributes, are S01; then the record rules run, then extraction. Whatever lies
@@ -239,36 +240,67 @@ def _has_text(s: str | None) -> bool:
     return bool(s and s.strip())
 
 
+class RecordIds:
+    """Pass 1: the identities of the records in their place, and the root element (its
+    attributes only left), from the events of a hardened parse. Of the landed file
+    (`count_record_ids`), or of a download's bytes as they arrive (`feed`, then `close`;
+    ingestion/process.py), so that the file is parsed once fewer times after it lands."""
+
+    def __init__(self, adapter: Adapter, budget: xmlsafe.FileBudget | None = None):
+        self.adapter = adapter
+        self.rec_q = adapter.qname(adapter.record)
+        self.tags = [self.rec_q, *(adapter.qname(c) for c in adapter.containers)]
+        self.counts: Counter = Counter()
+        self.budget = budget  # for `feed`: a landed file's reader checks its own
+        self._root_attrib: dict | None = None
+        self._feed: xmlsafe.SafeFeed | None = None
+
+    def feed(self, data: bytes) -> None:
+        """Raises FileRejected: F01/F06, F09 once the budget is spent."""
+        if self._feed is None:
+            self._feed = xmlsafe.SafeFeed(events=("end",), tag=self.tags)
+        if self.budget is not None:
+            self.budget.check()
+        self.take(self._feed.feed(data))
+
+    def close(self) -> tuple[Counter, object]:
+        if self._feed is None:
+            self._feed = xmlsafe.SafeFeed(events=("end",), tag=self.tags)
+        self.take(self._feed.close())
+        return self.result(self._feed.root)
+
+    def take(self, events) -> None:
+        adapter, rec_q = self.adapter, self.rec_q
+        for _, el in events:
+            parent = el.getparent()
+            if el.tag == rec_q and _in_place(el, adapter):
+                if self._root_attrib is None:
+                    self._root_attrib = dict(el.getroottree().getroot().attrib)
+                rid = adapter.record_id(el.attrib, self._root_attrib)
+                if rid:
+                    self.counts[rid] += 1
+            el.clear()
+            while el.getprevious() is not None:
+                del parent[0]
+
+    def result(self, root) -> tuple[Counter, object]:
+        if root is not None and len(root):
+            # only the root's name, attributes and line are wanted: whatever else pass 1 kept
+            # under it (elements that are neither containers nor records) is freed now, not
+            # held during pass 2
+            kept = _shallow_copy(root)
+            root.clear()
+            root = kept
+        return self.counts, root
+
+
 def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
                      compressed: bool = False, budget=None) -> tuple[Counter, object]:
-    """Pass 1: identities of the records in their place, and the root element (attributes
-    only left). Raises FileRejected: F01/F06/F07."""
-    rec_q = adapter.qname(adapter.record)
-    cont_q = [adapter.qname(c) for c in adapter.containers]
-    counts: Counter = Counter()
-    root_attrib: dict | None = None
-    it = xmlsafe.iterparse(path, max_bytes, compressed, budget, events=("end",),
-                           tag=[rec_q, *cont_q])
-    for _, el in it:
-        parent = el.getparent()
-        if el.tag == rec_q and _in_place(el, adapter):
-            if root_attrib is None:
-                root_attrib = dict(el.getroottree().getroot().attrib)
-            rid = adapter.record_id(el.attrib, root_attrib)
-            if rid:
-                counts[rid] += 1
-        el.clear()
-        while el.getprevious() is not None:
-            del parent[0]
-    root = it.root
-    if root is not None and len(root):
-        # only the root's name, attributes and line are wanted: whatever else pass 1 kept under
-        # it (elements that are neither containers nor records) is freed now, not held during
-        # pass 2
-        kept = _shallow_copy(root)
-        root.clear()
-        root = kept
-    return counts, root
+    """Pass 1 over a landed file (RecordIds). Raises FileRejected: F01/F06/F07/F09."""
+    ids = RecordIds(adapter)
+    it = xmlsafe.iterparse(path, max_bytes, compressed, budget, events=("end",), tag=ids.tags)
+    ids.take(it)
+    return ids.result(it.root)
 
 
 def _in_place(el, adapter: Adapter) -> bool:
@@ -286,14 +318,17 @@ class DocumentProcessor:
     """Both passes over one file; see the module docstring."""
 
     def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int,
-                 budget: xmlsafe.FileBudget | None = None, known=None):
+                 budget: xmlsafe.FileBudget | None = None, known=None, pass1=None):
         self.path, self.adapter, self.ctx, self.sink = path, adapter, ctx, sink
+        # (counts, root) of pass 1 when it already ran over these bytes (RecordIds fed by the
+        # download); None: pass 1 reads the file
         self.max_bytes = max_bytes
         self.budget = budget  # time and memory this file may take (F09 past them)
         # known(schema_version, record_ids) -> {(record_id, record_sha256)} accepted before:
         # asked once, after pass 1, for the ids that occur once in the file
         self.known_lookup = known
         self.known: set[tuple[str, str]] = set()
+        self.pass1 = pass1
         # (k, n): validate and extract only the records whose index in the file is k modulo n;
         # everything structural is still checked (ingestion/shards.py runs the n shards)
         self.shard = (0, 1)
@@ -320,10 +355,13 @@ class DocumentProcessor:
 
     def prepare(self) -> None:
         """Pass 1 and the root checks. Raises FileRejected."""
-        if self.compressed:
-            xmlsafe.check_decompressed_size(self.path, self.max_bytes, self.budget)
-        self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
-                                             self.compressed, self.budget)
+        if self.pass1 is not None:
+            self.counts, root = self.pass1
+        else:
+            if self.compressed:
+                xmlsafe.check_decompressed_size(self.path, self.max_bytes, self.budget)
+            self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
+                                                 self.compressed, self.budget)
         self._root(root)
         version = self.ctx.root_attrib.get(self.adapter.version_attribute)
         self.result.schema_version = version

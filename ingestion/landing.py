@@ -61,23 +61,27 @@ def fsync(path: Path) -> None:
 
 
 class HashingWriter:
-    """A binary file wrapper that hashes and counts what goes through it."""
+    """A binary file wrapper that hashes and counts what goes through it, and hands each chunk
+    to `tee` too when given one (a parser reading the download as it arrives)."""
 
-    def __init__(self, fh, tmp: Path | None = None):
+    def __init__(self, fh, tmp: Path | None = None, tee=None):
         self.fh = fh
         self.tmp = tmp
         self.sha = hashlib.sha256()
         self.size = 0
+        self.tee = tee
 
     def write(self, data) -> int:
         self.fh.write(data)
         self.sha.update(data)
         self.size += len(data)
+        if self.tee is not None:
+            self.tee(data)
         return len(data)
 
 
 @contextmanager
-def atomic_file(directory: Path):
+def atomic_file(directory: Path, tee=None):
     """Yield a HashingWriter over a new temporary file (its `.tmp`); the caller renames it with
     `commit_tmp`. On error the temporary file is removed: nothing partial is ever left behind."""
     ensure_dir(directory)
@@ -85,7 +89,7 @@ def atomic_file(directory: Path):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as fh:
-            writer = HashingWriter(fh, tmp)
+            writer = HashingWriter(fh, tmp, tee)
             yield writer
             fh.flush()
             os.fsync(fh.fileno())

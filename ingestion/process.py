@@ -17,7 +17,7 @@ from deflect.core.canonical import LedgerSnapshot
 from deflect.core.config import Config, SourceConfig
 from ingestion.adapter import Adapter, FileContext
 from ingestion.batch import BatchWriter, quarantine_id
-from ingestion.document import DocumentProcessor
+from ingestion.document import DocumentProcessor, RecordIds
 from ingestion.findings import F04, F07, Finding
 from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
 from ingestion.plan import RemoteFile, decision_basis, quarantine_basis, same_delivery
@@ -93,7 +93,12 @@ class _Batch:
         try:
             # at most one byte more than listed: a file that grew (or became a link to an endless
             # device) is "changed while fetching", never a full disk
-            w = drop.fetch(f.name, lambda: atomic_file(self.day_dir), limit=f.size)
+            # pass 1 reads the bytes as they arrive (not a gzip file's: it would inflate them
+            # twice); a retried download starts it again from the first byte
+            early = None if f.name.endswith(".gz") else _Pass1WhileFetching(self.adapter,
+                                                                             self.config)
+            w = drop.fetch(f.name, lambda: atomic_file(self.day_dir, early and early.restart()),
+                           limit=f.size)
         except FileNotFoundError:
             # deleted since the listing (retention): nothing to record, nothing was fetched
             log.warning("source %s: %s vanished since the listing", self.source.name, f.name)
@@ -126,7 +131,7 @@ class _Batch:
             return self._record(out, f)
         self.seen[sha] = f.name
 
-        result, spool = self._check(landed, f, sha)
+        result, spool = self._check(landed, f, sha, early.result() if early else None)
         if result.file_findings:
             spool.discard()
             return self._quarantine_file(out, f, result.file_findings, landed)
@@ -147,27 +152,29 @@ class _Batch:
             out |= set(self.accepted_before(schema_version, record_ids))
         return out
 
-    def _check(self, landed: Path, f: RemoteFile, sha: str):
+    def _check(self, landed: Path, f: RemoteFile, sha: str, pass1=None):
         """Both passes over a landed file into a fresh spool: (result, spool). A large file on
-        several cores (ingestion/shards.py), again in one process if a shard fails."""
+        several cores (ingestion/shards.py), again in one process if a shard fails. `pass1`:
+        its (counts, root) when pass 1 already ran over the download."""
         budget = FileBudget(self.config.file_timeout_s, self.config.file_memory_mb * 2**20)
 
-        def processor():
+        def processor(pass1=None):
             ctx = FileContext(self.source, f.name, sha, {}, self.secret)
             spool = self.writer.spool(f.name, sha)
             return DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes,
-                                     budget, known=self.known)
+                                     budget, known=self.known, pass1=pass1)
 
         shards = self.config.file_shards or default_shards()
         if shards > 1 and f.size >= SHARD_MIN_BYTES:
-            proc = processor()
+            proc = processor(pass1)
             try:
                 return run_sharded(proc, shards), proc.sink
             except ShardFailed as exc:
                 log.warning("source %s: %s; checking it again in one process",
                             self.source.name, exc)
                 proc.sink.discard()
-        proc = processor()
+                pass1 = None  # everything again from the landed file
+        proc = processor(pass1)
         return proc.run(), proc.sink
 
     def _quarantined_before(self, f: RemoteFile, sha: str, announced: str | None) -> bool:
@@ -230,6 +237,43 @@ class _Batch:
         })
         self.outcomes.append(out)
         return out
+
+
+class _Pass1WhileFetching:
+    """Pass 1 (document.RecordIds) over a download's bytes as they arrive: its parse overlaps
+    the transfer, and the landed file is parsed once fewer times (docs/performance.md).
+
+    Only a head start: whatever stops it (a finding, its budget, any error) drops it, and the
+    landed file's own pass 1 then runs as before and reports what it finds, within the file's
+    budget. Its own budget has the file's limits from the start of the download."""
+
+    def __init__(self, adapter: Adapter, config: Config):
+        self.adapter, self.config = adapter, config
+        self.ids: RecordIds | None = None
+
+    def restart(self):
+        """A fresh pass 1 for a fresh download attempt; returns what to feed the bytes to."""
+        self.ids = RecordIds(self.adapter, FileBudget(self.config.file_timeout_s,
+                                                      self.config.file_memory_mb * 2**20))
+        return self.feed
+
+    def feed(self, data: bytes) -> None:
+        if self.ids is None:
+            return
+        try:
+            self.ids.feed(data)
+        except Exception:  # noqa: BLE001 - a head start only: the landed file's pass 1 reports
+            self.ids = None
+
+    def result(self):
+        """(counts, root) of the whole download, or None when pass 1 must read the file."""
+        ids, self.ids = self.ids, None
+        if ids is None:
+            return None
+        try:
+            return ids.close()
+        except Exception:  # noqa: BLE001 - as in feed
+            return None
 
 
 def process_files(source: SourceConfig, files: list[RemoteFile], *, adapter: Adapter,

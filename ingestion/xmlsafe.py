@@ -111,19 +111,6 @@ class LimitedReader:
         return False
 
 
-def read_prolog(reader: LimitedReader) -> bytes:
-    """Read from the start up to and including the root element's '<' (or the limit)."""
-    buf = b""
-    while len(buf) < PROLOG_LIMIT:
-        chunk = reader.read(65536)
-        if not chunk:
-            break
-        buf += chunk
-        if _root_start(buf) is not None:
-            break
-    return buf
-
-
 def _root_start(buf: bytes) -> int | None:
     """Index of the root start tag in `buf`, skipping declaration, PIs, comments and <!...>."""
     i = 0
@@ -177,65 +164,125 @@ def check_prolog(prolog: bytes) -> list[Finding]:
     return []
 
 
-class _Chain:
-    """The prolog already read, then the rest of the reader (the parser sees the whole file)."""
-
-    def __init__(self, head: bytes, reader: LimitedReader):
-        self.head, self.reader = head, reader
-
-    def read(self, n: int = -1) -> bytes:
-        if self.head:
-            out, self.head = self.head, b""
-            return out
-        return self.reader.read(n)
-
-
 def parser_options() -> dict:
     return {"resolve_entities": False, "no_network": True, "load_dtd": False,
             "dtd_validation": False, "huge_tree": True, "remove_comments": True,
             "remove_pis": True}
 
 
+class SafeFeed:
+    """Hardened parsing of a document handed over in chunks: `feed` each, then `close`.
+
+    The prolog checks (F01 encoding, F06 DTD) run on the first PROLOG_LIMIT bytes once the root
+    element's start is among them, then lxml's pull parser with the options above takes every
+    byte. `feed` and `close` return the events parsed so far (as iterparse would yield them) and
+    raise FileRejected for what is found before or while parsing. A syntax error is raised at the
+    next call, after the events that preceded it were returned. After `close`, `root` is the
+    document's root element (whatever its name: events may be filtered by tag)."""
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.root = None
+        self._head = b""
+        self._parser = None
+        self._error: FileRejected | None = None
+
+    def feed(self, data: bytes) -> list:
+        self.raise_pending()
+        if self._parser is None:
+            self._head += data
+            if not self._prolog_known():
+                return []
+            data, self._head = self._head, b""
+            self._begin(data)
+        return self._parse(data)
+
+    def _prolog_known(self) -> bool:
+        """Whether the bytes so far decide check_prolog as all of them would: the scan limit is
+        reached, or the first markup after the declaration, comments and PIs is there with the
+        20 bytes check_prolog reads of it. The same verdict whatever the chunks."""
+        if len(self._head) >= PROLOG_LIMIT:
+            return True
+        start = _root_start(self._head)
+        return start is not None and len(self._head) >= min(start + 20, PROLOG_LIMIT)
+
+    def raise_pending(self) -> None:
+        """Raise the syntax error the last `feed` found, if any (its events were returned)."""
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> list:
+        events = []
+        if self._parser is None:
+            data, self._head = self._head, b""
+            self._begin(data)
+            events = self._parse(data)
+        self.raise_pending()
+        try:
+            self.root = self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            raise _rejection(exc) from None
+        return events + list(self._parser.read_events())
+
+    def _begin(self, head: bytes) -> None:
+        findings = check_prolog(head[:PROLOG_LIMIT])
+        if findings:
+            raise FileRejected(findings[0])
+        # lxml's error log is kept per thread across parses: emptied here, whatever it holds
+        # afterwards is this file's
+        etree.clear_error_log()
+        self._parser = etree.XMLPullParser(**parser_options(), **self.kwargs)
+
+    def _parse(self, data: bytes) -> list:
+        try:
+            self._parser.feed(data)
+        except etree.XMLSyntaxError as exc:
+            self._error = _rejection(exc)
+        return list(self._parser.read_events())
+
+
+def _rejection(exc: etree.XMLSyntaxError) -> FileRejected:
+    """F01 for a syntax error: when the exception itself only says the document ended, the
+    parser's last logged error says what and where (an undeclared entity at its line)."""
+    line, column = (exc.position if exc.position else (exc.lineno, None))
+    logged = list(exc.error_log or ())
+    first = logged[-1] if logged and not line else None
+    if first is not None and first.line:
+        line, column = first.line, first.column
+    return FileRejected(F01.finding(_syntax_message(exc, first), line=line or None,
+                                    column=column or None))
+
+
+# what a hardened parse of a landed file reads at a time (lxml's own iterparse reads 32 KB)
+READ_CHUNK = 32 * 1024
+
+
 class SafeIterparse:
-    """Hardened iterparse over a file that passes the prolog checks; iterate it for the events.
+    """Hardened iterparse over a landed file (SafeFeed over its raw or gunzipped bytes, with
+    the size limit and the file's budget); iterate it for the events.
 
     `compressed`: the file is gzip (the remote name ends in .gz). Iterating raises FileRejected
-    with F01/F06/F07 for problems found before or while parsing. After the iteration `root` is
-    the document's root element (whatever its name: events may be filtered by tag).
+    with F01/F06/F07 for problems found before or while parsing (F09 when the budget runs out).
+    After the iteration `root` is the document's root element.
     """
 
     def __init__(self, path: Path, max_bytes: int, compressed: bool = False,
                  budget: FileBudget | None = None, **kwargs):
         self.path, self.max_bytes, self.compressed, self.kwargs = path, max_bytes, compressed, kwargs
         self.budget = budget
-        self._it = None
+        self._feed: SafeFeed | None = None
 
     @property
     def root(self):
-        return None if self._it is None else self._it.root
+        return None if self._feed is None else self._feed.root
 
     def __iter__(self):
+        self._feed = feed = SafeFeed(**self.kwargs)
         with LimitedReader(self.path, self.max_bytes, self.compressed, self.budget) as reader:
-            prolog = read_prolog(reader)
-            findings = check_prolog(prolog)
-            if findings:
-                raise FileRejected(findings[0])
-            # lxml's error log is kept per thread across parses: emptied here, whatever it
-            # holds afterwards is this file's
-            etree.clear_error_log()
-            self._it = etree.iterparse(_Chain(prolog, reader), **parser_options(), **self.kwargs)
-            try:
-                yield from self._it
-            except etree.XMLSyntaxError as exc:
-                # when the exception itself only says the document ended, the parser's last
-                # logged error says what and where (an undeclared entity at its line)
-                line, column = (exc.position if exc.position else (exc.lineno, None))
-                logged = list(exc.error_log or ())
-                first = logged[-1] if logged and not line else None
-                if first is not None and first.line:
-                    line, column = first.line, first.column
-                raise FileRejected(F01.finding(_syntax_message(exc, first), line=line or None,
-                                               column=column or None)) from None
+            while data := reader.read(READ_CHUNK):
+                yield from feed.feed(data)
+                feed.raise_pending()  # read no further past a syntax error (F07, F09 would hide it)
+            yield from feed.close()
 
 
 def iterparse(path: Path, max_bytes: int, compressed: bool = False,
