@@ -253,19 +253,15 @@ class RecordIds:
         self.counts: Counter = Counter()
         self.budget = budget  # for `feed`: a landed file's reader checks its own
         self._root_attrib: dict | None = None
-        self._feed: xmlsafe.SafeFeed | None = None
+        self._feed = xmlsafe.SafeFeed(events=("end",), tag=self.tags)  # parses from `feed` on
 
     def feed(self, data: bytes) -> None:
         """Raises FileRejected: F01/F06, F09 once the budget is spent."""
-        if self._feed is None:
-            self._feed = xmlsafe.SafeFeed(events=("end",), tag=self.tags)
         if self.budget is not None:
             self.budget.check()
         self.take(self._feed.feed(data))
 
     def close(self) -> tuple[Counter, object]:
-        if self._feed is None:
-            self._feed = xmlsafe.SafeFeed(events=("end",), tag=self.tags)
         self.take(self._feed.close())
         return self.result(self._feed.root)
 

@@ -156,7 +156,7 @@ class _Batch:
         """Both passes over a landed file into a fresh spool: (result, spool). A large file on
         several cores (ingestion/shards.py), again in one process if a shard fails. `pass1`:
         its (counts, root) when pass 1 already ran over the download."""
-        budget = FileBudget(self.config.file_timeout_s, self.config.file_memory_mb * 2**20)
+        budget = file_budget(self.config)
 
         def processor(pass1=None):
             ctx = FileContext(self.source, f.name, sha, {}, self.secret)
@@ -239,6 +239,11 @@ class _Batch:
         return out
 
 
+def file_budget(config: Config) -> FileBudget:
+    """What checking one file may cost, from now (configuration: file_timeout_s, file_memory_mb)."""
+    return FileBudget(config.file_timeout_s, config.file_memory_mb * 2**20)
+
+
 class _Pass1WhileFetching:
     """Pass 1 (document.RecordIds) over a download's bytes as they arrive: its parse overlaps
     the transfer, and the landed file is parsed once fewer times (docs/performance.md).
@@ -253,8 +258,7 @@ class _Pass1WhileFetching:
 
     def restart(self):
         """A fresh pass 1 for a fresh download attempt; returns what to feed the bytes to."""
-        self.ids = RecordIds(self.adapter, FileBudget(self.config.file_timeout_s,
-                                                      self.config.file_memory_mb * 2**20))
+        self.ids = RecordIds(self.adapter, file_budget(self.config))
         return self.feed
 
     def feed(self, data: bytes) -> None:

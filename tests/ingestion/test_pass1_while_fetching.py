@@ -3,6 +3,8 @@ the landed file gives, whatever the chunks; anything that stops it early leaves 
 own pass 1 to find and report it, as before."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapters.meg_reports import MegAdapter
@@ -22,6 +24,7 @@ from tests.ingestion.helpers import (
 )
 
 CHUNKS = (1, 7, 100, 4096, 10**9)
+CONFIG = make_config(Path("/nonexistent"))  # only its per-file limits are read
 
 
 def _fed(adapter, data: bytes, size: int):
@@ -102,7 +105,7 @@ def test_a_syntax_error_comes_after_the_events_before_it(tmp_path):
 
 
 def test_a_retried_download_starts_pass1_again():
-    early = _Pass1WhileFetching(TracsAdapter(), make_config_for_budget())
+    early = _Pass1WhileFetching(TracsAdapter(), CONFIG)
     data = tracs_doc().encode()
     feed = early.restart()
     feed(data[:500])  # the first attempt broke off here
@@ -115,7 +118,7 @@ def test_a_retried_download_starts_pass1_again():
 
 
 def test_what_stops_it_early_is_dropped_not_reported():
-    early = _Pass1WhileFetching(TracsAdapter(), make_config_for_budget())
+    early = _Pass1WhileFetching(TracsAdapter(), CONFIG)
     feed = early.restart()
     feed(tracs_doc().encode()[:-300])
     assert early.result() is None  # truncated: the landed file's pass 1 will say F01
@@ -123,12 +126,6 @@ def test_what_stops_it_early_is_dropped_not_reported():
     feed(b"\x00\x01 not xml")
     feed(tracs_doc().encode())
     assert early.result() is None
-
-
-def make_config_for_budget():
-    from pathlib import Path
-
-    return make_config(Path("/nonexistent"))
 
 
 @pytest.fixture
