@@ -39,6 +39,10 @@ from deflect.summary import summary
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 50  # files per mapped task: map batches, not files
+# Listed bytes per batch (one larger file is a batch alone): a night of many mid-sized files of
+# one source (TraCS exports) spreads over the workers. The same size as ingestion.shards'
+# SHARD_MIN_BYTES: a file that large is spread over the cores by its shards instead.
+DEFAULT_BATCH_BYTES = 64 * 1024 * 1024
 # What a stage writes (run files, batches, reports, GX results, Data Docs) is the pipeline
 # account's and its group's only: directories 0750, files 0640. The landing area stays 0700.
 PRIVATE_UMASK = 0o027
@@ -147,7 +151,8 @@ def config_for_run(path, run_id: str | None = None) -> Config:
 
 
 def plan_source(config: Config, run_id: str, source_name: str,
-                batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
+                batch_size: int = DEFAULT_BATCH_SIZE,
+                batch_bytes: int | None = DEFAULT_BATCH_BYTES) -> list[str]:
     """List one source's drop against the ledger; write one batch spec per group of files to fetch.
 
     Returns the batch ids. A failure is recorded for the source and yields no batches.
@@ -166,7 +171,7 @@ def plan_source(config: Config, run_id: str, source_name: str,
                            max_file_bytes=config.max_file_bytes)
         record.files_seen = len(plan.files_seen)
         record.files_pending = len(plan.pending)
-        for i, files in enumerate(split_plan(plan, batch_size)):
+        for i, files in enumerate(split_plan(plan, batch_size, batch_bytes)):
             batch_id = f"{run_id}-{source_name}-{i:04d}"
             _write_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json",
                         {"batch_id": batch_id, "source": source_name,

@@ -141,11 +141,31 @@ def plan_source(source: SourceConfig, adapter, ledger: LedgerSnapshot, *,
     return plan
 
 
-def split_plan(plan: SourcePlan, batch_size: int) -> list[list[RemoteFile]]:
+def split_plan(plan: SourcePlan, batch_size: int,
+               batch_bytes: int | None = None) -> list[list[RemoteFile]]:
     """Batches of files to fetch, for mapping across workers (never one task per file).
 
-    Pending files ride along (they cost no download) so the ledger records them as pending."""
+    A batch holds at most `batch_size` files and, when `batch_bytes` is given, at most that many
+    listed bytes unless one file alone is larger: a night of many large files of one source
+    (TraCS) spreads over the workers instead of keeping one busy while the others wait. Files
+    keep their name order across batches (the load's order). Pending files ride along (they cost
+    no download) so the ledger records them as pending."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    files = plan.to_fetch + plan.pending
-    return [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
+    if batch_bytes is not None and batch_bytes < 1:
+        raise ValueError("batch_bytes must be at least 1")
+    batches: list[list[RemoteFile]] = []
+    size = 0
+    for f in plan.to_fetch:
+        full = batches and (len(batches[-1]) >= batch_size or (
+            batch_bytes is not None and size + f.size > batch_bytes))
+        if not batches or full:
+            batches.append([])
+            size = 0
+        batches[-1].append(f)
+        size += f.size
+    for f in plan.pending:
+        if not batches or len(batches[-1]) >= batch_size:
+            batches.append([])
+        batches[-1].append(f)
+    return batches

@@ -6,10 +6,13 @@ fresh warehouses of each backend: as installed, and with the recognition turned 
 warehouses must be equal table by table (staging, quarantine, findings, reporting), the
 recognition must have happened both within a night (files of one batch) and across nights (the
 warehouse's staging), a changed record must have been taken in, and for every file the ledger's
-counts must add up to the records in it."""
+counts must add up to the records in it. A third warehouse is loaded with every file in a batch
+of its own (batches capped by bytes, pipeline.DEFAULT_BATCH_BYTES): a batch then knows nothing of
+what the source's other batches accepted that night, and the warehouse must still be the same."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 import re
 import shutil
@@ -83,8 +86,9 @@ def _two_nights(drop_dir: Path, work: Path, url: str) -> str:
     return config.warehouse
 
 
+# what names a run or a load (one load_seq per batch: the split run numbers more of them)
 _SKIP = {"batch_id", "load_seq", "run_id", "resolved_run_id", "resolved_load_seq", "raw_path",
-         "landing_path", "handled_at", "superseded_run_id"}
+         "landing_path", "handled_at", "superseded_run_id", "superseded_load_seq"}
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:
@@ -112,24 +116,40 @@ def _records_in(name: str, path: str) -> int:
 def test_records_accepted_before_are_counted_not_checked_and_change_nothing(
         drop, tmp_path, warehouse_url, monkeypatch):
     drop_dir, _ = drop
+    extra = ("plain", "split")
     if warehouse_url.startswith("duckdb:"):
-        urls = (warehouse_url, f"duckdb://{tmp_path / 'plain.duckdb'}")
+        urls = (warehouse_url, *(f"duckdb://{tmp_path / name}.duckdb" for name in extra))
     else:
         import psycopg
         from psycopg import sql
 
-        plain = warehouse_url.rsplit("/", 1)[1] + "_plain"
+        base = warehouse_url.rsplit("/", 1)[1]
         with psycopg.connect(warehouse_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(plain)))
-        urls = (warehouse_url, warehouse_url.rsplit("/", 1)[0] + "/" + plain)
+            for name in extra:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(
+                    sql.Identifier(f"{base}_{name}")))
+        urls = (warehouse_url, *(warehouse_url.rsplit("/", 1)[0] + f"/{base}_{name}"
+                                 for name in extra))
 
     skipping = _two_nights(drop_dir, tmp_path / "skipping", urls[0])
     with monkeypatch.context() as m:  # the recognition off: every record checked again
         m.setattr(process._Batch, "known", lambda self, version, ids: set())
         plain_url = _two_nights(drop_dir, tmp_path / "plain", urls[1])
+    with monkeypatch.context() as m:  # every file a batch of its own
+        m.setattr(pipeline, "plan_source", functools.partial(pipeline.plan_source,
+                                                             batch_bytes=1))
+        split_url = _two_nights(drop_dir, tmp_path / "split", urls[2])
 
     try:
-        assert _tables(skipping) == _tables(plain_url)
+        plain_tables = _tables(plain_url)
+        assert _tables(skipping) == plain_tables
+        assert _tables(split_url) == plain_tables
+        with connect(split_url, read_only=True) as wh:
+            batches, night_files = wh.query_one(
+                "SELECT count(*), max(files_seen) FROM meta.load_audit")
+        # every file a batch of its own; each of the two nights has several files of a source
+        assert night_files == 1 and batches > 2 * len(
+            load_config(tmp_path / "split" / "deflect.yaml").sources)
         with connect(skipping, read_only=True) as wh:
             ledger = wh.query(
                 "SELECT l.remote_name, l.landing_path, l.records_loaded, l.records_quarantined, "
@@ -160,5 +180,6 @@ def test_records_accepted_before_are_counted_not_checked_and_change_nothing(
 
             with psycopg.connect(warehouse_url.rsplit("/", 1)[0] + "/postgres",
                                  autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(plain)))
+                for name in extra:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(f"{base}_{name}")))

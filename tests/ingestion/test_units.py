@@ -181,6 +181,24 @@ def test_split_plan_batches_files_not_one_task_each():
         split_plan(plan, 0)
 
 
+def test_split_plan_caps_the_bytes_of_a_batch():
+    sizes = [30, 30, 30, 100, 10, 10, 70]
+    files = [RemoteFile(f"f{i}", n, 1) for i, n in enumerate(sizes)]
+    pending = [RemoteFile("p", 500, 1, pending=True)]
+    plan = SourcePlan("s", files_seen=files, to_fetch=files, pending=pending)
+    batches = split_plan(plan, 50, batch_bytes=64)
+    # a file larger than the cap is a batch alone; name order is kept; pending files cost
+    # nothing to fetch and ride along with the last batch
+    assert [[f.name for f in b] for b in batches] == [
+        ["f0", "f1"], ["f2"], ["f3"], ["f4", "f5"], ["f6", "p"]]
+    assert all(sum(f.size for f in b if not f.pending) <= 64 or len(b) == 1 or
+               sum(not f.pending for f in b) == 1 for b in batches)
+    # the file count still caps a batch of small files
+    assert [len(b) for b in split_plan(plan, 2, batch_bytes=10**9)] == [2, 2, 2, 2]
+    with pytest.raises(ValueError):
+        split_plan(plan, 3, batch_bytes=0)
+
+
 def test_an_undeclared_entity_is_reported_where_it_is(tmp_path):
     from ingestion import xmlsafe
 
