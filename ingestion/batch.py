@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -133,6 +134,31 @@ class BatchWriter:
         return self.batch_dir
 
 
+class _TableSpool:
+    """One table's rows of one file: in memory while small (most files are), an unnamed file in
+    the batch's own directory beyond SPOOL_BYTES, so memory stays bounded whatever the file's
+    size, and a night of thousands of small files costs no file creation per file and table.
+
+    The csv writer writes straight into a StringIO (tempfile.SpooledTemporaryFile would put a
+    Python-level write and size check under every row)."""
+
+    __slots__ = ("directory", "fh", "rolled", "writer")
+
+    def __init__(self, directory: Path):
+        self.directory, self.rolled = directory, False
+        self.fh = io.StringIO(newline="")
+        self.writer = csv.writer(self.fh, lineterminator="\n")
+
+    def spill_if_large(self) -> None:
+        if not self.rolled and self.fh.tell() > SPOOL_BYTES:
+            disk = tempfile.TemporaryFile(  # noqa: SIM115 - closed with the spool
+                mode="w+", encoding="utf-8", newline="", dir=self.directory)
+            disk.write(self.fh.getvalue())
+            self.fh.close()
+            self.fh, self.rolled = disk, True
+            self.writer = csv.writer(disk, lineterminator="\n")
+
+
 class FileSpool:
     """What one file produces, kept apart until the file is accepted (commit) or not (discard)."""
 
@@ -143,15 +169,16 @@ class FileSpool:
         self._quarantine: list[tuple[dict, list[dict], Path]] = []
         self.counts: dict[str, int] = {}
 
+    def _table(self, table: str) -> _TableSpool:
+        spool = self._files.get(table)
+        if spool is None:
+            spool = self._files[table] = _TableSpool(self.writer.tmp)
+        return spool
+
     def row(self, table: str, row: dict) -> None:
-        if table not in self._files:
-            # In memory while small (most files are), an unnamed file in the batch's own
-            # directory beyond SPOOL_BYTES: memory stays bounded whatever the file's size, and
-            # a night of thousands of small files costs no file creation per file and table.
-            fh = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by commit() or discard()
-                max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="", dir=self.writer.tmp)
-            self._files[table] = (fh, csv.writer(fh, lineterminator="\n"))
-        self._files[table][1].writerow(_csv_row(row, self.writer.columns[table]))
+        spool = self._files.get(table) or self._table(table)
+        spool.writer.writerow(_csv_row(row, self.writer.columns[table]))
+        spool.spill_if_large()
         self.counts[table] = self.counts.get(table, 0) + 1
 
     def quarantine_record(self, record_id, version, record_sha256, findings: list[Finding],
@@ -179,12 +206,12 @@ class FileSpool:
         one headerless CSV per table and the quarantined records; their raw XML is already
         there when `self.dir` is under `out`."""
         out.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        for table, (fh, _) in self._files.items():
-            fh.seek(0)
+        for table, spool in self._files.items():
+            spool.fh.seek(0)
             fd = os.open(out / f"{table}.csv", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as dest:
-                shutil.copyfileobj(fh, dest, 1024 * 1024)
-            fh.close()
+                shutil.copyfileobj(spool.fh, dest, 1024 * 1024)
+            spool.fh.close()
         self._files = {}
         state = {"counts": self.counts,
                  "quarantine": [(row, frows, str(raw)) for row, frows, raw in self._quarantine]}
@@ -194,31 +221,29 @@ class FileSpool:
         """Take over what a shard's spool dumped to `out` (see `dump`)."""
         state = json.loads((out / "spool.json").read_text(encoding="utf-8"))
         for table, n in state["counts"].items():
-            if table not in self._files:
-                fh = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - as in row()
-                    max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="",
-                    dir=self.writer.tmp)
-                self._files[table] = (fh, csv.writer(fh, lineterminator="\n"))
+            spool = self._table(table)
             with open(out / f"{table}.csv", encoding="utf-8", newline="") as src:
-                shutil.copyfileobj(src, self._files[table][0], 1024 * 1024)
+                while chunk := src.read(1024 * 1024):
+                    spool.fh.write(chunk)
+                    spool.spill_if_large()
             self.counts[table] = self.counts.get(table, 0) + n
         self._quarantine += [(row, frows, Path(raw)) for row, frows, raw in state["quarantine"]]
         # the first occurrence in the file keeps the entry (BatchWriter.quarantine), as unsharded
         self._quarantine.sort(key=lambda q: int(q[0]["line"] or 0))
 
     def commit(self) -> None:
-        for table, (fh, _) in self._files.items():
-            fh.seek(0)
-            shutil.copyfileobj(fh, self.writer._files[table][0], 1024 * 1024)
-            fh.close()
+        for table, spool in self._files.items():
+            spool.fh.seek(0)
+            shutil.copyfileobj(spool.fh, self.writer._files[table][0], 1024 * 1024)
+            spool.fh.close()
             self.writer.rows_written[table] += self.counts[table]
         for row, frows, raw_tmp in self._quarantine:
             self.writer.quarantine(row, frows, raw_tmp)
         self._cleanup()
 
     def discard(self) -> None:
-        for fh, _ in self._files.values():
-            fh.close()
+        for spool in self._files.values():
+            spool.fh.close()
         self._cleanup()
 
     def _cleanup(self) -> None:

@@ -26,6 +26,8 @@ def test_committed_rows_reach_the_batch_discarded_ones_do_not(tmp_path, monkeypa
     for i in range(500):
         kept.row("stg_meg__case", {"record_id": f"SIEG/K-{i}", "file_name": "kept.xml",
                                    "originating_ori": TRICKY})
+    # past the limit the rows are on disk, not in memory
+    assert kept._files["stg_meg__case"].rolled == (spool_bytes == 64)
     dropped = writer.spool("dropped.xml", "b" * 64)
     dropped.row("stg_meg__case", {"record_id": "SIEG/D-1", "file_name": "dropped.xml"})
     kept.commit()

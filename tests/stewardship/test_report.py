@@ -90,6 +90,53 @@ def test_every_entry_of_the_night_is_shown_on_its_source_page(env):
     assert f"&lt;narrative&gt;&lt;![CDATA[{MASK}]]&gt;&lt;/narrative&gt;" in rec
 
 
+def test_source_pages_on_several_cores_are_the_pages_of_one(env, monkeypatch, tmp_path):
+    """A night with many entries renders its source pages in forked processes: the same bytes
+    as one after another (the generation time held fixed)."""
+    import os
+
+    from stewardship import report
+
+    monkeypatch.setattr(report.dt, "datetime", _FixedNow)
+    pages = env.report_dir / fixtures.RUN2 / "sources"
+
+    def written() -> dict[str, str]:
+        write_run_report(env.config, fixtures.RUN2, field_classes())
+        return {p.name: p.read_text(encoding="utf-8") for p in sorted(pages.iterdir())}
+
+    monkeypatch.setattr(report, "PARALLEL_PAGES_MIN_ENTRIES", 10**9)
+    one = written()
+    monkeypatch.setattr(report, "PARALLEL_PAGES_MIN_ENTRIES", 0)
+    _PageNoter.pids, _PageNoter.original = tmp_path / "pids", report.source_page
+    monkeypatch.setattr(report, "source_page", _PageNoter.page)
+    several = written()
+    assert len(one) >= 2 and several == one
+    pids = set(_PageNoter.pids.read_text().split())
+    assert len(one) == len(_PageNoter.pids.read_text().split())
+    assert str(os.getpid()) not in pids  # rendered in the workers, not in this process
+
+
+class _FixedNow(__import__("datetime").datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 11, 29, 12, 0, tzinfo=tz)
+
+
+class _PageNoter:
+    """source_page, noting the process that rendered each page."""
+
+    pids = None
+    original = None
+
+    @staticmethod
+    def page(*args):
+        import os
+
+        with open(_PageNoter.pids, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return _PageNoter.original(*args)
+
+
 def test_units_contacts_come_from_the_contacts_file(env, tmp_path):
     contacts = tmp_path / "contacts.yaml"
     contacts.write_text(yaml.safe_dump({"units": {
