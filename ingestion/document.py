@@ -145,9 +145,10 @@ class _Level:
 class _Schema:
     def __init__(self, entry):
         self.entry = entry
+        self._validate = _registry().validate
 
     def errors(self, wrapper_root):
-        return _registry().validate(wrapper_root, self.entry)
+        return self._validate(wrapper_root, self.entry)
 
 
 def _error_element(err, wrapper_root):
@@ -209,10 +210,14 @@ def _external_reference(el, deep: bool = True):
 
 # Whether an element holds what _external_reference looks for, in one XPath evaluation in C: the
 # walk in Python (or a search of the record's bytes) costs several times as much per record.
+# Neither is needed until the document has declared one of these namespaces: an element or
+# attribute in them must be bound by a declaration, which the parser reports (a "start-ns" event,
+# its URI resolved, character references and all) before the element that holds it ends.
 _REFERENCES = etree.XPath(
     "boolean(descendant-or-self::xi:* | descendant-or-self::*/@xsi:schemaLocation"
     " | descendant-or-self::*/@xsi:noNamespaceSchemaLocation)",
     namespaces={"xi": XINCLUDE[1:-1], "xsi": XSI[1:-1]})
+_REFERENCE_NAMESPACES = frozenset({XINCLUDE[1:-1], XSI[1:-1]})
 
 
 def _reject_reference(found, path: str | None = None):
@@ -221,11 +226,9 @@ def _reject_reference(found, path: str | None = None):
 
 
 def _smaller_than(el, limit: int) -> bool:
-    """Whether `el` holds fewer than `limit` elements (counting stops at the limit)."""
-    for i, _ in enumerate(el.iter()):
-        if i >= limit:
-            return False
-    return True
+    """Whether `el` holds at most `limit` nodes, itself included (counting stops past the
+    limit, in C)."""
+    return next(itertools.islice(el.iter(), limit, None), None) is None
 
 
 def _twin_line(target, copy_root, original_root) -> int | None:
@@ -250,6 +253,9 @@ class RecordIds:
         self.adapter = adapter
         self.rec_q = adapter.qname(adapter.record)
         self.tags = [self.rec_q, *(adapter.qname(c) for c in adapter.containers)]
+        # a record's ancestors as the document structure names them, nearest first
+        self.ancestors = tuple(adapter.qname(x) for x in reversed([adapter.root,
+                                                                     *adapter.containers]))
         self.counts: Counter = Counter()
         self.budget = budget  # for `feed`: a landed file's reader checks its own
         self._root_attrib: dict | None = None
@@ -266,13 +272,13 @@ class RecordIds:
         return self.result(self._feed.root)
 
     def take(self, events) -> None:
-        adapter, rec_q = self.adapter, self.rec_q
+        rec_q, ancestors, record_id = self.rec_q, self.ancestors, self.adapter.record_id
         for _, el in events:
             parent = el.getparent()
-            if el.tag == rec_q and _in_place(el, adapter):
+            if el.tag == rec_q and _in_place(parent, ancestors):
                 if self._root_attrib is None:
                     self._root_attrib = dict(el.getroottree().getroot().attrib)
-                rid = adapter.record_id(el.attrib, self._root_attrib)
+                rid = record_id(el.attrib, self._root_attrib)
                 if rid:
                     self.counts[rid] += 1
             el.clear()
@@ -299,12 +305,12 @@ def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
     return ids.result(it.root)
 
 
-def _in_place(el, adapter: Adapter) -> bool:
-    """True when `el` sits root/containers.../el as the document structure says."""
-    expected = [adapter.root, *adapter.containers]
-    p = el.getparent()
-    for local in reversed(expected):
-        if p is None or p.tag != adapter.qname(local):
+def _in_place(parent, ancestors: tuple[str, ...]) -> bool:
+    """True when an element whose parent is `parent` sits root/containers.../it as the
+    document structure says (`ancestors`: their qualified names, nearest first)."""
+    p = parent
+    for tag in ancestors:
+        if p is None or p.tag != tag:
             return False
         p = p.getparent()
     return p is None
@@ -339,6 +345,9 @@ class DocumentProcessor:
         self.rec_q = adapter.qname(adapter.record)
         self.cont_q = [adapter.qname(c) for c in adapter.containers]
         self.record_depth = len(adapter.containers) + 1
+        # whether the document has so far declared the XInclude or XSI namespace: until then
+        # nothing in it can be an external reference (F06), and nothing is searched for one
+        self.references_possible = False
 
     # -- driver -----------------------------------------------------------------------------
     def run(self) -> DocumentResult:
@@ -380,8 +389,13 @@ class DocumentProcessor:
         # them is checked when its parent ends, what lies inside a record goes with the record.
         root_q, rec_q, conts = self.root_q, self.rec_q, set(self.cont_q)
         it = xmlsafe.iterparse(self.path, self.max_bytes, self.compressed, self.budget,
-                               events=("start", "end"), tag=[root_q, rec_q, *self.cont_q])
+                               events=("start", "end", "start-ns"),
+                               tag=[root_q, rec_q, *self.cont_q])
         for event, el in it:
+            if event == "start-ns":  # every declaration, whatever the tag filter: (prefix, URI)
+                if el[1] in _REFERENCE_NAMESPACES:
+                    self.references_possible = True
+                continue
             if event == "start":
                 if el.tag == root_q and el.getparent() is None:
                     self.levels = [_Level(el, f"/{self.adapter.root}", True, self.root_copy)]
@@ -404,7 +418,7 @@ class DocumentProcessor:
             return  # out of place: one of its parent's leftovers, or inside a record
         top.children[el.tag] += 1
         path = f"{top.path}/{etree.QName(el).localname}[{top.children[el.tag]}]"
-        found = _external_reference(el, deep=False)
+        found = self.references_possible and _external_reference(el, deep=False)
         if found:
             _reject_reference(found, path)
         copy = _shallow_copy(el)
@@ -459,7 +473,7 @@ class DocumentProcessor:
             if any(_has_text(c.tail) for c in chunk):
                 raise FileRejected(F08.finding("character content outside every record",
                                                line=el.sourceline, path=level.path))
-            for child in chunk:
+            for child in chunk if self.references_possible else ():
                 found = _external_reference(child)
                 if found:
                     _reject_reference(found, level.path)
@@ -515,7 +529,7 @@ class DocumentProcessor:
         version = a.record_version(el)
         el.tail = None
         raw = c14n(el)
-        if _REFERENCES(el):  # one compiled query over the record, then the walk that names it
+        if self.references_possible and _REFERENCES(el):  # then the walk that names it
             _reject_reference(_external_reference(el), rec_path)
         rsha = record_sha256(raw)
         if self.known and (rid, rsha) in self.known:

@@ -10,12 +10,17 @@ def _q(local: str) -> str:
     return f"{{{NS}}}{local}"
 
 
+# the paths the rules look up, spelled once (every record runs every rule)
+_SUBJECTS = f"{_q('Subjects')}/{_q('Subject')}"
+_DEFLECTIONS = f"{_q('Deflections')}/{_q('Deflection')}"
+
+
 def _subjects(case):
-    return case.findall(f"{_q('Subjects')}/{_q('Subject')}")
+    return case.findall(_SUBJECTS)
 
 
 def _deflections(case):
-    return case.findall(f"{_q('Deflections')}/{_q('Deflection')}")
+    return case.findall(_DEFLECTIONS)
 
 
 def check_b03(case) -> list[Finding]:

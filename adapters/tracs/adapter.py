@@ -17,6 +17,12 @@ from ingestion.adapter import Adapter, FileContext, child_texts, iso, to_date
 from ingestion.findings import F05, Finding
 from schemas.registry import SCHEMA_DIR, SchemaSet
 
+# the paths extraction looks up, spelled once (every record of a night is extracted)
+_SUMMARY = f"{{{NS}}}summary"
+_INDIVIDUALS = f"{{{NS}}}individuals/{{{NS}}}individual"
+_DEFLECTION = f"{{{NS}}}deflection"
+_ITEMS = f"{{{NS}}}evidence/{{{NS}}}item"
+
 SCHEMAS = SchemaSet("tracs", "TraCS export", NS, "schemaVersion", (
     ("1.0", SCHEMA_DIR / "tracs-incident-export-1.0.xsd"),
     ("1.1", SCHEMA_DIR / "tracs-incident-export-1.1.xsd"),
@@ -89,9 +95,8 @@ class TracsAdapter(Adapter):
         return out
 
     def extract(self, form, ctx: FileContext, record_id: str, record_sha256: str):
-        q = self.qname
         version = form.get("formVersion")
-        s = child_texts(form.find(q("summary")), NS)
+        s = child_texts(form.find(_SUMMARY), NS)
         division = s.get("summaryDivision")
         yield "stg_tracs__field_report", {
             **ctx.lineage(form.sourceline),
@@ -111,7 +116,7 @@ class TracsAdapter(Adapter):
             "county_fips": codes.county_fips(s.get("summaryCountyCode")),
             "incident_type": s.get("summaryIncidentType"),
         }
-        for ind in form.iterfind(f"{q('individuals')}/{q('individual')}"):
+        for ind in form.iterfind(_INDIVIDUALS):
             seq = ind.get("seq")
             i = child_texts(ind, NS)
             dob = to_date(i.get("individualDOB"))
@@ -126,7 +131,7 @@ class TracsAdapter(Adapter):
                 "ethnicity": i.get("individualEthnicity"),
                 "disposition": i.get("individualDisposition"),
             }
-            defl = ind.find(q("deflection"))
+            defl = ind.find(_DEFLECTION)
             if defl is None:
                 continue
             d = child_texts(defl, NS)
@@ -149,7 +154,7 @@ class TracsAdapter(Adapter):
                 "co_responder_type": d.get("deflectionCoResponderType"),
                 "age_at_referral": age_in_years(dob, referral),
             }
-        for item in form.iterfind(f"{q('evidence')}/{q('item')}"):
+        for item in form.iterfind(_ITEMS):
             it = child_texts(item, NS)
             yield "stg_tracs__evidence_item", {
                 **ctx.lineage(item.sourceline),

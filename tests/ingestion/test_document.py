@@ -244,6 +244,37 @@ def test_f06_external_reference_inside_a_record(tmp_path, run_files, old, new):
     assert "/FieldReport[" in f["path"]
 
 
+@pytest.mark.parametrize("root_declares,include", [
+    # the namespace spelled with a character reference: the parser resolves it
+    ("", '<xi:include xmlns:xi="http&#58;//www.w3.org/2001/XInclude" href="file:///etc/x"/>'),
+    # as the default namespace, no prefix
+    ("", '<include xmlns="http://www.w3.org/2001/XInclude" href="file:///etc/x"/>'),
+    # declared once on the root, used deep inside the second record
+    (XI, '<xi:include href="file:///etc/x"/>'),
+])
+def test_f06_however_the_namespace_is_declared(tmp_path, run_files, root_declares, include):
+    doc = tracs_doc().replace("<TraCSExport ", f"<TraCSExport {root_declares} ", 1)
+    at = doc.index("<narrative/>", doc.index('formNumber="FR-26-0001235"'))
+    doc = doc[:at] + f"<narrative>{include}</narrative>" + doc[at + len("<narrative/>"):]
+    f = _file_quarantined(_tracs(tmp_path, run_files, doc), "F06")
+    assert "/FieldReport[" in f["path"] and "XInclude" in f["message"]
+
+
+def test_nothing_is_searched_for_references_until_their_namespace_is_declared(
+        tmp_path, run_files, monkeypatch):
+    from ingestion import document
+
+    searched = []
+    query = document._REFERENCES
+    monkeypatch.setattr(document, "_REFERENCES", lambda el: searched.append(el) or query(el))
+    result = _tracs(tmp_path, run_files, tracs_doc())
+    assert _codes(result) == [] and searched == []
+    # declared (and never used): every record is searched, and the file loads as before
+    doc = tracs_doc().replace("<TraCSExport ", f"<TraCSExport {XSI_NS} ", 1)
+    result = _tracs(tmp_path / "declared", run_files, doc)
+    assert _codes(result) == [] and len(searched) == result.counts["records_extracted"] > 0
+
+
 def test_attribute_named_like_a_hint_outside_its_namespace_is_no_reference(tmp_path, run_files):
     # only the XML Schema instance namespace's attributes are hints: this one is a schema error
     doc = tracs_doc().replace("<summary>", '<summary schemaLocation="urn:x x.xsd">', 1)
