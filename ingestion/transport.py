@@ -262,6 +262,7 @@ class SftpDrop:
         try:
             transport = paramiko.Transport(sock, default_window_size=CHANNEL_WINDOW,
                                            default_max_packet_size=CHANNEL_MAX_PACKET)
+            prefer_aead_ciphers(transport)
             transport.banner_timeout = s.connect_timeout
             transport.start_client(timeout=s.connect_timeout)
             offered = transport.get_remote_server_key()
@@ -353,6 +354,21 @@ class SftpDrop:
 
 
 # A download asks for at most this much ahead of what the writer has taken. paramiko's own
+# AES-GCM first: one authenticated encryption per packet where paramiko's default (aes128-ctr
+# with hmac-sha2-256) encrypts and then computes an HMAC, in both processes. A 700 MB download
+# over loopback: 3.5-3.9 CPU seconds of this process with the default, 2.6-2.8 with GCM
+# (docs/performance.md). FIPS-approved like the default; a server without it negotiates the
+# default as before.
+AEAD_CIPHERS = ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com")
+
+
+def prefer_aead_ciphers(transport: paramiko.Transport) -> None:
+    """Offer AES-GCM before paramiko's other ciphers (all of which are still offered)."""
+    options = transport.get_security_options()
+    known = [c for c in AEAD_CIPHERS if c in options.ciphers]
+    options.ciphers = (*known, *(c for c in options.ciphers if c not in known))
+
+
 # getfo(prefetch=True) asks for the whole file at once; on a busy machine (the other batch, the
 # shards and sshd on the same cores) the answers piled up in memory faster than they were
 # written: the worker fetching a 700 MB export reached 780 MB.

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from deflect.core.config import SourceConfig
 from ingestion.landing import atomic_file
 from ingestion.transport import HostKeyMismatch, SftpDrop, SourceError, fingerprint, open_drop
 
@@ -150,3 +151,35 @@ def test_reads_as_much_as_the_server_allows_per_request(sshd_server, tmp_path, m
         w = drop.fetch("big.xml", lambda: atomic_file(tmp_path / "land"))
     assert w.tmp.read_bytes() == data
     assert max(sizes) == drop.read_size and len(sizes) == -(-len(data) // drop.read_size)
+
+
+def test_aes_gcm_is_negotiated_and_a_server_without_it_still_serves(sshd_server, tmp_path):
+    """AES-GCM (one authenticated encryption per packet) is offered first; a server that
+    does not offer it gets paramiko's default as before."""
+    import subprocess
+
+    from devtools import local_sftp
+
+    data = os.urandom(100_000)
+    _drop_with(sshd_server, "gcm", {"a.xml": data})
+    with open_drop(sshd_server.source("t", "tracs", "gcm")) as drop:
+        assert drop.transport.remote_cipher == drop.transport.local_cipher == \
+            "aes256-gcm@openssh.com"
+        assert drop.fetch("a.xml", lambda: atomic_file(tmp_path / "a")).tmp.read_bytes() == data
+
+    # the same account on a second sshd offering CTR ciphers only
+    config, host_key, user, port = local_sftp.prepare(sshd_server.root_dir, tmp_path / "ctr", 0)
+    config.write_text(config.read_text() + "Ciphers aes128-ctr,aes256-ctr\n")
+    proc = subprocess.Popen([local_sftp.SSHD, "-D", "-e", "-f", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        local_sftp.wait_listening(port, proc, timeout=10.0)
+        src = SourceConfig(name="t", kind="tracs",
+                           url=f"sftp://{user}@127.0.0.1:{port}{sshd_server.root_dir / 'gcm'}",
+                           host_key=host_key, key_file=tmp_path / "ctr" / "user_ed25519")
+        with open_drop(src) as drop:
+            assert drop.transport.remote_cipher == "aes128-ctr"
+            w = drop.fetch("a.xml", lambda: atomic_file(tmp_path / "b"))
+            assert w.tmp.read_bytes() == data
+    finally:
+        local_sftp.terminate(proc)
