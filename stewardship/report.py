@@ -25,6 +25,7 @@ stewardship/templates/, whose stylesheet (report.css) is inlined into every page
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import re
@@ -877,11 +878,15 @@ def source_pages(d: RunData, sources: list[str], landing_dir: Path, generated_at
     sizes = d.quarantine["source"].value_counts()
     order = sorted(sources, key=lambda s: -int(sizes.get(s, 0)))
     _PAGES = (d, landing_dir, generated_at)
+    # the parent's objects out of the workers' garbage collections: a collection writes to
+    # every object it walks, which would copy the whole inherited heap into each worker
+    gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=die_with_parent) as pool:
             pages = dict(zip(order, pool.map(_render_source_page, order), strict=True))
     finally:
+        gc.unfreeze()
         _PAGES = None
     for source in sources:
         yield source, pages[source]
