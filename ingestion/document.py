@@ -10,7 +10,9 @@ Two passes over the file, both with the hardened parser of `xmlsafe` and a C-lev
    already read the download's bytes as they arrived (`pass1`; ingestion/process.py);
 2. each record, as soon as it ends, is moved under a small wrapper (a copy of the root and of its
    container, same attributes) and validated alone against the schema; errors in it, or on its
-   Contact's attributes, are S01; then the record rules run, then extraction. Whatever lies
+   Contact's attributes, are S01; then the record rules run, then extraction. An XInclude
+   element or schema-location hint anywhere is F06; they are searched for only once the
+   document has declared their namespace (the parser reports every declaration). Whatever lies
    between records (a stray element, character content, an empty Contact) is validated the same
    way when its parent ends, and any error there is F08.
 

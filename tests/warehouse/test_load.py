@@ -518,3 +518,35 @@ def test_a_miscounted_file_fails_the_copy_rather_than_mislabel_rows(wh, tmp_path
             wh.copy_csv_files("copy_probe", [(path, 1)], ["a", "b"], "n")
     finally:
         wh.execute("DROP TABLE copy_probe")
+
+
+def test_a_load_that_grows_a_table_a_lot_analyzes_it_first(wh, tmp_path, monkeypatch):
+    """PostgreSQL plans the resolution and supersession joins from the tables' statistics: a
+    load that grew a table by many rows (a year's backfill into an empty warehouse) analyzes
+    it inside its transaction first; a night's load does not."""
+    from warehouse import load as load_mod
+
+    statements = []
+    execute = wh.execute
+    monkeypatch.setattr(wh, "execute", lambda sql, *a, **k: (
+        statements.append(" ".join(sql.split())), execute(sql, *a, **k))[1])
+
+    def analyzed():
+        return sorted(s for s in statements if s.startswith("ANALYZE"))
+
+    rows = merge(*(tracs_form(f"FR-26-000000{i}", 1, line=10 * i) for i in range(1, 4)),
+                 {"quarantine": [quarantine_row(f"q{i}", f"FR-26-10000{i}", "1", str(i) * 64)
+                                 for i in range(1, 4)]})
+    load_batch(wh, STAGING, write_batch(tmp_path, "b1", "tracs", rows))
+    assert analyzed() == []  # a few rows: the statistics PostgreSQL has will do
+    monkeypatch.setattr(load_mod, "ANALYZE_MIN_ROWS", 3)
+    rows2 = merge(*(tracs_form(f"FR-26-000001{i}", 1, line=10 * i) for i in range(1, 4)),
+                  {"quarantine": [quarantine_row(f"q2{i}", f"FR-26-20000{i}", "1", str(i) * 64)
+                                  for i in range(1, 4)]})
+    res = load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", rows2))
+    assert res.rows_staged["stg_tracs__field_report"] == 3 and res.quarantine_added == 3
+    if wh.dialect == "postgresql":
+        assert analyzed() == ["ANALYZE meta.quarantine",
+                              "ANALYZE staging.stg_tracs__field_report"]
+    else:  # DuckDB plans without them
+        assert analyzed() == []
