@@ -41,8 +41,21 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 50  # files per mapped task: map batches, not files
 # Listed bytes per batch (one larger file is a batch alone): a night of many mid-sized files of
 # one source (TraCS exports) spreads over the workers. The same size as ingestion.shards'
-# SHARD_MIN_BYTES: a file that large is spread over the cores by its shards instead.
+# SHARD_MIN_BYTES: a file that large is spread over the cores by its shards instead. The cap
+# grows with what the source lists, so that its files make about SPREAD_BATCHES batches and no
+# more: a year's backfill (11 GB of TraCS exports) stays in batches of 50 files, each batch
+# costing a connection, a worker and its own memory of the records it accepted.
 DEFAULT_BATCH_BYTES = 64 * 1024 * 1024
+SPREAD_BATCHES = 4
+
+
+def batch_bytes_for(files, batch_bytes: int | None = DEFAULT_BATCH_BYTES) -> int | None:
+    """The byte cap of a source's batches: `batch_bytes`, or more when the files listed would
+    otherwise make more than SPREAD_BATCHES batches by size."""
+    if batch_bytes is None:
+        return None
+    total = sum(f.size for f in files)
+    return max(batch_bytes, -(-total // SPREAD_BATCHES))
 # What a stage writes (run files, batches, reports, GX results, Data Docs) is the pipeline
 # account's and its group's only: directories 0750, files 0640. The landing area stays 0700.
 PRIVATE_UMASK = 0o027
@@ -171,7 +184,8 @@ def plan_source(config: Config, run_id: str, source_name: str,
                            max_file_bytes=config.max_file_bytes)
         record.files_seen = len(plan.files_seen)
         record.files_pending = len(plan.pending)
-        for i, files in enumerate(split_plan(plan, batch_size, batch_bytes)):
+        cap = batch_bytes_for(plan.to_fetch, batch_bytes)
+        for i, files in enumerate(split_plan(plan, batch_size, cap)):
             batch_id = f"{run_id}-{source_name}-{i:04d}"
             _write_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json",
                         {"batch_id": batch_id, "source": source_name,

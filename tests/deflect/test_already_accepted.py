@@ -138,6 +138,7 @@ def test_records_accepted_before_are_counted_not_checked_and_change_nothing(
     with monkeypatch.context() as m:  # every file a batch of its own
         m.setattr(pipeline, "plan_source", functools.partial(pipeline.plan_source,
                                                              batch_bytes=1))
+        m.setattr(pipeline, "SPREAD_BATCHES", 10**9)
         split_url = _two_nights(drop_dir, tmp_path / "split", urls[2])
 
     try:

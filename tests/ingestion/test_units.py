@@ -211,3 +211,21 @@ def test_an_undeclared_entity_is_reported_where_it_is(tmp_path):
     # libxml2 points at the reference (its end): line 4, within "  <b>&nope;"
     assert (f.code, f.line) == ("F01", 4) and 6 <= f.column <= 12
     assert "Entity 'nope' not defined" in f.message
+
+
+def test_a_large_night_of_one_source_makes_a_few_batches_not_many():
+    from deflect.pipeline import DEFAULT_BATCH_BYTES, SPREAD_BATCHES, batch_bytes_for
+
+    mb = 1024 * 1024
+    night = [RemoteFile(f"f{i}", 24 * mb, 1) for i in range(10)]  # 240 MB: capped at 64 MB
+    assert batch_bytes_for(night) == DEFAULT_BATCH_BYTES
+    plan = SourcePlan("s", files_seen=night, to_fetch=night)
+    assert len(split_plan(plan, 50, batch_bytes_for(night))) == 5
+    bigger = night + night[:3]  # 312 MB: the cap grows to a quarter of it (78 MB, 3 files)
+    assert batch_bytes_for(bigger) == 312 * mb // SPREAD_BATCHES
+    assert len(split_plan(SourcePlan("s", to_fetch=bigger), 50, batch_bytes_for(bigger))) == 5
+    year = [RemoteFile(f"f{i}", 30 * mb, 1) for i in range(365)]  # 11 GB: the file count rules
+    cap = batch_bytes_for(year)
+    assert cap == 365 * 30 * mb // SPREAD_BATCHES
+    assert len(split_plan(SourcePlan("s", files_seen=year, to_fetch=year), 50, cap)) == 8
+    assert batch_bytes_for(year, None) is None

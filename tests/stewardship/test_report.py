@@ -114,6 +114,11 @@ def test_source_pages_on_several_cores_are_the_pages_of_one(env, monkeypatch, tm
     pids = set(_PageNoter.pids.read_text().split())
     assert len(one) == len(_PageNoter.pids.read_text().split())
     assert str(os.getpid()) not in pids  # rendered in the workers, not in this process
+    # a night whose frames are too large for every worker to copy: one page at a time, here
+    _PageNoter.pids.unlink()
+    monkeypatch.setattr(report, "PARALLEL_PAGES_MAX_ROWS", 0)
+    assert written() == one
+    assert set(_PageNoter.pids.read_text().split()) == {str(os.getpid())}
 
 
 class _FixedNow(__import__("datetime").datetime):
