@@ -525,6 +525,8 @@ def _resolve_quarantine(wh: Warehouse, spec: SourceTables, batches: list[_Batch]
 # guesses (one open entry) made the resolution a nested loop of index scans over every staged
 # version for every entry: minutes per kind, where a hash join takes seconds.
 ANALYZE_MIN_ROWS = 20_000
+_QUARANTINE_JOINED = ("quarantine_id", "status", "level", "kind", "record_id", "record_version",
+                      "load_seq", "file_sha256", "superseded_load_seq")
 
 
 def _analyze_grown(wh: Warehouse, kinds: dict[str, SourceTables], batches: list[_Batch]) -> None:
@@ -533,9 +535,14 @@ def _analyze_grown(wh: Warehouse, kinds: dict[str, SourceTables], batches: list[
     if wh.dialect != "postgresql":
         return
     added = {("meta", "quarantine"): sum(b.result.quarantine_added for b in batches)}
+    # the columns those statements join and filter on: statistics of every column of a wide
+    # staging table cost five times as much (0.37 s against 0.07 s for 47,000 forms)
+    columns = {("meta", "quarantine"): _QUARANTINE_JOINED}
     for spec in kinds.values():
         added[("staging", spec.parent.name)] = sum(
             b.result.rows_staged.get(spec.parent.name, 0) for b in batches)
+        columns[("staging", spec.parent.name)] = (
+            "record_id", spec.version_column, "load_seq", "file_sha256")
     grown = [key for key, n in added.items() if n >= ANALYZE_MIN_ROWS]
     if not grown:
         return
@@ -547,7 +554,8 @@ def _analyze_grown(wh: Warehouse, kinds: dict[str, SourceTables], batches: list[
     for schema, name in grown:
         # reltuples: the estimate of the last ANALYZE (-1: never), before this load's rows
         if added[(schema, name)] >= 0.2 * max(float(known.get((schema, name), -1)), 0.0):
-            wh.execute(f"ANALYZE {schema}.{name}")
+            cols = ", ".join(quote_ident(c) for c in columns[(schema, name)])
+            wh.execute(f"ANALYZE {schema}.{name} ({cols})")
 
 
 def _of_this_load(seqs: list[int]):

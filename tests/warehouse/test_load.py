@@ -546,7 +546,8 @@ def test_a_load_that_grows_a_table_a_lot_analyzes_it_first(wh, tmp_path, monkeyp
     res = load_batch(wh, STAGING, write_batch(tmp_path, "b2", "tracs", rows2))
     assert res.rows_staged["stg_tracs__field_report"] == 3 and res.quarantine_added == 3
     if wh.dialect == "postgresql":
-        assert analyzed() == ["ANALYZE meta.quarantine",
-                              "ANALYZE staging.stg_tracs__field_report"]
+        assert [" ".join(s.split()[:2]) for s in analyzed()] == [
+            "ANALYZE meta.quarantine", "ANALYZE staging.stg_tracs__field_report"]
+        assert analyzed()[1].endswith('("record_id", "form_version", "load_seq", "file_sha256")')
     else:  # DuckDB plans without them
         assert analyzed() == []
