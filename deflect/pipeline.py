@@ -47,15 +47,6 @@ DEFAULT_BATCH_SIZE = 50  # files per mapped task: map batches, not files
 # costing a connection, a worker and its own memory of the records it accepted.
 DEFAULT_BATCH_BYTES = 64 * 1024 * 1024
 SPREAD_BATCHES = 4
-
-
-def batch_bytes_for(files, batch_bytes: int | None = DEFAULT_BATCH_BYTES) -> int | None:
-    """The byte cap of a source's batches: `batch_bytes`, or more when the files listed would
-    otherwise make more than SPREAD_BATCHES batches by size."""
-    if batch_bytes is None:
-        return None
-    total = sum(f.size for f in files)
-    return max(batch_bytes, -(-total // SPREAD_BATCHES))
 # What a stage writes (run files, batches, reports, GX results, Data Docs) is the pipeline
 # account's and its group's only: directories 0750, files 0640. The landing area stays 0700.
 PRIVATE_UMASK = 0o027
@@ -173,6 +164,7 @@ def plan_source(config: Config, run_id: str, source_name: str,
     _private()
     from ingestion import plan_source as ingest_plan
     from ingestion import split_plan
+    from ingestion.plan import batch_bytes_for
     from warehouse import connect, ledger_snapshot
 
     source = config.source(source_name)
@@ -184,7 +176,7 @@ def plan_source(config: Config, run_id: str, source_name: str,
                            max_file_bytes=config.max_file_bytes)
         record.files_seen = len(plan.files_seen)
         record.files_pending = len(plan.pending)
-        cap = batch_bytes_for(plan.to_fetch, batch_bytes)
+        cap = batch_bytes_for(plan.to_fetch, batch_bytes, SPREAD_BATCHES)
         for i, files in enumerate(split_plan(plan, batch_size, cap)):
             batch_id = f"{run_id}-{source_name}-{i:04d}"
             _write_json(run_dir(config, run_id) / "batches" / f"{batch_id}.json",

@@ -141,6 +141,16 @@ def plan_source(source: SourceConfig, adapter, ledger: LedgerSnapshot, *,
     return plan
 
 
+def batch_bytes_for(files, batch_bytes: int | None, spread: int) -> int | None:
+    """The byte cap of a source's batches: `batch_bytes`, or more when the files listed would
+    otherwise make more than `spread` batches by size (each batch costs a connection, a worker
+    and its own memory of the records it accepted)."""
+    if batch_bytes is None:
+        return None
+    total = sum(f.size for f in files)
+    return max(batch_bytes, -(-total // spread))
+
+
 def split_plan(plan: SourcePlan, batch_size: int,
                batch_bytes: int | None = None) -> list[list[RemoteFile]]:
     """Batches of files to fetch, for mapping across workers (never one task per file).

@@ -214,18 +214,20 @@ def test_an_undeclared_entity_is_reported_where_it_is(tmp_path):
 
 
 def test_a_large_night_of_one_source_makes_a_few_batches_not_many():
-    from deflect.pipeline import DEFAULT_BATCH_BYTES, SPREAD_BATCHES, batch_bytes_for
+    from deflect.pipeline import DEFAULT_BATCH_BYTES, SPREAD_BATCHES
+    from ingestion.plan import batch_bytes_for
+
+    def cap_of(files):  # as plan_source asks
+        return batch_bytes_for(files, DEFAULT_BATCH_BYTES, SPREAD_BATCHES)
 
     mb = 1024 * 1024
     night = [RemoteFile(f"f{i}", 24 * mb, 1) for i in range(10)]  # 240 MB: capped at 64 MB
-    assert batch_bytes_for(night) == DEFAULT_BATCH_BYTES
-    plan = SourcePlan("s", files_seen=night, to_fetch=night)
-    assert len(split_plan(plan, 50, batch_bytes_for(night))) == 5
+    assert cap_of(night) == DEFAULT_BATCH_BYTES
+    assert len(split_plan(SourcePlan("s", to_fetch=night), 50, cap_of(night))) == 5
     bigger = night + night[:3]  # 312 MB: the cap grows to a quarter of it (78 MB, 3 files)
-    assert batch_bytes_for(bigger) == 312 * mb // SPREAD_BATCHES
-    assert len(split_plan(SourcePlan("s", to_fetch=bigger), 50, batch_bytes_for(bigger))) == 5
+    assert cap_of(bigger) == 312 * mb // SPREAD_BATCHES
+    assert len(split_plan(SourcePlan("s", to_fetch=bigger), 50, cap_of(bigger))) == 5
     year = [RemoteFile(f"f{i}", 30 * mb, 1) for i in range(365)]  # 11 GB: the file count rules
-    cap = batch_bytes_for(year)
-    assert cap == 365 * 30 * mb // SPREAD_BATCHES
-    assert len(split_plan(SourcePlan("s", files_seen=year, to_fetch=year), 50, cap)) == 8
-    assert batch_bytes_for(year, None) is None
+    assert cap_of(year) == 365 * 30 * mb // SPREAD_BATCHES
+    assert len(split_plan(SourcePlan("s", to_fetch=year), 50, cap_of(year))) == 8
+    assert batch_bytes_for(year, None, SPREAD_BATCHES) is None
