@@ -176,7 +176,7 @@ class FileSpool:
         return spool
 
     def row(self, table: str, row: dict) -> None:
-        spool = self._files.get(table) or self._table(table)
+        spool = self._table(table)
         spool.writer.writerow(_csv_row(row, self.writer.columns[table]))
         spool.spill_if_large()
         self.counts[table] = self.counts.get(table, 0) + 1

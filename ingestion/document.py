@@ -475,10 +475,11 @@ class DocumentProcessor:
             if any(_has_text(c.tail) for c in chunk):
                 raise FileRejected(F08.finding("character content outside every record",
                                                line=el.sourceline, path=level.path))
-            for child in chunk if self.references_possible else ():
-                found = _external_reference(child)
-                if found:
-                    _reject_reference(found, level.path)
+            if self.references_possible:
+                for child in chunk:
+                    found = _external_reference(child)
+                    if found:
+                        _reject_reference(found, level.path)
             # large leftovers are validated as copies, as large records are (MOVE_LIMIT_ELEMENTS)
             nodes = [c if _smaller_than(c, MOVE_LIMIT_ELEMENTS) else copy.deepcopy(c)
                      for c in chunk]

@@ -353,7 +353,6 @@ class SftpDrop:
         return self._retry(f"fetch {name}", op)
 
 
-# A download asks for at most this much ahead of what the writer has taken. paramiko's own
 # AES-GCM first: one authenticated encryption per packet where paramiko's default (aes128-ctr
 # with hmac-sha2-256) encrypts and then computes an HMAC, in both processes. A 700 MB download
 # over loopback: 3.5-3.9 CPU seconds of this process with the default, 2.6-2.8 with GCM
@@ -369,6 +368,7 @@ def prefer_aead_ciphers(transport: paramiko.Transport) -> None:
     options.ciphers = (*known, *(c for c in options.ciphers if c not in known))
 
 
+# A download asks for at most this much ahead of what the writer has taken. paramiko's own
 # getfo(prefetch=True) asks for the whole file at once; on a busy machine (the other batch, the
 # shards and sshd on the same cores) the answers piled up in memory faster than they were
 # written: the worker fetching a 700 MB export reached 780 MB.

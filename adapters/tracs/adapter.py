@@ -7,7 +7,7 @@ import re
 from adapters.tracs import codes
 from adapters.tracs.expectations import SUITES
 from adapters.tracs.fields import FIELDS
-from adapters.tracs.rules import NS, RECORD_RULES
+from adapters.tracs.rules import DEFLECTION, INDIVIDUALS, NS, RECORD_RULES
 from adapters.tracs.sidecar import parse_sidecar, sidecar_line
 from adapters.tracs.tables import TABLES
 from deflect.core import vocab
@@ -17,10 +17,9 @@ from ingestion.adapter import Adapter, FileContext, child_texts, iso, to_date
 from ingestion.findings import F05, Finding
 from schemas.registry import SCHEMA_DIR, SchemaSet
 
-# the paths extraction looks up, spelled once (every record of a night is extracted)
+# the paths extraction looks up, spelled once (every record of a night is extracted); those
+# the rules share come from rules.py
 _SUMMARY = f"{{{NS}}}summary"
-_INDIVIDUALS = f"{{{NS}}}individuals/{{{NS}}}individual"
-_DEFLECTION = f"{{{NS}}}deflection"
 _ITEMS = f"{{{NS}}}evidence/{{{NS}}}item"
 
 SCHEMAS = SchemaSet("tracs", "TraCS export", NS, "schemaVersion", (
@@ -116,7 +115,7 @@ class TracsAdapter(Adapter):
             "county_fips": codes.county_fips(s.get("summaryCountyCode")),
             "incident_type": s.get("summaryIncidentType"),
         }
-        for ind in form.iterfind(_INDIVIDUALS):
+        for ind in form.iterfind(INDIVIDUALS):
             seq = ind.get("seq")
             i = child_texts(ind, NS)
             dob = to_date(i.get("individualDOB"))
@@ -131,7 +130,7 @@ class TracsAdapter(Adapter):
                 "ethnicity": i.get("individualEthnicity"),
                 "disposition": i.get("individualDisposition"),
             }
-            defl = ind.find(_DEFLECTION)
+            defl = ind.find(DEFLECTION)
             if defl is None:
                 continue
             d = child_texts(defl, NS)

@@ -10,14 +10,14 @@ def _q(local: str) -> str:
     return f"{{{NS}}}{local}"
 
 
-# the paths the rules look up, spelled once (every record runs every rule)
-_INDIVIDUALS = f"{_q('individuals')}/{_q('individual')}"
+# the paths the rules (and extraction) look up, spelled once: every record runs every rule
+INDIVIDUALS = f"{_q('individuals')}/{_q('individual')}"
+DEFLECTION = _q("deflection")
 _DISPOSITION = _q("individualDisposition")
-_DEFLECTION = _q("deflection")
 
 
 def _individuals(form):
-    return form.findall(_INDIVIDUALS)
+    return form.findall(INDIVIDUALS)
 
 
 def _disposition(ind) -> str | None:
@@ -32,14 +32,14 @@ def check_b01(form) -> list[Finding]:
     """B01: an individual with disposition CD and no deflection element."""
     return [B01.finding(f"individual seq {ind.get('seq')}", line=ind.sourceline, path=_path(ind))
             for ind in _individuals(form)
-            if _disposition(ind) == "CD" and ind.find(_DEFLECTION) is None]
+            if _disposition(ind) == "CD" and ind.find(DEFLECTION) is None]
 
 
 def check_b02(form) -> list[Finding]:
     """B02: a deflection element on an individual whose disposition is not CD."""
     out = []
     for ind in _individuals(form):
-        defl = ind.find(_DEFLECTION)
+        defl = ind.find(DEFLECTION)
         if defl is not None and _disposition(ind) != "CD":
             out.append(B02.finding(f"individual seq {ind.get('seq')} has disposition "
                                    f"{_disposition(ind) or 'blank'}", line=defl.sourceline,
