@@ -48,6 +48,14 @@ log = logging.getLogger(__name__)
 # and moves in constant time, where copying it cost 0.6 s of CPU a night (docs/performance.md).
 MOVE_LIMIT_ELEMENTS = 2_000
 LEFTOVER_CHUNK = 1_000  # what lies between records is validated this many elements at a time
+# A file up to this size (as listed) keeps the tree pass 1 parsed while it downloaded, and pass 2
+# replays pass 1's events over it instead of parsing the landed file again: one parse per file.
+# The tree costs a few times the file's size in memory, held while the file is checked; a
+# larger file is parsed again, a record at a time, in bounded memory (docs/performance.md).
+KEEP_TREE_MAX_BYTES = 32 * 2**20
+# what pass 2 reads: starts and ends of the root, containers and records, and every namespace
+# declaration (whatever the tag filter)
+PASS2_EVENTS = ("start", "end", "start-ns")
 
 
 @dataclass
@@ -249,9 +257,14 @@ class RecordIds:
     """Pass 1: the identities of the records in their place, and the root element (its
     attributes only left), from the events of a hardened parse. Of the landed file
     (`count_record_ids`), or of a download's bytes as they arrive (`feed`, then `close`;
-    ingestion/process.py), so that the file is parsed once fewer times after it lands."""
+    ingestion/process.py), so that the file is parsed once fewer times after it lands.
 
-    def __init__(self, adapter: Adapter, budget: xmlsafe.FileBudget | None = None):
+    `keep`: keep the whole tree and the events pass 2 reads (`events`), for pass 2 to replay
+    instead of parsing the file again (KEEP_TREE_MAX_BYTES); otherwise what pass 1 has read is
+    freed as it goes."""
+
+    def __init__(self, adapter: Adapter, budget: xmlsafe.FileBudget | None = None,
+                 keep: bool = False):
         self.adapter = adapter
         self.rec_q = adapter.qname(adapter.record)
         self.tags = [self.rec_q, *(adapter.qname(c) for c in adapter.containers)]
@@ -261,7 +274,11 @@ class RecordIds:
         self.counts: Counter = Counter()
         self.budget = budget  # for `feed`: a landed file's reader checks its own
         self._root_attrib: dict | None = None
-        self._feed = xmlsafe.SafeFeed(events=("end",), tag=self.tags)  # parses from `feed` on
+        # the events pass 2 asks for (DocumentProcessor._pass2), over the tree kept whole
+        self.events: list | None = [] if keep else None
+        self._feed = (xmlsafe.SafeFeed(events=PASS2_EVENTS,
+                                       tag=[adapter.qname(adapter.root), *self.tags])
+                      if keep else xmlsafe.SafeFeed(events=("end",), tag=self.tags))
 
     def feed(self, data: bytes) -> None:
         """Raises FileRejected: F01/F06, F09 once the budget is spent."""
@@ -274,6 +291,9 @@ class RecordIds:
         return self.result(self._feed.root)
 
     def take(self, events) -> None:
+        if self.events is not None:
+            self._keep(events)
+            return
         rec_q, ancestors, record_id = self.rec_q, self.ancestors, self.adapter.record_id
         for _, el in events:
             parent = el.getparent()
@@ -287,13 +307,25 @@ class RecordIds:
             while el.getprevious() is not None:
                 del parent[0]
 
+    def _keep(self, events: list) -> None:
+        rec_q, ancestors, record_id = self.rec_q, self.ancestors, self.adapter.record_id
+        for event, el in events:
+            if event == "end" and el.tag == rec_q and _in_place(el.getparent(), ancestors):
+                if self._root_attrib is None:
+                    self._root_attrib = dict(el.getroottree().getroot().attrib)
+                rid = record_id(el.attrib, self._root_attrib)
+                if rid:
+                    self.counts[rid] += 1
+        self.events.extend(events)
+
     def result(self, root) -> tuple[Counter, object]:
-        if root is not None and len(root):
+        if root is not None and (len(root) or self.events is not None):
             # only the root's name, attributes and line are wanted: whatever else pass 1 kept
             # under it (elements that are neither containers nor records) is freed now, not
-            # held during pass 2
+            # held during pass 2 (unless the tree is kept for pass 2 to replay)
             kept = _shallow_copy(root)
-            root.clear()
+            if self.events is None:
+                root.clear()
             root = kept
         return self.counts, root
 
@@ -305,6 +337,14 @@ def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
     it = xmlsafe.iterparse(path, max_bytes, compressed, budget, events=("end",), tag=ids.tags)
     ids.take(it)
     return ids.result(it.root)
+
+
+def _drain(events: list):
+    """The events in order, each let go of once read: a record pass 2 has discarded is freed
+    then, as it is when pass 2 parses the file."""
+    events.reverse()
+    while events:
+        yield events.pop()
 
 
 def _in_place(parent, ancestors: tuple[str, ...]) -> bool:
@@ -322,10 +362,12 @@ class DocumentProcessor:
     """Both passes over one file; see the module docstring."""
 
     def __init__(self, path: Path, adapter: Adapter, ctx: FileContext, sink, max_bytes: int,
-                 budget: xmlsafe.FileBudget | None = None, known=None, pass1=None):
+                 budget: xmlsafe.FileBudget | None = None, known=None, pass1=None,
+                 replay: list | None = None):
         self.path, self.adapter, self.ctx, self.sink = path, adapter, ctx, sink
         # (counts, root) of pass 1 when it already ran over these bytes (RecordIds fed by the
-        # download); None: pass 1 reads the file
+        # download); None: pass 1 reads the file. `replay`: the events pass 2 reads, over the
+        # tree that pass 1 kept (RecordIds(keep=True)); None: pass 2 parses the file
         self.max_bytes = max_bytes
         self.budget = budget  # time and memory this file may take (F09 past them)
         # known(schema_version, record_ids) -> {(record_id, record_sha256)} accepted before:
@@ -333,6 +375,7 @@ class DocumentProcessor:
         self.known_lookup = known
         self.known: set[tuple[str, str]] = set()
         self.pass1 = pass1
+        self.replay = replay if pass1 is not None else None
         # (k, n): validate and extract only the records whose index in the file is k modulo n;
         # everything structural is still checked (ingestion/shards.py runs the n shards)
         self.shard = (0, 1)
@@ -390,9 +433,11 @@ class DocumentProcessor:
         # Events only for the root, containers and records (C-level filter): what lies between
         # them is checked when its parent ends, what lies inside a record goes with the record.
         root_q, rec_q, conts = self.root_q, self.rec_q, set(self.cont_q)
-        it = xmlsafe.iterparse(self.path, self.max_bytes, self.compressed, self.budget,
-                               events=("start", "end", "start-ns"),
-                               tag=[root_q, rec_q, *self.cont_q])
+        if self.replay is not None:
+            it, self.replay = _drain(self.replay), None
+        else:
+            it = xmlsafe.iterparse(self.path, self.max_bytes, self.compressed, self.budget,
+                                   events=PASS2_EVENTS, tag=[root_q, rec_q, *self.cont_q])
         for event, el in it:
             if event == "start-ns":  # every declaration, whatever the tag filter: (prefix, URI)
                 if el[1] in _REFERENCE_NAMESPACES:

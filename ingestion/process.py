@@ -17,7 +17,7 @@ from deflect.core.canonical import LedgerSnapshot
 from deflect.core.config import Config, SourceConfig
 from ingestion.adapter import Adapter, FileContext
 from ingestion.batch import BatchWriter, quarantine_id
-from ingestion.document import DocumentProcessor, RecordIds
+from ingestion.document import KEEP_TREE_MAX_BYTES, DocumentProcessor, RecordIds
 from ingestion.findings import F04, F07, Finding
 from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
 from ingestion.plan import RemoteFile, decision_basis, quarantine_basis, same_delivery
@@ -95,8 +95,8 @@ class _Batch:
             # device) is "changed while fetching", never a full disk
             # pass 1 reads the bytes as they arrive (not a gzip file's: it would inflate them
             # twice); a retried download starts it again from the first byte
-            early = None if f.name.endswith(".gz") else _Pass1WhileFetching(self.adapter,
-                                                                             self.config)
+            early = None if f.name.endswith(".gz") else _Pass1WhileFetching(
+                self.adapter, self.config, keep=f.size <= KEEP_TREE_MAX_BYTES)
             w = drop.fetch(f.name, lambda: atomic_file(self.day_dir, early and early.restart()),
                            limit=f.size)
         except FileNotFoundError:
@@ -131,7 +131,8 @@ class _Batch:
             return self._record(out, f)
         self.seen[sha] = f.name
 
-        result, spool = self._check(landed, f, sha, early.result() if early else None)
+        pass1 = early.result() if early else None
+        result, spool = self._check(landed, f, sha, pass1, early.take_events() if early else None)
         if result.file_findings:
             spool.discard()
             return self._quarantine_file(out, f, result.file_findings, landed)
@@ -152,17 +153,18 @@ class _Batch:
             out |= set(self.accepted_before(schema_version, record_ids))
         return out
 
-    def _check(self, landed: Path, f: RemoteFile, sha: str, pass1=None):
+    def _check(self, landed: Path, f: RemoteFile, sha: str, pass1=None, replay=None):
         """Both passes over a landed file into a fresh spool: (result, spool). A large file on
         several cores (ingestion/shards.py), again in one process if a shard fails. `pass1`:
-        its (counts, root) when pass 1 already ran over the download."""
+        its (counts, root) when pass 1 already ran over the download; `replay`: the events
+        pass 2 reads, when pass 1 kept the tree (a small file: parsed once in all)."""
         budget = file_budget(self.config)
 
-        def processor(pass1=None):
+        def processor(pass1=None, replay=None):
             ctx = FileContext(self.source, f.name, sha, {}, self.secret)
             spool = self.writer.spool(f.name, sha)
             return DocumentProcessor(landed, self.adapter, ctx, spool, self.config.max_file_bytes,
-                                     budget, known=self.known, pass1=pass1)
+                                     budget, known=self.known, pass1=pass1, replay=replay)
 
         shards = self.config.file_shards or default_shards()
         if shards > 1 and f.size >= SHARD_MIN_BYTES:
@@ -174,7 +176,7 @@ class _Batch:
                             self.source.name, exc)
                 proc.sink.discard()
                 pass1 = None  # everything again from the landed file
-        proc = processor(pass1)
+        proc = processor(pass1, replay)
         return proc.run(), proc.sink
 
     def _quarantined_before(self, f: RemoteFile, sha: str, announced: str | None) -> bool:
@@ -252,13 +254,16 @@ class _Pass1WhileFetching:
     landed file's own pass 1 then runs as before and reports what it finds, within the file's
     budget. Its own budget has the file's limits from the start of the download."""
 
-    def __init__(self, adapter: Adapter, config: Config):
-        self.adapter, self.config = adapter, config
+    def __init__(self, adapter: Adapter, config: Config, keep: bool = False):
+        self.adapter, self.config, self.keep = adapter, config, keep
         self.ids: RecordIds | None = None
+        self.events: list | None = None
 
     def restart(self):
-        """A fresh pass 1 for a fresh download attempt; returns what to feed the bytes to."""
-        self.ids = RecordIds(self.adapter, file_budget(self.config))
+        """A fresh pass 1 for a fresh download attempt; returns what to feed the bytes to.
+        `keep`: it keeps the tree and pass 2's events (document.KEEP_TREE_MAX_BYTES)."""
+        self.ids = RecordIds(self.adapter, file_budget(self.config), keep=self.keep)
+        self.events = None
         return self.feed
 
     def feed(self, data: bytes) -> None:
@@ -275,9 +280,17 @@ class _Pass1WhileFetching:
         if ids is None:
             return None
         try:
-            return ids.close()
+            out = ids.close()
         except Exception:  # noqa: BLE001 - as in feed
             return None
+        self.events = ids.events
+        return out
+
+    def take_events(self) -> list | None:
+        """After `result`: the events pass 2 replays over the kept tree, or None (not kept, or
+        pass 1 dropped); handed over once."""
+        events, self.events = self.events, None
+        return events
 
 
 def process_files(source: SourceConfig, files: list[RemoteFile], *, adapter: Adapter,

@@ -1,5 +1,9 @@
 """Validation and extraction of single files: every F/S/B code on hand-written documents
-(file:// source; the same code path as SFTP after the download)."""
+(file:// source; the same code path as SFTP after the download).
+
+Every test runs twice: with pass 2 replaying the tree pass 1 kept while the file downloaded
+(one parse, as for every file up to document.KEEP_TREE_MAX_BYTES), and with pass 2 parsing the
+landed file again (as for larger files)."""
 from __future__ import annotations
 
 import gzip
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ingestion import process as process_module
 from tests.ingestion.helpers import (
     MEG_NAME,
     TRACS_NAME,
@@ -19,6 +24,14 @@ from tests.ingestion.helpers import (
     read_table,
     tracs_doc,
 )
+
+
+@pytest.fixture(autouse=True, params=["one parse", "two parses"])
+def parses(request, monkeypatch):
+    if request.param == "two parses":
+        monkeypatch.setattr(process_module, "KEEP_TREE_MAX_BYTES", -1)
+    return request.param
+
 
 PERSONAL = ("Núñez", "José", "Doe", "John", "1982-08-08", "1988-02-14", "Roe", "Strauß")
 
