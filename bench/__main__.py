@@ -116,6 +116,7 @@ def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
     suite.floor(x1)
     staged = suite.staged(x1)
     suite.end_to_end(x1)
+    suite.floor(x1, after=True)
     suite.end_to_end(x1, serial=True)
     suite.empty_night(x1)
     if not args.no_naive:
@@ -126,6 +127,7 @@ def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
         _log(f"nightly x{k}: {views[k].describe()['mb']} MB, {views[k].forms} TraCS forms")
         suite.floor(views[k])
         suite.end_to_end(views[k])
+        suite.floor(views[k], after=True)
     rows = {r.key: r.as_dict() for r in suite.rows}
     gs = report.goals(rows, scales)
     for g in gs:
@@ -158,6 +160,7 @@ def run_backfill(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
         suite.staged(w)
     keep = "full" in args.chosen  # workload full seeds its warehouse from this load
     e2e = suite.end_to_end(w, keep=keep)
+    suite.floor(w, after=True)
     if keep:
         suite.dbs.kept["backfill"] = (e2e.detail["warehouse"], w)
     notes = []
@@ -336,6 +339,7 @@ def run_records(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
         _log(f"records r{k}: {views[k].records:,} records, {views[k].describe()['mb']} MB")
         suite.floor(views[k])
         suite.end_to_end(views[k])
+        suite.floor(views[k], after=True)
     rows = {r.key: r.as_dict() for r in suite.rows}
     notes = [("The k-times view is the first k nights of a drop in one run: k times the TraCS "
               "forms and k of every MEG unit's cumulative 30-day files, which re-send a case "

@@ -15,6 +15,27 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
 
+def floor_of(rows: dict[str, dict], key: str) -> tuple[float | None, float | None, str]:
+    """(wall s, CPU s, note) of floor row `key` (`<view>.floor`): the mean of it and of its run
+    after the end to end run (`<view>.floor_after`) when both were measured. The floor's own
+    time moved by up to a quarter between runs on one machine (docs/performance.md), so one run
+    alone decided goals near their target."""
+    runs = [rows[k] for k in (key, key.replace(".floor", ".floor_after")) if k in rows]
+    if not runs:
+        return None, None, ""
+    wall = sum(r["seconds"] for r in runs) / len(runs)
+    cpus = [r.get("detail", {}).get("cpu_s") for r in runs]
+    cpu = sum(cpus) / len(cpus) if all(cpus) else None
+    note = (f"{key}: mean of {runs[0]['seconds']:.2f} s before and {runs[1]['seconds']:.2f} s "
+            "after" if len(runs) == 2 else "")
+    return wall, cpu, note
+
+
+def _with(measure: str, *notes: str) -> str:
+    notes = [n for n in notes if n]
+    return f"{measure} ({'; '.join(notes)})" if notes else measure
+
+
 def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
     """The issue's goals, each as a ratio of two rows measured in the same invocation."""
     if "r1.e2e" in rows:
@@ -24,9 +45,11 @@ def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
         return rows[key]["seconds"] if key in rows else None
 
     out = []
-    e2e, floor = sec("x1.e2e"), sec("x1.floor")
+    e2e = sec("x1.e2e")
+    floor, _, note = floor_of(rows, "x1.floor")
     if e2e and floor:
-        out.append({"goal": "end to end within 2x the floor", "measure": "e2e s / floor s",
+        out.append({"goal": "end to end within 2x the floor",
+                    "measure": _with("e2e s / floor s", note),
                     "value": _ratio(e2e, floor), "target": "<= 2", "met": e2e / floor <= 2})
     naive = sec("x1.naive")
     if naive and e2e:
@@ -81,14 +104,16 @@ def record_goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
     keys = ("r1.e2e", f"r{last}.e2e", "r1.floor", f"r{last}.floor")
     if not all(k in rows for k in keys):
         return []
-    e1, en, f1, fn = (rows[k]["seconds"] for k in keys)
+    e1, en = rows["r1.e2e"]["seconds"], rows[f"r{last}.e2e"]["seconds"]
+    f1, c1, n1 = floor_of(rows, "r1.floor")
+    fn, cn, nn = floor_of(rows, f"r{last}.floor")
     slope = _ratio(en - e1, fn - f1)
     out = [{"goal": f"marginal cost of records ({last}x vs 1x) at most 3x the floor's",
-            "measure": f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1)", "value": slope,
-            "target": "<= 3", "met": slope is not None and slope <= 3}]
-    cpu = [rows[k].get("detail", {}).get("cpu_s") for k in keys]
-    if all(cpu):
-        c_slope = _ratio(cpu[1] - cpu[0], cpu[3] - cpu[2])
+            "measure": _with(f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1)", n1, nn),
+            "value": slope, "target": "<= 3", "met": slope is not None and slope <= 3}]
+    cpu = [rows[k].get("detail", {}).get("cpu_s") for k in keys[:2]]
+    if all(cpu) and c1 and cn:
+        c_slope = _ratio(cpu[1] - cpu[0], cn - c1)
         out.append({"goal": "the same in CPU seconds (less moved by other load on the machine)",
                     "measure": f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1), CPU s",
                     "value": c_slope, "target": "<= 3",
@@ -100,19 +125,30 @@ def backfill_goals(rows: dict[str, dict]) -> list[dict]:
     """Goal 4 of issue "Scale": the whole backfill within 3x the floor, peak under 1 GB."""
     if "backfill.e2e" not in rows or "backfill.floor" not in rows:
         return []
-    e2e, floor = rows["backfill.e2e"], rows["backfill.floor"]
-    out = [{"goal": "the backfill end to end within 3x the floor", "measure": "e2e s / floor s",
-            "value": _ratio(e2e["seconds"], floor["seconds"]), "target": "<= 3",
-            "met": e2e["seconds"] / floor["seconds"] <= 3}]
-    cpu = (e2e.get("detail", {}).get("cpu_s"), floor.get("detail", {}).get("cpu_s"))
-    if all(cpu):
+    e2e = rows["backfill.e2e"]
+    floor, floor_cpu, note = floor_of(rows, "backfill.floor")
+    out = [{"goal": "the backfill end to end within 3x the floor",
+            "measure": _with("e2e s / floor s", note),
+            "value": _ratio(e2e["seconds"], floor), "target": "<= 3",
+            "met": e2e["seconds"] / floor <= 3}]
+    cpu = e2e.get("detail", {}).get("cpu_s")
+    if cpu and floor_cpu:
         out.append({"goal": "the same in CPU seconds", "measure": "e2e CPU s / floor CPU s",
-                    "value": _ratio(*cpu), "target": "<= 3", "met": cpu[0] / cpu[1] <= 3})
-    out.append({"goal": "the backfill's peak memory under 1 GB",
-                "measure": "peak RSS of `deflect run` (largest of its processes)",
-                "value": e2e["maxrss_mb"], "target": f"< {BACKFILL_PEAK_LIMIT_MB} MB",
-                "met": e2e["maxrss_mb"] < BACKFILL_PEAK_LIMIT_MB})
+                    "value": _ratio(cpu, floor_cpu), "target": "<= 3",
+                    "met": cpu / floor_cpu <= 3})
+    peak, what = _peak(e2e)
+    out.append({"goal": "the backfill's peak memory under 1 GB", "measure": what, "value": peak, "target": f"< {BACKFILL_PEAK_LIMIT_MB} MB",
+                "met": peak < BACKFILL_PEAK_LIMIT_MB})
     return out
+
+
+def _peak(row: dict) -> tuple[float, str]:
+    """A run's peak memory: its whole process tree when that was sampled (workers, the forked
+    suites and report pages together), else its largest single process."""
+    if row.get("tree_mb"):
+        return row["tree_mb"], (f"peak PSS of `deflect run` and all its processes together "
+                                f"(largest single process {row['maxrss_mb']:.0f} MB)")
+    return row["maxrss_mb"], "peak RSS of `deflect run` (largest of its processes)"
 
 
 def full_goals(rows: dict[str, dict], check: dict | None = None) -> list[dict]:
@@ -130,10 +166,10 @@ def full_goals(rows: dict[str, dict], check: dict | None = None) -> list[dict]:
         out.append({"goal": "the same in CPU seconds", "measure": "e2e_full CPU s / "
                     "e2e_empty_warehouse CPU s", "value": _ratio(*cpu), "target": "<= 1.5",
                     "met": cpu[0] / cpu[1] <= 1.5})
+    peak, what = _peak(full)
     out.append({"goal": "the night on the five-year warehouse under 500 MB",
-                "measure": "peak RSS of `deflect run` (largest of its processes)",
-                "value": full["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB",
-                "met": full["maxrss_mb"] < PEAK_LIMIT_MB})
+                "measure": what, "value": peak, "target": f"< {PEAK_LIMIT_MB} MB",
+                "met": peak < PEAK_LIMIT_MB})
     if check is not None:
         out.append({"goal": "seeded rows are those the pipeline loads (sample night)",
                     "measure": "tables differing, copy 1 vs the rewritten night's load",
@@ -153,9 +189,11 @@ def _fmt(v, nd=1) -> str:
 
 
 def rows_table(rows: list[dict]) -> list[list[str]]:
-    head = ["measurement", "what", "seconds", "MB", "MB/s", "records/s", "peak RSS MB", "process"]
+    head = ["measurement", "what", "seconds", "MB", "MB/s", "records/s", "peak RSS MB",
+            "tree PSS MB", "process"]
     body = [[r["key"], r["what"], _fmt(r["seconds"], 2), _fmt(r["mb"]), _fmt(r["mb_s"]),
-             _fmt(r["records_s"]), _fmt(r["maxrss_mb"], 0), r.get("process") or ""]
+             _fmt(r["records_s"]), _fmt(r["maxrss_mb"], 0), _fmt(r.get("tree_mb"), 0),
+             r.get("process") or ""]
             for r in rows]
     return [head, *body]
 

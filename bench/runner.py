@@ -8,6 +8,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,65 @@ class ProcResult:
     # CPU seconds (user + system) of the process and every process it waited for (workers,
     # shards): the work done, which other load on the machine changes far less than the wall time
     cpu: float = 0.0
+    # peak proportional set size of the process and all its descendants together (workers,
+    # shards, forked report pages), sampled every TREE_SAMPLE_S: what the run needs of the
+    # machine, where maxrss_mb is its largest single process
+    tree_mb: float = 0.0
+
+
+TREE_SAMPLE_S = 0.5
+
+
+def _children_of() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        out.setdefault(ppid, []).append(int(entry.name))
+    return out
+
+
+def tree_pss_mb(pid: int) -> float:
+    """Proportional set size of `pid` and its descendants, MB (Linux; 0 where unreadable).
+    PSS shares a page among the processes mapping it, so forked workers are not counted
+    twice for what they share with their parent."""
+    children = _children_of()
+    todo, total = [pid], 0
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total / 1024
+
+
+class _TreeSampler(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak = pid, 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(TREE_SAMPLE_S):
+            self.peak = max(self.peak, tree_pss_mb(self.pid))
+
+    def stop(self) -> float:
+        self._done.set()
+        self.join()
+        return self.peak
 
 
 def _children_cpu() -> float:
@@ -45,13 +105,17 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO) -> P
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         cpu = _children_cpu()
         started = time.perf_counter()
-        code = subprocess.run(cmd, stdout=out, stderr=err, cwd=cwd, env=env,
-                              stdin=subprocess.DEVNULL, check=False).returncode
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env,
+                                stdin=subprocess.DEVNULL)
+        sampler = _TreeSampler(proc.pid)
+        sampler.start()
+        code = proc.wait()
         wall = time.perf_counter() - started
+        tree = sampler.stop()
         out.seek(0)
         err.seek(0)
         return ProcResult(wall, 0.0, code, {}, out.read(), err.read(),
-                          cpu=_children_cpu() - cpu)
+                          cpu=_children_cpu() - cpu, tree_mb=round(tree, 1))
 
 
 # Bytecode for the measured processes, outside the source tree. An installed pipeline imports

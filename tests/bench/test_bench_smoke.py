@@ -26,10 +26,13 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     keys = {r["key"] for r in section["rows"]}
     expected = {"x1.floor", "x1.naive", "x1.e2e", "x1.openssh_sftp", "x1.bare_copy",
                 "x1.staged.total", "x2.floor", "x2.e2e", "x1.e2e_empty",
-                "x1.imports"} | {f"x1.stage.{s}" for s in STAGES}
+                "x1.imports", "x1.floor_after", "x2.floor_after"} | {
+                    f"x1.stage.{s}" for s in STAGES}
     assert expected <= keys
     for row in section["rows"]:
         assert row["seconds"] >= 0 and row["maxrss_mb"] > 0, row
+    e2e = next(r for r in section["rows"] if r["key"] == "x1.e2e")
+    assert e2e["tree_mb"] > 0  # the process tree sampled (the run takes seconds)
     goals = {g["goal"] for g in section["goals"]}
     assert len(goals) == 7, goals
     assert any("empty night" in g for g in goals)
@@ -53,6 +56,8 @@ def test_bench_records_workload(tmp_path, pg_server_url):
     assert code == 0
     section = json.loads(results.read_text())["workloads"]["records"]
     rows = {r["key"]: r for r in section["rows"]}
-    assert {"r1.floor", "r1.e2e", "r2.floor", "r2.e2e"} <= set(rows)
+    assert {"r1.floor", "r1.e2e", "r2.floor", "r2.e2e", "r1.floor_after",
+            "r2.floor_after"} <= set(rows)
     assert all(rows[k]["detail"]["cpu_s"] > 0 for k in rows)
     assert [g["measure"].startswith("(e2e r2 - e2e r1)") for g in section["goals"]] == [True, True]
+    assert "r2.floor: mean of" in section["goals"][0]["measure"]

@@ -1,0 +1,62 @@
+"""The goals' arithmetic: the floor as the mean of its runs before and after the end to end run,
+and a run's memory as its whole process tree when that was sampled."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench import report
+from bench.runner import tree_pss_mb
+
+
+def _row(seconds, cpu=None, **kw):
+    return {"seconds": seconds, "detail": {"cpu_s": cpu} if cpu else {}, **kw}
+
+
+def test_the_floor_is_the_mean_of_before_and_after():
+    rows = {"x1.floor": _row(4.0, 4.4), "x1.floor_after": _row(6.0, 6.6)}
+    wall, cpu, note = report.floor_of(rows, "x1.floor")
+    assert (wall, cpu) == (5.0, 5.5) and "4.00 s before and 6.00 s after" in note
+    # one run only: that run, nothing said
+    assert report.floor_of({"x1.floor": _row(4.0, 4.4)}, "x1.floor") == (4.0, 4.4, "")
+    assert report.floor_of({}, "x1.floor") == (None, None, "")
+
+
+def test_goals_use_the_mean_floor():
+    rows = {"x1.e2e": _row(10.0), "x1.floor": _row(4.0), "x1.floor_after": _row(6.0)}
+    (goal,) = [g for g in report.goals(rows, [1]) if "2x the floor" in g["goal"]]
+    assert goal["value"] == 2.0 and goal["met"] and "mean of" in goal["measure"]
+    rows = {"r1.e2e": _row(5.0, 6.0), "r10.e2e": _row(14.0, 24.0),
+            "r1.floor": _row(0.4, 0.8), "r1.floor_after": _row(0.6, 1.0),
+            "r10.floor": _row(3.0, 3.4), "r10.floor_after": _row(4.0, 4.4)}
+    wall, cpu = report.record_goals(rows, [1, 10])
+    assert wall["value"] == 3.0 and wall["met"]  # 9 s over (3.5 - 0.5) s
+    assert cpu["value"] == 6.0 and not cpu["met"]  # 18 CPU s over (3.9 - 0.9) s
+
+
+def test_backfill_memory_is_the_process_tree_when_sampled():
+    rows = {"backfill.e2e": _row(300.0, maxrss_mb=800.0, tree_mb=1100.0),
+            "backfill.floor": _row(100.0)}
+    mem = report.backfill_goals(rows)[-1]
+    assert mem["value"] == 1100.0 and not mem["met"] and "800 MB" in mem["measure"]
+    rows["backfill.e2e"]["tree_mb"] = None  # not sampled: the largest process
+    assert report.backfill_goals(rows)[-1]["value"] == 800.0
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="Linux /proc only")
+def test_tree_pss_counts_a_forked_child_once_for_what_it_shares():
+    block = bytearray(64 * 2**20)  # touched: resident
+    alone = tree_pss_mb(os.getpid())
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.read(r, 1)
+        os._exit(0)
+    try:
+        both = tree_pss_mb(os.getpid())
+    finally:
+        os.write(w, b"x")
+        os.waitpid(pid, 0)
+    assert alone > 64 and abs(both - alone) < 32, (alone, both)
+    del block
