@@ -7,7 +7,9 @@ Two passes over the file, both with the hardened parser of `xmlsafe` and a C-lev
    F07) and counts record identities, so B04 knows before any row is written which
    formNumbers / CaseNumbers occur twice (every copy is quarantined). Its root element then
    gives F02, F03, the root's attribute errors (F08) and F05. It reads the landed file, or has
-   already read the download's bytes as they arrived (`pass1`; ingestion/process.py);
+   already read the download's bytes as they arrived (`pass1`; ingestion/process.py). A file
+   of at most KEEP_TREE_MAX_BYTES keeps the tree it parsed, with the events pass 2 reads, and
+   pass 2 replays them (`replay`) instead of parsing the file again;
 2. each record, as soon as it ends, is moved under a small wrapper (a copy of the root and of its
    container, same attributes) and validated alone against the schema; errors in it, or on its
    Contact's attributes, are S01; then the record rules run, then extraction. An XInclude
@@ -276,9 +278,14 @@ class RecordIds:
         self._root_attrib: dict | None = None
         # the events pass 2 asks for (DocumentProcessor._pass2), over the tree kept whole
         self.events: list | None = [] if keep else None
-        self._feed = (xmlsafe.SafeFeed(events=PASS2_EVENTS,
-                                       tag=[adapter.qname(adapter.root), *self.tags])
-                      if keep else xmlsafe.SafeFeed(events=("end",), tag=self.tags))
+        self._feed = xmlsafe.SafeFeed(**self.parse_options())
+
+    def parse_options(self) -> dict:
+        """The events and tags it reads: pass 2's when it keeps the tree for pass 2."""
+        if self.events is not None:
+            return {"events": PASS2_EVENTS,
+                    "tag": [self.adapter.qname(self.adapter.root), *self.tags]}
+        return {"events": ("end",), "tag": self.tags}
 
     def feed(self, data: bytes) -> None:
         """Raises FileRejected: F01/F06, F09 once the budget is spent."""
@@ -307,16 +314,18 @@ class RecordIds:
             while el.getprevious() is not None:
                 del parent[0]
 
-    def _keep(self, events: list) -> None:
+    def _keep(self, events) -> None:
         rec_q, ancestors, record_id = self.rec_q, self.ancestors, self.adapter.record_id
-        for event, el in events:
+        kept = self.events
+        for item in events:
+            kept.append(item)
+            event, el = item
             if event == "end" and el.tag == rec_q and _in_place(el.getparent(), ancestors):
                 if self._root_attrib is None:
                     self._root_attrib = dict(el.getroottree().getroot().attrib)
                 rid = record_id(el.attrib, self._root_attrib)
                 if rid:
                     self.counts[rid] += 1
-        self.events.extend(events)
 
     def result(self, root) -> tuple[Counter, object]:
         if root is not None and (len(root) or self.events is not None):
@@ -331,10 +340,12 @@ class RecordIds:
 
 
 def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
-                     compressed: bool = False, budget=None) -> tuple[Counter, object]:
-    """Pass 1 over a landed file (RecordIds). Raises FileRejected: F01/F06/F07/F09."""
-    ids = RecordIds(adapter)
-    it = xmlsafe.iterparse(path, max_bytes, compressed, budget, events=("end",), tag=ids.tags)
+                     compressed: bool = False, budget=None,
+                     ids: RecordIds | None = None) -> tuple[Counter, object]:
+    """Pass 1 over a landed file (RecordIds; `ids`: this one, keeping the tree or not). Raises
+    FileRejected: F01/F06/F07/F09."""
+    ids = ids or RecordIds(adapter)
+    it = xmlsafe.iterparse(path, max_bytes, compressed, budget, **ids.parse_options())
     ids.take(it)
     return ids.result(it.root)
 
@@ -408,10 +419,13 @@ class DocumentProcessor:
         if self.pass1 is not None:
             self.counts, root = self.pass1
         else:
-            if self.compressed:
-                xmlsafe.check_decompressed_size(self.path, self.max_bytes, self.budget)
+            size = (xmlsafe.check_decompressed_size(self.path, self.max_bytes, self.budget)
+                    if self.compressed else self.path.stat().st_size)
+            # a small file's tree is kept for pass 2 to replay, as when pass 1 read the download
+            ids = RecordIds(self.adapter, keep=size <= KEEP_TREE_MAX_BYTES)
             self.counts, root = count_record_ids(self.path, self.adapter, self.max_bytes,
-                                                 self.compressed, self.budget)
+                                                 self.compressed, self.budget, ids)
+            self.replay = ids.events
         self._root(root)
         version = self.ctx.root_attrib.get(self.adapter.version_attribute)
         self.result.schema_version = version

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from deflect.core.canonical import LedgerSnapshot
 from deflect.core.config import Config, SourceConfig
+from ingestion import document
 from ingestion.adapter import Adapter, FileContext
 from ingestion.batch import BatchWriter, quarantine_id
-from ingestion.document import KEEP_TREE_MAX_BYTES, DocumentProcessor, RecordIds
+from ingestion.document import DocumentProcessor, RecordIds
 from ingestion.findings import F04, F07, Finding
 from ingestion.landing import atomic_file, commit_tmp, ensure_dir, safe_name
 from ingestion.plan import RemoteFile, decision_basis, quarantine_basis, same_delivery
@@ -96,7 +97,7 @@ class _Batch:
             # pass 1 reads the bytes as they arrive (not a gzip file's: it would inflate them
             # twice); a retried download starts it again from the first byte
             early = None if f.name.endswith(".gz") else _Pass1WhileFetching(
-                self.adapter, self.config, keep=f.size <= KEEP_TREE_MAX_BYTES)
+                self.adapter, self.config, keep=f.size <= document.KEEP_TREE_MAX_BYTES)
             w = drop.fetch(f.name, lambda: atomic_file(self.day_dir, early and early.restart()),
                            limit=f.size)
         except FileNotFoundError:
@@ -168,14 +169,15 @@ class _Batch:
 
         shards = self.config.file_shards or default_shards()
         if shards > 1 and f.size >= SHARD_MIN_BYTES:
-            proc = processor(pass1)
+            # (a kept tree is replayed by every shard, each from its own copy after the fork)
+            proc = processor(pass1, replay)
             try:
                 return run_sharded(proc, shards), proc.sink
             except ShardFailed as exc:
                 log.warning("source %s: %s; checking it again in one process",
                             self.source.name, exc)
                 proc.sink.discard()
-                pass1 = None  # everything again from the landed file
+                pass1 = replay = None  # everything again from the landed file
         proc = processor(pass1, replay)
         return proc.run(), proc.sink
 

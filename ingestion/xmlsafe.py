@@ -290,13 +290,14 @@ def iterparse(path: Path, max_bytes: int, compressed: bool = False,
     return SafeIterparse(path, max_bytes, compressed, budget, **kwargs)
 
 
-def check_decompressed_size(path: Path, max_bytes: int, budget: FileBudget | None = None) -> None:
+def check_decompressed_size(path: Path, max_bytes: int, budget: FileBudget | None = None) -> int:
     """A gzip file's decompressed size against the limit, streaming, before any parsing: a small
     file that inflates to gigabytes (a gzip bomb) is F07 without ever being held in memory.
-    Raises FileRejected (F07, or F09 when the budget runs out first)."""
+    Returns that size. Raises FileRejected (F07, or F09 when the budget runs out first)."""
     with LimitedReader(path, max_bytes, compressed=True, budget=budget) as reader:
         while reader.read(1024 * 1024):
             pass
+        return reader.count
 
 
 def _syntax_message(exc: etree.XMLSyntaxError, first=None) -> str:

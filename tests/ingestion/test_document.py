@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import process as process_module
+from ingestion import document
 from tests.ingestion.helpers import (
     MEG_NAME,
     TRACS_NAME,
@@ -29,7 +29,7 @@ from tests.ingestion.helpers import (
 @pytest.fixture(autouse=True, params=["one parse", "two parses"])
 def parses(request, monkeypatch):
     if request.param == "two parses":
-        monkeypatch.setattr(process_module, "KEEP_TREE_MAX_BYTES", -1)
+        monkeypatch.setattr(document, "KEEP_TREE_MAX_BYTES", -1)
     return request.param
 
 
