@@ -55,6 +55,11 @@ LEFTOVER_CHUNK = 1_000  # what lies between records is validated this many eleme
 # The tree costs a few times the file's size in memory, held while the file is checked; a
 # larger file is parsed again, a record at a time, in bounded memory (docs/performance.md).
 KEEP_TREE_MAX_BYTES = 32 * 2**20
+# ... and stops keeping it (pass 2 then parses the file) once the process has grown by this much
+# since pass 1 began: a genuine export's tree is about three times its size, but a flood of tiny
+# elements can be thirty times, and a file must not run into its memory budget (file_memory_mb,
+# 256 MB by default) for a tree it did not need to keep.
+KEEP_TREE_MAX_GROWTH = 128 * 2**20
 # what pass 2 reads: starts and ends of the root, containers and records, and every namespace
 # declaration (whatever the tag filter)
 PASS2_EVENTS = ("start", "end", "start-ns")
@@ -276,8 +281,10 @@ class RecordIds:
         self.counts: Counter = Counter()
         self.budget = budget  # for `feed`: a landed file's reader checks its own
         self._root_attrib: dict | None = None
-        # the events pass 2 asks for (DocumentProcessor._pass2), over the tree kept whole
+        # the events pass 2 asks for (DocumentProcessor._pass2), over the tree kept whole; None
+        # when not keeping it (or no longer: see check_kept)
         self.events: list | None = [] if keep else None
+        self._base_rss = xmlsafe.resident_bytes() if keep else 0
         self._feed = xmlsafe.SafeFeed(**self.parse_options())
 
     def parse_options(self) -> dict:
@@ -292,17 +299,30 @@ class RecordIds:
         if self.budget is not None:
             self.budget.check()
         self.take(self._feed.feed(data))
+        self.check_kept()
 
     def close(self) -> tuple[Counter, object]:
         self.take(self._feed.close())
         return self.result(self._feed.root)
 
+    def check_kept(self) -> None:
+        """Stop keeping the tree once it has cost KEEP_TREE_MAX_GROWTH: from then on what pass 1
+        has read is freed as it goes, as when not keeping (pass 2 will parse the file)."""
+        if self.events is not None and \
+                xmlsafe.resident_bytes() - self._base_rss > KEEP_TREE_MAX_GROWTH:
+            self.events = None
+
     def take(self, events) -> None:
-        if self.events is not None:
-            self._keep(events)
-            return
         rec_q, ancestors, record_id = self.rec_q, self.ancestors, self.adapter.record_id
-        for _, el in events:
+        for item in events:
+            event, el = item
+            kept = self.events
+            if kept is not None:
+                kept.append(item)
+                if len(kept) % 512 == 0:
+                    self.check_kept()
+            if event != "end":  # (a start or a declaration, asked for when keeping the tree)
+                continue
             parent = el.getparent()
             if el.tag == rec_q and _in_place(parent, ancestors):
                 if self._root_attrib is None:
@@ -310,22 +330,10 @@ class RecordIds:
                 rid = record_id(el.attrib, self._root_attrib)
                 if rid:
                     self.counts[rid] += 1
-            el.clear()
-            while el.getprevious() is not None:
-                del parent[0]
-
-    def _keep(self, events) -> None:
-        rec_q, ancestors, record_id = self.rec_q, self.ancestors, self.adapter.record_id
-        kept = self.events
-        for item in events:
-            kept.append(item)
-            event, el = item
-            if event == "end" and el.tag == rec_q and _in_place(el.getparent(), ancestors):
-                if self._root_attrib is None:
-                    self._root_attrib = dict(el.getroottree().getroot().attrib)
-                rid = record_id(el.attrib, self._root_attrib)
-                if rid:
-                    self.counts[rid] += 1
+            if self.events is None and parent is not None:
+                el.clear()
+                while el.getprevious() is not None:
+                    del parent[0]
 
     def result(self, root) -> tuple[Counter, object]:
         if root is not None and (len(root) or self.events is not None):
@@ -345,9 +353,24 @@ def count_record_ids(path: Path, adapter: Adapter, max_bytes: int,
     """Pass 1 over a landed file (RecordIds; `ids`: this one, keeping the tree or not). Raises
     FileRejected: F01/F06/F07/F09."""
     ids = ids or RecordIds(adapter)
+    if ids.events is not None:  # what a tree costs is looked at for every chunk read, too
+        budget = _KeptTreeCheck(ids, budget)
     it = xmlsafe.iterparse(path, max_bytes, compressed, budget, **ids.parse_options())
     ids.take(it)
     return ids.result(it.root)
+
+
+class _KeptTreeCheck:
+    """The file's budget, checked for every chunk the landed file's reader reads, and pass 1's
+    kept tree with it (RecordIds.check_kept): what lies between records gives no event."""
+
+    def __init__(self, ids: RecordIds, budget: xmlsafe.FileBudget | None):
+        self.ids, self.budget = ids, budget
+
+    def check(self, line: int | None = None) -> None:
+        if self.budget is not None:
+            self.budget.check(line)
+        self.ids.check_kept()
 
 
 def _drain(events: list):

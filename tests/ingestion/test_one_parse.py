@@ -16,7 +16,7 @@ from adapters.tracs import TracsAdapter
 from ingestion import document, xmlsafe
 from ingestion import process as process_module
 from ingestion.document import RecordIds
-from tests.ingestion.helpers import tracs_doc
+from tests.ingestion.helpers import TRACS_NAME, local_source, put_tracs, tracs_doc
 from tests.ingestion.test_pass1_while_fetching import DOCS
 from tests.ingestion.test_shards import _ingest
 
@@ -122,3 +122,57 @@ def test_the_kept_tree_is_let_go_as_pass2_reads_it():
     first = next(replay)
     assert first[0] in ("start", "start-ns") and len(events) == n - 1
     assert len(list(replay)) == n - 1 and events == []
+
+
+def _flooded(n: int) -> str:
+    """A valid export whose OtherForm holds `n` empty elements (its content is free): a small
+    file whose tree is many times its size."""
+    return tracs_doc().replace('<anything xmlns="urn:example:citation">ignored</anything>',
+                               '<a xmlns="urn:example:citation">' + "<b/>" * n + "</a>")
+
+
+def test_pass1_stops_keeping_a_tree_that_grows_too_much(monkeypatch):
+    # the process's resident memory as the check reads it: 1 MB more at every look
+    looks = iter(range(10**6))
+    monkeypatch.setattr(xmlsafe, "resident_bytes", lambda: next(looks) * 2**20)
+    monkeypatch.setattr(document, "KEEP_TREE_MAX_GROWTH", 3 * 2**20)
+    data = _flooded(20_000).encode()
+
+    def fed(keep: bool):
+        ids = RecordIds(TracsAdapter(), keep=keep)
+        for i in range(0, len(data), 4096):
+            ids.feed(data[i:i + 4096])
+        counts, root = ids.close()
+        return ids, (dict(counts), root.tag, dict(root.attrib), len(root))
+
+    kept, outcome = fed(True)
+    assert kept.events is None  # gave up after a few chunks: pass 2 will parse the file
+    assert outcome == fed(False)[1] and outcome[0] == {"FR-26-0001234": 1, "FR-26-0001235": 1}
+    monkeypatch.undo()  # a real look at the memory: an ordinary tree stays kept
+    small = RecordIds(TracsAdapter(), keep=True)
+    small.feed(tracs_doc().encode())
+    small.close()
+    assert small.events
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["while downloading", "landed gzip"])
+def test_a_file_whose_tree_grows_too_much_is_parsed_again(tmp_path, run_files, monkeypatch,
+                                                          landed_parses, gz):
+    # the first look at the memory finds too much (a real flood would: the first test)
+    monkeypatch.setattr(document, "KEEP_TREE_MAX_GROWTH", -(2**40))
+    replays = []
+    real = document._drain
+    monkeypatch.setattr(document, "_drain", lambda events: replays.append(1) or real(events))
+    src = local_source(tmp_path / "drop")
+    put_tracs(tmp_path / "drop", TRACS_NAME, _flooded(300_000), gz=gz)
+    _, result = run_files(src)
+    (out,) = result.files
+    assert out.status == "loaded" and out.records_loaded == 2, (out.status, out.codes)
+    assert replays == []  # pass 2 parsed the landed file
+    assert sum(landed_parses.values()) == (2 if gz else 1)
+    # the same file is replayed when the tree may grow
+    monkeypatch.setattr(document, "KEEP_TREE_MAX_GROWTH", 2**40)
+    src = local_source(tmp_path / "drop2")
+    put_tracs(tmp_path / "drop2", TRACS_NAME, tracs_doc(), gz=gz)
+    run_files(src)
+    assert replays == [1]
