@@ -122,11 +122,14 @@ def record_goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
 
 
 def _peak(row: dict) -> tuple[float, str]:
-    """A run's peak memory: its whole process tree when that was sampled (workers, the forked
-    suites and report pages together), else its largest single process."""
+    """A run's peak memory: the larger of its whole process tree's (sampled PSS: workers, the
+    forked suites and report pages together) and its largest single process's (VmHWM, exact,
+    where a sample can miss a short peak and PSS discounts pages shared with other processes)."""
     if row.get("tree_mb"):
-        return row["tree_mb"], (f"peak PSS of `deflect run` and all its processes together "
-                                f"(largest single process {row['maxrss_mb']:.0f} MB)")
+        return max(row["tree_mb"], row["maxrss_mb"]), (
+            f"the larger of the peak PSS of `deflect run` and all its processes together "
+            f"({row['tree_mb']:.0f} MB, sampled) and its largest single process "
+            f"({row['maxrss_mb']:.0f} MB)")
     return row["maxrss_mb"], "peak RSS of `deflect run` (largest of its processes)"
 
 
