@@ -158,7 +158,7 @@ def test_pass1_stops_keeping_a_tree_that_grows_too_much(monkeypatch):
 @pytest.mark.parametrize("gz", [False, True], ids=["while downloading", "landed gzip"])
 def test_a_file_whose_tree_grows_too_much_is_parsed_again(tmp_path, run_files, monkeypatch,
                                                           landed_parses, gz):
-    # the first look at the memory finds too much (a real flood would: the first test)
+    # the first look at the memory finds too much (how a flood's growth is seen: the test above)
     monkeypatch.setattr(document, "KEEP_TREE_MAX_GROWTH", -(2**40))
     replays = []
     real = document._drain
@@ -170,7 +170,7 @@ def test_a_file_whose_tree_grows_too_much_is_parsed_again(tmp_path, run_files, m
     assert out.status == "loaded" and out.records_loaded == 2, (out.status, out.codes)
     assert replays == []  # pass 2 parsed the landed file
     assert sum(landed_parses.values()) == (2 if gz else 1)
-    # the same file is replayed when the tree may grow
+    # an ordinary file, under the ceiling, is replayed
     monkeypatch.setattr(document, "KEEP_TREE_MAX_GROWTH", 2**40)
     src = local_source(tmp_path / "drop2")
     put_tracs(tmp_path / "drop2", TRACS_NAME, tracs_doc(), gz=gz)
