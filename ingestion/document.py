@@ -50,8 +50,9 @@ log = logging.getLogger(__name__)
 # and moves in constant time, where copying it cost 0.6 s of CPU a night (docs/performance.md).
 MOVE_LIMIT_ELEMENTS = 2_000
 LEFTOVER_CHUNK = 1_000  # what lies between records is validated this many elements at a time
-# A file up to this size (as listed) keeps the tree pass 1 parsed while it downloaded, and pass 2
-# replays pass 1's events over it instead of parsing the landed file again: one parse per file.
+# A file up to this size (as listed; a gzip file's once decompressed) keeps the tree pass 1
+# parsed, while it downloaded or from the landed file, and pass 2 replays pass 1's events over it
+# instead of parsing the file again: one parse per file.
 # The tree costs a few times the file's size in memory, held while the file is checked; a
 # larger file is parsed again, a record at a time, in bounded memory (docs/performance.md).
 KEEP_TREE_MAX_BYTES = 32 * 2**20
