@@ -97,27 +97,72 @@ def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
     return out
 
 
+ROUND = ".round"  # key suffix of a repeated measurement: r1.e2e.round2 (round 1 has none)
+
+
+def round_key(key: str, n: int) -> str:
+    return key if n == 1 else f"{key}{ROUND}{n}"
+
+
+def rounds_of(rows: dict[str, dict]) -> int:
+    """How many rounds of the records workload `rows` holds."""
+    n = 1
+    while f"r1.e2e{ROUND}{n + 1}" in rows:
+        n += 1
+    return n
+
+
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def _round_slopes(rows: dict[str, dict], last: int, n: int) -> tuple | None:
+    """(wall slope, CPU slope or None, floor notes) of round `n`, None when not all measured."""
+    keys = [round_key(k, n) for k in ("r1.e2e", f"r{last}.e2e", "r1.floor", f"r{last}.floor")]
+    if not all(k in rows for k in keys):
+        return None
+    e1, en = rows[keys[0]]["seconds"], rows[keys[1]]["seconds"]
+    f1, c1, n1 = floor_of(rows, keys[2])
+    fn, cn, nn = floor_of(rows, keys[3])
+    wall = _ratio(en - e1, fn - f1)
+    cpu = [rows[k].get("detail", {}).get("cpu_s") for k in keys[:2]]
+    c_slope = _ratio(cpu[1] - cpu[0], cn - c1) if all(cpu) and c1 and cn else None
+    return wall, c_slope, (n1, nn)
+
+
 def record_goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
     """Workload `records`: the marginal cost of records (slope of the time between the first
-    and the last scale) against the floor's slope."""
+    and the last scale) against the floor's slope. With several rounds (each its own floors
+    and end to end runs, alternated), the goal takes the median round: on a shared machine one
+    round's slope moved from 3.3x to 5.1x between two runs of the same code."""
     last = scales[-1]
-    keys = ("r1.e2e", f"r{last}.e2e", "r1.floor", f"r{last}.floor")
-    if not all(k in rows for k in keys):
+    rounds = [r for n in range(1, rounds_of(rows) + 1)
+              if (r := _round_slopes(rows, last, n)) is not None]
+    if not rounds:
         return []
-    e1, en = rows["r1.e2e"]["seconds"], rows[f"r{last}.e2e"]["seconds"]
-    f1, c1, n1 = floor_of(rows, "r1.floor")
-    fn, cn, nn = floor_of(rows, f"r{last}.floor")
-    slope = _ratio(en - e1, fn - f1)
+    measure = f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1)"
+    walls = [r[0] for r in rounds]
+    cpus = [r[1] for r in rounds]
+
+    def summary(values):
+        if None in values:
+            return None, ""
+        if len(values) == 1:
+            return values[0], ""
+        return round(_median(values), 2), (f"median of {len(values)} rounds: "
+                                           + ", ".join(f"{v:.2f}" for v in values))
+
+    wall, wall_note = summary(walls)
     out = [{"goal": f"marginal cost of records ({last}x vs 1x) at most 3x the floor's",
-            "measure": _with(f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1)", n1, nn),
-            "value": slope, "target": "<= 3", "met": slope is not None and slope <= 3}]
-    cpu = [rows[k].get("detail", {}).get("cpu_s") for k in keys[:2]]
-    if all(cpu) and c1 and cn:
-        c_slope = _ratio(cpu[1] - cpu[0], cn - c1)
+            "measure": _with(measure, wall_note, *(rounds[0][2] if len(rounds) == 1 else ())),
+            "value": wall, "target": "<= 3", "met": wall is not None and wall <= 3}]
+    cpu, cpu_note = summary(cpus)
+    if cpu is not None:
         out.append({"goal": "the same in CPU seconds (less moved by other load on the machine)",
-                    "measure": f"(e2e r{last} - e2e r1) / (floor r{last} - floor r1), CPU s",
-                    "value": c_slope, "target": "<= 3",
-                    "met": c_slope is not None and c_slope <= 3})
+                    "measure": _with(f"{measure}, CPU s", cpu_note),
+                    "value": cpu, "target": "<= 3", "met": cpu <= 3})
     return out
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from bench import report
 from bench.runner import BenchError, Databases, run_stage, sqlalchemy_url
 from bench.workloads import Workload
 
@@ -88,12 +89,14 @@ class Suite:
         return path
 
     # -- side by side -----------------------------------------------------------------------------
-    def floor(self, w: Workload, after: bool = False) -> Row:
+    def floor(self, w: Workload, after: bool = False, round_: int = 1) -> Row:
         """The floor; `after`: again, after the end to end run it is compared with (the goals
-        take the mean of the two: the machine's speed drifts between runs)."""
+        take the mean of the two: the machine's speed drifts between runs); `round_`: the
+        how-manieth measurement of the same (its key ends in `.round<n>` past the first)."""
         res = run_stage("floor", {"files": [str(f.path) for f in w.files]}, self.scratch)
         key, what = ((f"{w.name}.floor_after", "floor again, after the end to end run") if after
                      else (f"{w.name}.floor", "floor: lxml parse + XSD validate"))
+        key = report.round_key(key, round_)
         return self.add(Row(key, w.name, what, res.result["seconds"], **self._io(w),
                             maxrss_mb=res.maxrss_mb, tree_mb=res.tree_mb, process="floor",
                             detail={**res.result, "cpu_s": round(res.cpu, 2)}))
