@@ -23,24 +23,30 @@ def _deflections(case):
     return case.findall(_DEFLECTIONS)
 
 
-def check_b03(case) -> list[Finding]:
+# The rules take the case and, optionally, its subjects and deflections already found
+# (`record_rules` finds them once for all).
+
+def check_b03(case, subjects=None, deflections=None) -> list[Finding]:
     """B03: a Deflection whose SubjectId names no Subject of the same case."""
-    ids = {s.get("SubjectId") for s in _subjects(case)}
+    ids = {s.get("SubjectId") for s in (_subjects(case) if subjects is None else subjects)}
     return [B03.finding(f"SubjectId {d.get('SubjectId')}", line=d.sourceline,
                         path=f"Deflections/Deflection[@SubjectId='{d.get('SubjectId')}']")
-            for d in _deflections(case) if d.get("SubjectId") not in ids]
+            for d in (_deflections(case) if deflections is None else deflections)
+            if d.get("SubjectId") not in ids]
 
 
-def check_b04_subject_id(case) -> list[Finding]:
+def check_b04_subject_id(case, subjects=None) -> list[Finding]:
     """B04: the same Subject/@SubjectId twice in one case."""
-    return duplicate_values(_subjects(case), "SubjectId", "Subject/@SubjectId", B04,
+    return duplicate_values(_subjects(case) if subjects is None else subjects, "SubjectId",
+                            "Subject/@SubjectId", B04,
                             path_of=lambda s: f"Subjects/Subject[@SubjectId='{s.get('SubjectId')}']")
 
 
-def check_b04_deflection_subject(case) -> list[Finding]:
+def check_b04_deflection_subject(case, deflections=None) -> list[Finding]:
     """B04: two Deflection elements for the same SubjectId in one case."""
     return duplicate_values(
-        _deflections(case), "SubjectId", "Deflection/@SubjectId", B04,
+        _deflections(case) if deflections is None else deflections, "SubjectId",
+        "Deflection/@SubjectId", B04,
         path_of=lambda d: f"Deflections/Deflection[@SubjectId='{d.get('SubjectId')}']")
 
 
@@ -54,5 +60,6 @@ def check_b05(case, unit: str | None) -> list[Finding]:
 
 
 def record_rules(case, unit: str | None) -> list[Finding]:
-    return (check_b03(case) + check_b04_subject_id(case) + check_b04_deflection_subject(case)
-            + check_b05(case, unit))
+    subjects, deflections = _subjects(case), _deflections(case)
+    return (check_b03(case, subjects, deflections) + check_b04_subject_id(case, subjects)
+            + check_b04_deflection_subject(case, deflections) + check_b05(case, unit))

@@ -7,7 +7,7 @@ import re
 from adapters.tracs import codes
 from adapters.tracs.expectations import SUITES
 from adapters.tracs.fields import FIELDS
-from adapters.tracs.rules import DEFLECTION, INDIVIDUALS, NS, RECORD_RULES
+from adapters.tracs.rules import DEFLECTION, INDIVIDUALS, NS, record_rules
 from adapters.tracs.sidecar import parse_sidecar, sidecar_line
 from adapters.tracs.tables import TABLES
 from deflect.core import vocab
@@ -88,10 +88,7 @@ class TracsAdapter(Adapter):
         return record.get("formVersion")
 
     def record_rules(self, record, ctx) -> list[Finding]:
-        out = []
-        for rule in RECORD_RULES:
-            out.extend(rule(record))
-        return out
+        return record_rules(record)
 
     def extract(self, form, ctx: FileContext, record_id: str, record_sha256: str):
         version = form.get("formVersion")
