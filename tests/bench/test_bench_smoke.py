@@ -17,7 +17,7 @@ STAGES = ("plan", "fetch", "validation", "extraction", "bookkeeping", "load", "r
 def test_bench_writes_every_row(tmp_path, pg_server_url):
     results, doc = tmp_path / "latest.json", tmp_path / "performance.md"
     doc.write_text(f"# Performance\n\nhand-written text\n\n{BEGIN}\nSTALE-TABLE\n{END}\n\nafter\n")
-    code = main(["--forms", "20", "--attachment-kb", "2", "--scales", "1,2",
+    code = main(["--forms", "20", "--attachment-kb", "2", "--scales", "1,2", "--rounds", "2",
                  "--data-dir", str(tmp_path / "data"), "--results", str(results),
                  "--doc", str(doc), "--pg-url", pg_server_url])
     assert code == 0
@@ -26,9 +26,9 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     keys = {r["key"] for r in section["rows"]}
     expected = {"x1.floor", "x1.naive", "x1.e2e", "x1.openssh_sftp", "x1.bare_copy",
                 "x1.staged.total", "x2.floor", "x2.e2e", "x1.e2e_empty",
-                "x1.imports", "x1.floor_after", "x2.floor_after"} | {
-                    f"x1.stage.{s}" for s in STAGES}
-    assert expected <= keys
+                "x1.imports", "x1.floor_after", "x2.floor_after", "x1.floor.round2",
+                "x1.e2e.round2", "x1.floor_after.round2"} | {f"x1.stage.{s}" for s in STAGES}
+    assert expected <= keys and "x2.e2e.round2" not in keys  # rounds at 1x only
     for row in section["rows"]:
         assert row["seconds"] >= 0 and row["maxrss_mb"] > 0, row
     e2e = next(r for r in section["rows"] if r["key"] == "x1.e2e")
@@ -36,6 +36,8 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     goals = {g["goal"] for g in section["goals"]}
     assert len(goals) == 7, goals
     assert any("empty night" in g for g in goals)
+    (within,) = [g for g in section["goals"] if g["goal"] == "end to end within 2x the floor"]
+    assert "median of 2 rounds" in within["measure"]
     assert section["profile"]["stage"] in ("plan", "ingest", "load", "refresh", "publish")
     assert section["profile"]["top"]
     assert {"cpu", "cores", "ram_gb", "python", "lxml"} <= set(section["machine"])

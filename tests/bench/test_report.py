@@ -59,6 +59,17 @@ def test_record_goals_take_the_median_round():
     assert wall["value"] == 5.0 and "median" not in wall["measure"]
 
 
+def test_nightly_goal_takes_the_median_round():
+    rows = {"x1.e2e": _row(12.0), "x1.floor": _row(4.0), "x1.floor_after": _row(4.0),
+            "x1.e2e.round2": _row(8.0), "x1.floor.round2": _row(4.0),
+            "x1.floor_after.round2": _row(4.0),
+            "x1.e2e.round3": _row(7.0), "x1.floor.round3": _row(3.0),
+            "x1.floor_after.round3": _row(5.0)}
+    (goal,) = [g for g in report.goals(rows, [1]) if "2x the floor" in g["goal"]]
+    assert goal["value"] == 2.0 and goal["met"]  # ratios 3.0, 2.0, 1.75
+    assert "median of 3 rounds: 3.00, 2.00, 1.75" in goal["measure"]
+
+
 def test_backfill_memory_is_the_process_tree_when_sampled():
     rows = {"backfill.e2e": _row(300.0, maxrss_mb=800.0, tree_mb=1100.0),
             "backfill.floor": _row(100.0)}
