@@ -5,7 +5,9 @@ Two kinds of suite:
   what this load brought in, before the warehouse merges it;
 - the `reporting` views (reporting-contract.md), as they stand after the run's refresh: of
   reporting.deflection only the rows the run's refresh changed (`Suite.changed_only`), of
-  reporting.load_run the run's; a suite with no row to check is recorded as skipped.
+  reporting.load_run the run's; a suite with no row to check is recorded as skipped, and one
+  whose rows and expectations are those of its last validation takes that result over
+  (`same_as`: the same rows under the same expectations give the same result).
 
 They check completeness (not null), value sets from the pick lists (deflect.core.vocab), formats and
 ranges, uniqueness of identities, and referential integrity of the approving unit to the unit
@@ -75,6 +77,8 @@ INDEX_RESULTS = 30
 # Which suite pages of the Data Docs were rendered from which definition (under report_dir):
 # a suite's page is rendered again only when its definition changed or the page is missing.
 SUITE_PAGES = "gx/suite_pages.json"
+# the last result of each reporting suite, with a digest of the rows it checked (_frame_digest)
+LAST_RESULTS = "gx/last_results.json"
 SKIPPED_NO_ROWS = "no rows to check tonight"
 LOAD_STATUSES = ("ok", "failed")
 
@@ -674,7 +678,13 @@ def run_expectations(
     import great_expectations as gx
 
     run_time = canonical.run_time if canonical is not None else dt.datetime.now(dt.UTC)
-    entries = _validate(ctx, here, frames, run_id, run_time)
+    digests = {s.name: d for s in here if (d := _frame_digest(s, frames.get(s.name)))}
+    same = _unchanged_results(report_dir, digests)
+    entries = _validate(ctx, [s for s in here if s.name not in same], frames, run_id, run_time)
+    for suite in here:
+        if suite.name in same:  # listed in the Data Docs like the others; not validated again
+            ctx.suites.add(_gx_suite(gx, suite))
+            entries.append(same[suite.name])
     if canonical is not None:
         rest = [s for s in suites if s.name in elsewhere]
         done = canonical.entries()
@@ -708,7 +718,9 @@ def run_expectations(
     for entry in summary["suites"]:
         # a suite validated in parts links its first part's page (the index lists every part)
         keys = entry.pop("result_keys")
-        entry["data_docs_page"] = _docs_page(ctx, keys[0], report_dir) if keys else None
+        if "same_as" not in entry:
+            entry["data_docs_page"] = _docs_page(ctx, keys[0], report_dir) if keys else None
+    _remember_results(report_dir, digests, summary["suites"], run_id, summary["validated_at"])
     docs_index = report_dir / DATA_DOCS_DIR / "index.html"
     summary["data_docs_index"] = (
         docs_index.relative_to(report_dir).as_posix() if docs_index.exists() else None
@@ -717,6 +729,66 @@ def run_expectations(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     return summary
+
+
+def _frame_digest(suite: Suite, frame) -> str | None:
+    """What a reporting suite's result depends on: its expectations and the rows it checks (in
+    their order, values and types), as one SHA-256; None for a suite that is not reused (a
+    canonical suite's rows are the run's own; a suite without rows is skipped anyway)."""
+    if suite.origin != "reporting" or not isinstance(frame, pd.DataFrame) or not len(frame):
+        return None
+    import hashlib
+
+    h = hashlib.sha256(_suite_fingerprint(suite).encode())
+    h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _read_last_results(report_dir: Path) -> dict:
+    try:
+        return json.loads((report_dir / LAST_RESULTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _unchanged_results(report_dir: Path, digests: dict[str, str]) -> dict[str, dict]:
+    """The entries of the reporting suites whose rows and expectations are those of their last
+    validation: the same rows under the same expectations give the same result, so it is taken
+    over (`same_as` names the run that validated them) instead of validating again. On a night
+    with nothing new the follow-up compliance and counts views are unchanged, and GX spent most
+    of the publish step on them (docs/performance.md)."""
+    last = _read_last_results(report_dir)
+    out = {}
+    for name, digest in digests.items():
+        kept = last.get(name)
+        if not kept or kept.get("digest") != digest:
+            continue
+        entry = dict(kept["entry"])
+        page = entry.get("data_docs_page")
+        if page and not (report_dir / page).exists():
+            entry["data_docs_page"] = None
+        entry["same_as"] = {"run_id": kept["run_id"], "validated_at": kept["validated_at"]}
+        entry["result_keys"] = []
+        out[name] = entry
+    return out
+
+
+def _remember_results(report_dir: Path, digests: dict[str, str], entries: list[dict],
+                      run_id: str, validated_at: str) -> None:
+    """Keep each reporting suite's entry validated by this run, with the digest of its rows."""
+    fresh = {e["suite"]: e for e in entries if e["suite"] in digests and "same_as" not in e}
+    if not fresh:
+        return
+    last = _read_last_results(report_dir)
+    for name, entry in fresh.items():
+        last[name] = {"digest": digests[name], "run_id": run_id, "validated_at": validated_at,
+                      "entry": entry}
+    path = report_dir / LAST_RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(last, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _suite_fingerprint(suite: Suite) -> str:

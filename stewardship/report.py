@@ -588,6 +588,8 @@ def _expectations(d: RunData, report_dir: Path) -> dict:
                 "rows": _int(s.get("rows")),
                 "checked": _checked(s),
                 "skipped": s.get("skipped"),
+                # the same rows as at an earlier run's validation: that result, taken over
+                "same_as": s.get("same_as"),
                 "guaranteed": list(s.get("guaranteed") or []),
                 "expectations": len(checks),
                 "failed": sum(1 for x in checks if not x["success"]),

@@ -13,6 +13,7 @@ import pytest
 from deflect.core.units import load_units, unit_codes
 from deflect.pipeline import report as publish_run
 from stewardship import expectations
+from stewardship.report import write_run_report
 from tests.stewardship import fixtures
 from warehouse import connect, migrate
 
@@ -129,3 +130,47 @@ def test_data_docs_render_only_what_is_new(env, monkeypatch):
     kept = list((env.report_dir / expectations.VALIDATIONS_DIR).rglob("*.json"))
     assert {p.relative_to(env.report_dir / expectations.VALIDATIONS_DIR).parts[1]
             for p in kept} == {fixtures.RUN1, fixtures.RUN2, RUN3}
+
+
+def test_unchanged_rows_take_their_last_result_over(env, monkeypatch):
+    """A reporting suite whose rows and expectations are those of its last validation is not
+    validated again: the same rows under the same expectations give the same result, which the
+    report shows with the run that validated it. Rows that changed are validated."""
+    suites = _suites(env)
+    frames = expectations.frames_for_run(env, fixtures.RUN2, suites)
+    validated = []
+    real = expectations._validate_part
+
+    def spy(gx, vd, suite, frame, run_name, run_time):
+        validated.append(suite.name)
+        return real(gx, vd, suite, frame, run_name, run_time)
+
+    monkeypatch.setattr(expectations, "_validate_part", spy)
+    first = expectations.run_expectations(env, fixtures.RUN1, suites=suites, frames=frames)
+    assert validated == ["reporting_deflection"]
+    validated.clear()
+    second = expectations.run_expectations(env, fixtures.RUN2, suites=suites, frames=frames)
+    assert validated == []
+    before, after = _entry(first, "reporting_deflection"), _entry(second, "reporting_deflection")
+    assert after["same_as"]["run_id"] == fixtures.RUN1
+    assert after["expectations"] == before["expectations"] and not after["success"]
+    assert after["data_docs_page"] == before["data_docs_page"]
+    assert (env.report_dir / after["data_docs_page"]).exists()
+    assert second["success"] is False and second["failed"] == first["failed"] == 1
+
+    html = Path(write_run_report(env, fixtures.RUN2)).read_text(encoding="utf-8")
+    assert f"rows unchanged since run {fixtures.RUN1}: its result" in html
+    assert CHANGED_BAD in html  # the failed rows are still shown
+
+    # one value changed: validated again, and that result is the one kept from now on
+    changed = {**frames, "reporting_deflection": frames["reporting_deflection"].assign(
+        age_at_referral=[41, 42])}
+    third = expectations.run_expectations(env, RUN3, suites=suites, frames=changed)
+    assert validated == ["reporting_deflection"] and "same_as" not in _entry(
+        third, "reporting_deflection")
+    # the expectations changed (another unit reference): validated again
+    validated.clear()
+    other = expectations.build_suites(["SIEG", "NOPE"])
+    fourth = expectations.run_expectations(env, RUN3, suites=other, frames=changed)
+    assert validated == ["reporting_deflection"]
+    assert _entry(fourth, "reporting_deflection")["success"] is True
