@@ -44,8 +44,8 @@ def parser() -> argparse.ArgumentParser:
                    help="mean attachment size of the record-heavy nights (workload records)")
     p.add_argument("--rounds", type=int, default=3,
                    help="workloads records and nightly: measure the floor and the end to end "
-                        "run (nightly: at 1x) this many times, alternated; the goals on them "
-                        "take the median round")
+                        "run (nightly: at 1x, and the empty night beside the imports) this many "
+                        "times, alternated; the goals on them take the median round")
     p.add_argument("--big-file-gb", type=float, default=None,
                    help="size of the single-file workload; implies --workload ...,bigfile")
     p.add_argument("--backfill-forms", type=int, default=1_000_000)
@@ -118,8 +118,8 @@ def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
     ]
     if args.rounds > 1:
         notes.append(f"`x1.floor`, `x1.e2e` and `x1.floor_after` are measured in {args.rounds} "
-                     "rounds, alternated (rows of round n end in `.roundn`); the goal on them "
-                     "takes the median round.")
+                     "rounds, alternated, and so are the empty night and the imports (rows of "
+                     "round n end in `.roundn`); the goals on them take the median round.")
     _log(f"nightly x1: {x1.describe()['mb']} MB, {x1.forms} TraCS forms, {len(x1.files)} files")
     suite.floor(x1)
     staged = suite.staged(x1)
@@ -133,7 +133,7 @@ def run_nightly(suite: Suite, args, data_dir: Path) -> tuple[dict, list[str]]:
         suite.end_to_end(x1, label=report.round_key("e2e", n))
         suite.floor(x1, after=True, round_=n)
     suite.end_to_end(x1, serial=True)
-    suite.empty_night(x1)
+    suite.empty_night(x1, rounds=args.rounds)
     if not args.no_naive:
         suite.naive(x1)
     profile = None if args.no_profile else _profile(

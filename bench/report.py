@@ -43,10 +43,10 @@ def round_key(key: str, n: int) -> str:
     return key if n == 1 else f"{key}{ROUND}{n}"
 
 
-def rounds_of(rows: dict[str, dict], view: str = "r1") -> int:
-    """How many rounds of `view`'s end to end run `rows` holds."""
+def rounds_of(rows: dict[str, dict], view: str = "r1", measurement: str = "e2e") -> int:
+    """How many rounds of `view`'s `measurement` `rows` holds."""
     n = 1
-    while f"{view}.e2e{ROUND}{n + 1}" in rows:
+    while f"{view}.{measurement}{ROUND}{n + 1}" in rows:
         n += 1
     return n
 
@@ -106,16 +106,27 @@ def goals(rows: dict[str, dict], scales: list[int]) -> list[dict]:
         out.append({"goal": "peak memory under 500 MB for a single 1 GB export file",
                     "measure": "ingest peak RSS on the nightly set; 1 GB file not run",
                     "value": r["maxrss_mb"], "target": f"< {PEAK_LIMIT_MB} MB", "met": None})
-    empty, imports = sec("x1.e2e_empty"), sec("x1.imports")
-    if empty and imports:
-        cpu = [rows[k].get("detail", {}).get("cpu_s") for k in ("x1.e2e_empty", "x1.imports")]
+    walls, cpus = [], []
+    for n in range(1, rounds_of(rows, "x1", "e2e_empty") + 1):
+        keys = (round_key("x1.e2e_empty", n), round_key("x1.imports", n))
+        if all(k in rows for k in keys):
+            walls.append(rows[keys[0]]["seconds"] - rows[keys[1]]["seconds"])
+            cpu = [rows[k].get("detail", {}).get("cpu_s") for k in keys]
+            cpus.append(cpu[0] - cpu[1] if all(c is not None for c in cpu) else None)
+    if walls:
         # CPU seconds beside the wall time: on a shared machine the wall time is the noisier
-        measure = "e2e_empty s - imports s" + (
-            f" (CPU: {cpu[0]:.2f} s - {cpu[1]:.2f} s = {cpu[0] - cpu[1]:.2f} s)"
-            if all(c is not None for c in cpu) else "")
+        if len(walls) == 1:
+            cpu = [rows[k].get("detail", {}).get("cpu_s") for k in ("x1.e2e_empty", "x1.imports")]
+            note = (f"CPU: {cpu[0]:.2f} s - {cpu[1]:.2f} s = {cpu[0] - cpu[1]:.2f} s"
+                    if None not in cpus else "")
+        else:
+            note = (f"median of {len(walls)} rounds: " + ", ".join(f"{v:.2f}" for v in walls)
+                    + ("" if None in cpus else "; CPU: median "
+                       f"{_median(cpus):.2f} s of " + ", ".join(f"{v:.2f}" for v in cpus)))
+        value = _median(walls)
         out.append({"goal": "an empty night within 2 s of the pipeline's imports",
-                    "measure": measure, "value": round(empty - imports, 2),
-                    "target": "<= 2 s", "met": empty - imports <= 2})
+                    "measure": _with("e2e_empty s - imports s", note), "value": round(value, 2),
+                    "target": "<= 2 s", "met": value <= 2})
     first = sec("x1.e2e")
     for k in scales[1:]:
         t = sec(f"x{k}.e2e")

@@ -252,35 +252,39 @@ class Suite:
                             **self._io(w), maxrss_mb=res.maxrss_mb, tree_mb=res.tree_mb,
                             process="deflect run", detail=detail))
 
-    def empty_night(self, w: Workload) -> list[Row]:
-        """The fixed cost of a night: `deflect run` a second time over the same drop and
-        warehouse (nothing new on any server), beside a process that only imports the
-        pipeline's modules."""
+    def empty_night(self, w: Workload, rounds: int = 1) -> list[Row]:
+        """The fixed cost of a night: `deflect run` again over the same drop and warehouse
+        (nothing new on any server), beside a process that only imports the pipeline's
+        modules; `rounds` such pairs, alternated (keys of round n > 1 end in `.round<n>`)."""
         d = self.run_dir(f"{w.name}-empty")
         db = self.dbs.create()
+        pairs = []
         try:
             config = self.write_config(w, d, db)
             spec = {"config": str(config), "as_of": w.as_of}
-            runs = [run_stage("e2e", spec, self.scratch) for _ in range(2)]
-            for res in runs:
+            for n in range(rounds + 1):  # the first run loads the night: not measured
+                res = run_stage("e2e", spec, self.scratch)
                 if res.result["exit_status"] != 0:
                     raise BenchError(f"deflect run exited with {res.result['exit_status']}: "
                                      f"{res.stdout[-2000:]}")
-            imports = run_stage("imports", {}, self.scratch)
+                if n:
+                    pairs.append((res, run_stage("imports", {}, self.scratch)))
         finally:
             self.dbs.drop(db)
             self.done_with(d)
-        return [
-            self.add(Row(f"{w.name}.e2e_empty", w.name,
-                         "end to end, nothing new: `deflect run` again over the same drop",
-                         runs[1].wall, maxrss_mb=runs[1].maxrss_mb, tree_mb=runs[1].tree_mb,
-                         process="deflect run",
-                         detail={"cpu_s": round(runs[1].cpu, 2)})),
-            self.add(Row(f"{w.name}.imports", w.name,
-                         "Python start and the pipeline's imports alone", imports.wall,
-                         maxrss_mb=imports.maxrss_mb, process="imports",
-                         detail={"cpu_s": round(imports.cpu, 2)})),
-        ]
+        rows = []
+        for n, (empty, imports) in enumerate(pairs, start=1):
+            rows += [
+                self.add(Row(report.round_key(f"{w.name}.e2e_empty", n), w.name,
+                             "end to end, nothing new: `deflect run` again over the same drop",
+                             empty.wall, maxrss_mb=empty.maxrss_mb, tree_mb=empty.tree_mb,
+                             process="deflect run", detail={"cpu_s": round(empty.cpu, 2)})),
+                self.add(Row(report.round_key(f"{w.name}.imports", n), w.name,
+                             "Python start and the pipeline's imports alone", imports.wall,
+                             maxrss_mb=imports.maxrss_mb, process="imports",
+                             detail={"cpu_s": round(imports.cpu, 2)})),
+            ]
+        return rows
 
     def single_file(self, w: Workload) -> list[Row]:
         """Peak memory of one large file: the floor, and the pipeline's ingest of it alone."""

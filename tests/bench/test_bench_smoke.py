@@ -27,7 +27,8 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     expected = {"x1.floor", "x1.naive", "x1.e2e", "x1.openssh_sftp", "x1.bare_copy",
                 "x1.staged.total", "x2.floor", "x2.e2e", "x1.e2e_empty",
                 "x1.imports", "x1.floor_after", "x2.floor_after", "x1.floor.round2",
-                "x1.e2e.round2", "x1.floor_after.round2"} | {f"x1.stage.{s}" for s in STAGES}
+                "x1.e2e.round2", "x1.floor_after.round2", "x1.e2e_empty.round2",
+                "x1.imports.round2"} | {f"x1.stage.{s}" for s in STAGES}
     assert expected <= keys and "x2.e2e.round2" not in keys  # rounds at 1x only
     for row in section["rows"]:
         assert row["seconds"] >= 0 and row["maxrss_mb"] > 0, row

@@ -70,6 +70,20 @@ def test_nightly_goal_takes_the_median_round():
     assert "median of 3 rounds: 3.00, 2.00, 1.75" in goal["measure"]
 
 
+def test_empty_night_goal_takes_the_median_round():
+    rows = {"x1.e2e_empty": _row(9.0, 6.0), "x1.imports": _row(4.0, 4.0),
+            "x1.e2e_empty.round2": _row(5.5, 5.0), "x1.imports.round2": _row(4.0, 4.0),
+            "x1.e2e_empty.round3": _row(6.0, 5.5), "x1.imports.round3": _row(4.5, 4.0)}
+    (goal,) = [g for g in report.goals(rows, [1]) if "empty night" in g["goal"]]
+    assert goal["value"] == 1.5 and goal["met"]  # 5.0, 1.5, 1.5
+    assert "median of 3 rounds: 5.00, 1.50, 1.50" in goal["measure"]
+    assert "CPU: median 1.50 s of 2.00, 1.00, 1.50" in goal["measure"]
+    one = {k: v for k, v in rows.items() if "round" not in k}
+    (goal,) = [g for g in report.goals(one, [1]) if "empty night" in g["goal"]]
+    assert goal["value"] == 5.0 and not goal["met"]
+    assert "CPU: 6.00 s - 4.00 s = 2.00 s" in goal["measure"]
+
+
 def test_backfill_memory_is_the_process_tree_when_sampled():
     rows = {"backfill.e2e": _row(300.0, maxrss_mb=800.0, tree_mb=1100.0),
             "backfill.floor": _row(100.0)}
