@@ -190,6 +190,8 @@ def build_suites(units: list[str], canonical: tuple[Suite, ...] = ()) -> list[Su
 # one batch (ingestion/batch.py appends an accepted file's rows whole), so the parts find exactly
 # the duplicates that one frame of the whole run would; `_parts_agree` says so for a suite.
 CANONICAL_PART_BYTES = 32 * 1024 * 1024
+# how much lower the background process checking the canonical suites runs (os.nice)
+CANONICAL_NICENESS = 10
 UNIQUENESS = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
 
 
@@ -602,6 +604,9 @@ def _validate_in_child(config, run_id: str, suites: list[Suite], run_time: dt.da
     """The background process: validate, write the entries; exit status 1 when it failed (the
     parent then validates them itself)."""
     die_with_parent()
+    # Behind the load and the refresh on the cores: they are the night's critical path, and
+    # these suites are only waited for once the refresh is done (docs/performance.md)
+    os.nice(CANONICAL_NICENESS)
     try:
         frames = frames_for_run(config, run_id, suites)
         entries = _validate(_context(Path(config.report_dir)), suites, frames, run_id, run_time)

@@ -74,3 +74,21 @@ def test_nothing_is_started_for_a_run_without_canonical_rows(tmp_path):
     pending = expectations.start_canonical(env.config, fixtures.RUN1, canonical_suites())
     assert pending is not None
     pending.discard()
+
+
+def test_the_background_process_runs_behind_the_load(tmp_path, monkeypatch):
+    """The load and the refresh are the night's critical path: the process checking the
+    canonical suites beside them runs at a lower priority (a higher niceness)."""
+    import os
+
+    env = _env(tmp_path)
+    seen = tmp_path / "niceness"
+
+    def note_niceness(ctx, suites, *args):
+        seen.write_text(str(os.nice(0)))  # in the child: its own niceness
+        return []
+
+    monkeypatch.setattr(expectations, "_validate", note_niceness)
+    pending = expectations.start_canonical(env.config, fixtures.RUN2, canonical_suites())
+    assert pending.entries() == []
+    assert int(seen.read_text()) == min(19, os.nice(0) + expectations.CANONICAL_NICENESS)
