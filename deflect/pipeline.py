@@ -156,10 +156,11 @@ def config_for_run(path, run_id: str | None = None) -> Config:
 
 def plan_source(config: Config, run_id: str, source_name: str,
                 batch_size: int = DEFAULT_BATCH_SIZE,
-                batch_bytes: int | None = DEFAULT_BATCH_BYTES) -> list[str]:
+                batch_bytes: int | None = DEFAULT_BATCH_BYTES, ledger=None) -> list[str]:
     """List one source's drop against the ledger; write one batch spec per group of files to fetch.
 
     Returns the batch ids. A failure is recorded for the source and yields no batches.
+    `ledger`: the source's ledger snapshot when already read (plan_sources), else read here.
     """
     _private()
     from ingestion import plan_source as ingest_plan
@@ -170,8 +171,9 @@ def plan_source(config: Config, run_id: str, source_name: str,
     source = config.source(source_name)
     record = SourceRun(source=source_name, started_at=_now())
     try:
-        with connect(config.warehouse, read_only=True) as wh:
-            ledger = ledger_snapshot(wh, source_name)
+        if ledger is None:
+            with connect(config.warehouse, read_only=True) as wh:
+                ledger = ledger_snapshot(wh, source_name)
         plan = ingest_plan(source, adapter_for(source.kind), ledger,
                            max_file_bytes=config.max_file_bytes)
         record.files_seen = len(plan.files_seen)
@@ -205,9 +207,25 @@ def plan_sources(config: Config, run_id: str) -> list[list[str]]:
     names = [s.name for s in config.sources]
     if len(names) <= 1:
         return [plan_source(config, run_id, n) for n in names]
+    ledgers = _ledger_snapshots(config, names)
     with ThreadPoolExecutor(max_workers=min(PLAN_THREADS, len(names)),
                             thread_name_prefix="plan") as pool:
-        return list(pool.map(lambda n: plan_source(config, run_id, n), names))
+        return list(pool.map(lambda n: plan_source(config, run_id, n, ledger=ledgers.get(n)),
+                             names))
+
+
+def _ledger_snapshots(config: Config, names: list[str]) -> dict:
+    """Every source's ledger snapshot over one warehouse connection, where each listing
+    thread opened its own (a connection costs more than the query); {} when the warehouse
+    cannot be read now: each source then reads its own and records its own failure."""
+    from warehouse import connect, ledger_snapshot
+
+    try:
+        with connect(config.warehouse, read_only=True) as wh:
+            return {n: ledger_snapshot(wh, n) for n in names}
+    except Exception as exc:  # noqa: BLE001 - reported per source by plan_source
+        log.debug("ledger snapshots: %s", _describe(exc))
+        return {}
 
 
 def process_batch(config: Config, run_id: str, batch_id: str) -> str:

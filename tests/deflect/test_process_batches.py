@@ -114,7 +114,7 @@ def test_sources_are_planned_at_once_in_source_order_and_no_thread_is_left(monke
     running, most = [0], [0]
     lock = threading.Lock()
 
-    def fake_plan(config, run_id, source_name):
+    def fake_plan(config, run_id, source_name, ledger=None):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
@@ -129,3 +129,41 @@ def test_sources_are_planned_at_once_in_source_order_and_no_thread_is_left(monke
     assert planned == [[] if n == "s3" else [f"r-{n}-0000"] for n in names]
     assert 1 < most[0] <= pipeline.PLAN_THREADS
     assert threading.active_count() == before
+
+
+def test_the_sources_ledgers_are_read_over_one_connection(monkeypatch):
+    """Each listing thread opened a warehouse connection of its own for one query: the
+    snapshots are read first, over one connection, and each source is handed its own. When the
+    warehouse cannot be read then, each source reads its own (and records its own failure)."""
+    import contextlib
+
+    import warehouse
+
+    names = [f"s{i}" for i in range(5)]
+    config = SimpleNamespace(sources=[SimpleNamespace(name=n) for n in names], warehouse="wh")
+    opened, handed = [], {}
+
+    @contextlib.contextmanager
+    def connect(url, read_only=False):
+        opened.append((url, read_only))
+        yield "connection"
+
+    monkeypatch.setattr(warehouse, "connect", connect)
+    monkeypatch.setattr(warehouse, "ledger_snapshot", lambda wh, name: f"ledger of {name}")
+
+    def fake_plan(config, run_id, source_name, ledger=None):
+        handed[source_name] = ledger
+        return []
+
+    monkeypatch.setattr(pipeline, "plan_source", fake_plan)
+    pipeline.plan_sources(config, "r")
+    assert opened == [("wh", True)]
+    assert handed == {n: f"ledger of {n}" for n in names}
+
+    def unreadable(url, read_only=False):
+        raise OSError("the warehouse is locked")
+
+    monkeypatch.setattr(warehouse, "connect", unreadable)
+    handed.clear()
+    pipeline.plan_sources(config, "r")
+    assert handed == {n: None for n in names}
