@@ -683,7 +683,8 @@ def run_expectations(
     import great_expectations as gx
 
     run_time = canonical.run_time if canonical is not None else dt.datetime.now(dt.UTC)
-    digests = {s.name: d for s in here if (d := _frame_digest(s, frames.get(s.name)))}
+    digests = {s.name: d for s in here
+               if (d := _frame_digest(s, frames.get(s.name), gx.__version__))}
     same = _unchanged_results(report_dir, digests)
     entries = _validate(ctx, [s for s in here if s.name not in same], frames, run_id, run_time)
     for suite in here:
@@ -736,15 +737,17 @@ def run_expectations(
     return summary
 
 
-def _frame_digest(suite: Suite, frame) -> str | None:
-    """What a reporting suite's result depends on: its expectations and the rows it checks (in
-    their order, values and types), as one SHA-256; None for a suite that is not reused (a
-    canonical suite's rows are the run's own; a suite without rows is skipped anyway)."""
+def _frame_digest(suite: Suite, frame, validator: str = "") -> str | None:
+    """What a reporting suite's result depends on: its expectations, the rows it checks (in
+    their order, values and types) and what checks them (`validator`: GX's version), as one
+    SHA-256; None for a suite that is not reused (a canonical suite's rows are the run's own; a
+    suite without rows is skipped anyway)."""
     if suite.origin != "reporting" or not isinstance(frame, pd.DataFrame) or not len(frame):
         return None
     import hashlib
 
     h = hashlib.sha256(_suite_fingerprint(suite).encode())
+    h.update(validator.encode())
     h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
     h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return h.hexdigest()

@@ -162,6 +162,16 @@ def test_unchanged_rows_take_their_last_result_over(env, monkeypatch):
     assert f"rows unchanged since run {fixtures.RUN1}: its result" in html
     assert CHANGED_BAD in html  # the failed rows are still shown
 
+    # another version of GX checks them: validated again
+    import great_expectations
+
+    monkeypatch.setattr(great_expectations, "__version__", "0.0.0-other")
+    expectations.run_expectations(env, fixtures.RUN2, suites=suites, frames=frames)
+    assert validated == ["reporting_deflection"]
+    monkeypatch.undo()
+    monkeypatch.setattr(expectations, "_validate_part", spy)
+    validated.clear()
+
     # one value changed: validated again, and that result is the one kept from now on
     changed = {**frames, "reporting_deflection": frames["reporting_deflection"].assign(
         age_at_referral=[41, 42])}
