@@ -26,6 +26,7 @@ GX is imported lazily (importing it takes seconds and logs a lot).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -737,6 +738,14 @@ def run_expectations(
     return summary
 
 
+def _write_json(path: Path, data) -> None:
+    """`data` as JSON at `path`, whole or not at all (written aside, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
 def _frame_digest(suite: Suite, frame, validator: str = "") -> str | None:
     """What a reporting suite's result depends on: its expectations, the rows it checks (in
     their order, values and types) and what checks them (`validator`: GX's version), as one
@@ -744,8 +753,6 @@ def _frame_digest(suite: Suite, frame, validator: str = "") -> str | None:
     suite without rows is skipped anyway)."""
     if suite.origin != "reporting" or not isinstance(frame, pd.DataFrame) or not len(frame):
         return None
-    import hashlib
-
     h = hashlib.sha256(_suite_fingerprint(suite).encode())
     h.update(validator.encode())
     h.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
@@ -792,16 +799,10 @@ def _remember_results(report_dir: Path, digests: dict[str, str], entries: list[d
     for name, entry in fresh.items():
         last[name] = {"digest": digests[name], "run_id": run_id, "validated_at": validated_at,
                       "entry": entry}
-    path = report_dir / LAST_RESULTS
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(last, indent=1, sort_keys=True, default=str), encoding="utf-8")
-    tmp.replace(path)
+    _write_json(report_dir / LAST_RESULTS, last)
 
 
 def _suite_fingerprint(suite: Suite) -> str:
-    import hashlib
-
     spec = [suite.name, [[x.kind, x.kwargs] for x in suite.expectations]]
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -831,7 +832,4 @@ def _build_docs(ctx, report_dir: Path, suites: list[Suite], result_keys: list) -
         return  # nothing new (GX would take an empty list for "every page")
     ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
     if stale:
-        pages_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = pages_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(rendered, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(pages_file)
+        _write_json(pages_file, rendered)
