@@ -69,8 +69,28 @@ class Suite:
         return d
 
     def done_with(self, d: Path) -> None:
+        self._keep_templates(d)
         if not self.keep_runs:
             shutil.rmtree(d, ignore_errors=True)
+
+    # Compiled report templates (stewardship/template_cache.py) live in the work directory, which
+    # an installed pipeline keeps from night to night; every run directory here is new. So, as
+    # with Python's bytecode (use_bytecode_cache), each run starts with what the runs before
+    # compiled, and only the bench's first run that renders pages compiles them.
+    def _templates(self) -> Path:
+        return self.data_dir / "template-cache"
+
+    def _keep_templates(self, d: Path) -> None:
+        from stewardship.template_cache import CACHE_DIR
+
+        if (d / "work" / CACHE_DIR).is_dir():
+            shutil.copytree(d / "work" / CACHE_DIR, self._templates(), dirs_exist_ok=True)
+
+    def _give_templates(self, d: Path) -> None:
+        from stewardship.template_cache import CACHE_DIR
+
+        if self._templates().is_dir():
+            shutil.copytree(self._templates(), d / "work" / CACHE_DIR, dirs_exist_ok=True)
 
     def write_config(self, w: Workload, d: Path, warehouse: str) -> Path:
         """A configuration reading the workload over SFTP from the loopback sshd."""
@@ -86,6 +106,7 @@ class Suite:
         }
         path = d / "deflect.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))
+        self._give_templates(d)
         return path
 
     # -- side by side -----------------------------------------------------------------------------

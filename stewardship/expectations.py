@@ -53,6 +53,7 @@ from deflect.core.expectations import (
 from deflect.core.processes import die_with_parent
 from deflect.core.units import load_units, unit_codes
 from stewardship import data
+from stewardship.template_cache import bytecode_cache, gx_views_cached
 
 log = logging.getLogger(__name__)
 
@@ -721,7 +722,7 @@ def run_expectations(
         "validated_at": run_time.isoformat(timespec="seconds"),
     }
     _build_docs(ctx, report_dir, [by_name[e["suite"]] for e in entries],
-                [k for e in entries for k in e["result_keys"]])
+                [k for e in entries for k in e["result_keys"]], bytecode_cache(config))
     for entry in summary["suites"]:
         # a suite validated in parts links its first part's page (the index lists every part)
         keys = entry.pop("result_keys")
@@ -807,10 +808,12 @@ def _suite_fingerprint(suite: Suite) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _build_docs(ctx, report_dir: Path, suites: list[Suite], result_keys: list) -> None:
+def _build_docs(ctx, report_dir: Path, suites: list[Suite], result_keys: list,
+                templates=None) -> None:
     """This run's pages of the Data Docs and their index; nothing of earlier runs is rendered
     again. A suite's page only when its definition changed since it was rendered, or the page
-    is missing (the suites are the same night after night)."""
+    is missing (the suites are the same night after night). `templates`: GX's compiled page
+    templates, kept between runs (stewardship/template_cache.py)."""
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
     )
@@ -830,6 +833,7 @@ def _build_docs(ctx, report_dir: Path, suites: list[Suite], result_keys: list) -
     identifiers = [*result_keys, *(ExpectationSuiteIdentifier(name=s.name) for s in stale)]
     if not identifiers:
         return  # nothing new (GX would take an empty list for "every page")
-    ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
+    with gx_views_cached(templates):
+        ctx.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers)
     if stale:
         _write_json(pages_file, rendered)

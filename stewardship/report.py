@@ -968,8 +968,11 @@ def write_run_report(config, run_id: str, fields: FieldClasses = NOTHING_PUBLIC)
     expectations.html, sources/<source>.html, report.json) and refresh report_dir/index.html.
     `fields`: which fields' values may be shown (without it, no value is)."""
     from stewardship.contacts import contacts_of, unit_of
+    from stewardship.template_cache import bytecode_cache
 
     report_dir = Path(config.report_dir)
+    # compiled once, not every night (stewardship/template_cache.py)
+    _environment().bytecode_cache = bytecode_cache(config)
     contacts = contacts_of(config)
     with data.open_warehouse(config) as wh:
         # a source that is not configured is its own unit (unit_of), which read_run_data's
