@@ -39,9 +39,26 @@ class ProcResult:
     # shards, forked report pages), sampled every TREE_SAMPLE_S: what the run needs of the
     # machine, where maxrss_mb is its largest single process
     tree_mb: float = 0.0
+    # CPU seconds of the whole machine while it ran, every process on every core: what `cpu`
+    # leaves out, the loopback sshd's encryption and the PostgreSQL server, included; and
+    # whatever else ran meanwhile (the bench runs one process at a time)
+    machine_cpu: float = 0.0
 
 
 TREE_SAMPLE_S = 0.5
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every core of this machine has spent busy since boot (/proc/stat: user, nice,
+    system, irq and softirq; idle, I/O wait and the time the hypervisor gave other guests
+    (steal) are not this machine's work); 0 where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_of() -> dict[int, list[int]]:
@@ -103,7 +120,7 @@ def _children_cpu() -> float:
 
 def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO) -> ProcResult:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        cpu = _children_cpu()
+        cpu, machine = _children_cpu(), machine_busy_s()
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env,
                                 stdin=subprocess.DEVNULL)
@@ -111,11 +128,13 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: Path = REPO) -> P
         sampler.start()
         code = proc.wait()
         wall = time.perf_counter() - started
+        machine = machine_busy_s() - machine
         tree = sampler.stop()
         out.seek(0)
         err.seek(0)
         return ProcResult(wall, 0.0, code, {}, out.read(), err.read(),
-                          cpu=_children_cpu() - cpu, tree_mb=round(tree, 1))
+                          cpu=_children_cpu() - cpu, tree_mb=round(tree, 1),
+                          machine_cpu=machine)
 
 
 # Bytecode for the measured processes, outside the source tree. An installed pipeline imports

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -120,7 +121,8 @@ class Suite:
         key = report.round_key(key, round_)
         return self.add(Row(key, w.name, what, res.result["seconds"], **self._io(w),
                             maxrss_mb=res.maxrss_mb, tree_mb=res.tree_mb, process="floor",
-                            detail={**res.result, "cpu_s": round(res.cpu, 2)}))
+                            detail={**res.result, "cpu_s": round(res.cpu, 2),
+                                    "machine_cpu_s": round(res.machine_cpu, 2)}))
 
     def naive(self, w: Workload, label: str | None = None) -> Row:
         db = self.dbs.create()
@@ -260,6 +262,8 @@ class Suite:
                 "files_loaded": sum(s["files_loaded"] for s in summary["sources"].values()),
                 "failed_sources": summary["failed_sources"],
                 "cpu_s": round(res.cpu, 2),
+                "machine_cpu_s": round(res.machine_cpu, 2),
+                "cores": os.cpu_count(),
             }
             if keep:
                 detail["warehouse"] = db

@@ -35,8 +35,12 @@ def test_bench_writes_every_row(tmp_path, pg_server_url):
     e2e = next(r for r in section["rows"] if r["key"] == "x1.e2e")
     assert e2e["tree_mb"] > 0  # the process tree sampled (the run takes seconds)
     goals = {g["goal"] for g in section["goals"]}
-    assert len(goals) == 7, goals
+    assert len(goals) == 8, goals
     assert any("empty night" in g for g in goals)
+    # what the 2x goal needs of the machine, from the e2e runs' CPU on every core
+    assert e2e["detail"]["machine_cpu_s"] >= e2e["detail"]["cpu_s"] * 0.9
+    (bound,) = [g for g in section["goals"] if g["goal"].startswith("(what goal 6 needs)")]
+    assert bound["value"] > 0 and "median of 2 rounds" in bound["measure"]
     (within,) = [g for g in section["goals"] if g["goal"] == "end to end within 2x the floor"]
     assert "median of 2 rounds" in within["measure"]
     assert section["profile"]["stage"] in ("plan", "ingest", "load", "refresh", "publish")

@@ -4,6 +4,7 @@ larger)."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -112,3 +113,30 @@ def test_tree_pss_counts_a_forked_child_once_for_what_it_shares():
         os.waitpid(pid, 0)
     assert alone > 64 and abs(both - alone) < 32, (alone, both)
     del block
+
+
+def test_the_cpu_bound_is_the_machines_cpu_over_its_cores_against_the_floor():
+    def e2e(seconds, machine):
+        return {"seconds": seconds, "detail": {"machine_cpu_s": machine, "cores": 2}}
+
+    rows = {"x1.floor": _row(5.0), "x1.floor_after": _row(5.0), "x1.e2e": e2e(14.0, 26.0),
+            "x1.floor.round2": _row(4.0), "x1.e2e.round2": e2e(12.0, 24.0),
+            "x1.floor.round3": _row(5.0), "x1.e2e.round3": e2e(13.0, 18.0)}
+    bound = report.cpu_bound(rows)
+    # 26/2/5 = 2.6, 24/2/4 = 3.0, 18/2/5 = 1.8: the median round
+    assert bound["value"] == 2.6 and bound["met"] is False
+    assert "2.60, 3.00, 1.80" in bound["measure"] and "2 cores" in bound["measure"]
+    goals = report.goals(rows, [1])
+    assert [g["goal"] for g in goals][:2] == ["end to end within 2x the floor", bound["goal"]]
+    # an older result without the machine's CPU: no such row
+    assert report.cpu_bound({"x1.floor": _row(5.0), "x1.e2e": _row(14.0)}) is None
+
+
+def test_the_machines_busy_seconds_grow_with_work():
+    from bench.runner import machine_busy_s
+
+    before = machine_busy_s()
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert machine_busy_s() - before >= 0.2
