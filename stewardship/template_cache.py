@@ -13,14 +13,34 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from pathlib import Path
 
 import jinja2
 
+log = logging.getLogger(__name__)
+
 CACHE_DIR = "cache/templates"
 
 
-def bytecode_cache(config) -> jinja2.FileSystemBytecodeCache | None:
+class _BestEffortCache(jinja2.FileSystemBytecodeCache):
+    """A cache that never fails a page: a file it cannot read is compiled, one it cannot write
+    (a full disk, a directory another account owns) is left unwritten."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError as exc:
+            log.debug("template cache not read: %s", exc)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            log.debug("template cache not written: %s", exc)
+
+
+def bytecode_cache(config) -> jinja2.BytecodeCache | None:
     """The configuration's template cache (`<work_dir>/cache/templates`, created mode 0700), or
     None when it cannot be created (the templates are then compiled as before)."""
     directory = Path(config.work_dir) / CACHE_DIR
@@ -28,7 +48,7 @@ def bytecode_cache(config) -> jinja2.FileSystemBytecodeCache | None:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(directory))
+    return _BestEffortCache(str(directory))
 
 
 @contextlib.contextmanager

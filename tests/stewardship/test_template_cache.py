@@ -80,6 +80,25 @@ def test_a_report_from_cached_templates_is_the_one_compiled_afresh(tmp_path, mon
     assert compiled
 
 
+def test_a_cache_that_cannot_be_written_or_read_fails_no_page(tmp_path, monkeypatch):
+    import jinja2.bccache
+
+    env = fixtures.build(tmp_path)
+    report._environment.cache_clear()
+    first = _pages(report.write_run_report(env.config, fixtures.RUN2).parent)
+
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jinja2.bccache.tempfile, "NamedTemporaryFile", refuse)
+    monkeypatch.setattr(jinja2.bccache, "open", refuse, raising=False)  # reading, too
+    for path in (env.config.work_dir / template_cache.CACHE_DIR).iterdir():
+        path.unlink()
+    report._environment.cache_clear()
+    assert _pages(report.write_run_report(env.config, fixtures.RUN2).parent) == first
+    assert not any((env.config.work_dir / template_cache.CACHE_DIR).iterdir())
+
+
 @pytest.mark.slow
 def test_data_docs_from_cached_templates_are_the_ones_compiled_afresh(tmp_path, monkeypatch):
     compiled = _count_compiles(monkeypatch)
