@@ -1,7 +1,7 @@
 """Compiled Jinja templates kept between runs, for the validation report and GX's Data Docs.
 
 Every run renders the same templates: our report's and the ones Great Expectations renders its
-Data Docs pages with. Compiling them (parse, generate Python, compile it) took about a third of
+Data Docs pages with. Compiling them (parse, generate Python, compile it) took a few tenths of
 a second of every night, in a fresh process each time (docs/performance.md). Jinja's bytecode
 cache keeps the compiled code as files and checks each against its template's source (a changed
 template, or another Python, is compiled again), so the pages come out the same.

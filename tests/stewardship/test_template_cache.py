@@ -126,9 +126,9 @@ def test_data_docs_from_cached_templates_are_the_ones_compiled_afresh(tmp_path, 
 
 
 def test_gx_views_take_the_cache_only_inside_the_block(tmp_path):
-    """GX's view module builds its environment from its own `Environment` name: the one
-    paramiko-style private use this module makes of GX (a GX release that changes it fails
-    here, not silently in production)."""
+    """GX's view module builds its environment from its own `Environment` name: the one use
+    of GX's internals this module makes (a GX release that changes it fails here, not silently
+    in production)."""
     from great_expectations.render.view import view
 
     assert view.Environment is jinja2.Environment
