@@ -240,7 +240,8 @@ def process_batch(config: Config, run_id: str, batch_id: str) -> str:
     files = [RemoteFile(**f) for f in spec["files"]]
     batch_dir = run_dir(config, run_id) / "batches" / batch_id
     # the connection stays open for the batch: each file asks which of its records the
-    # warehouse already holds (nothing writes the warehouse while batches run)
+    # warehouse already holds (while batches run, the run loads only sources whose batches are
+    # all done: EarlyLoads)
     with connect(config.warehouse, read_only=True) as wh:
         ledger = ledger_snapshot(wh, source.name)
 
@@ -257,39 +258,48 @@ def process_batch(config: Config, run_id: str, batch_id: str) -> str:
     return str(batch_dir)
 
 
-def load_run(config: Config, run_id: str) -> dict:
+def _source_batches(config: Config, run_id: str, source, info: dict):
+    """A source's run record, status, error and [(batch dir, batch.json)] of its batches that
+    wrote output, as the load takes them."""
+    rdir = run_dir(config, run_id)
+    spath = rdir / "sources" / f"{source.name}.json"
+    srun = _read_json(spath) if spath.exists() else asdict(
+        SourceRun(source=source.name, started_at=info["started_at"], status="failed",
+                  error="the source was not planned in this run"))
+    status, error = srun["status"], srun.get("error")
+    batches = []
+    for batch_id in srun["batch_ids"]:
+        bdir = rdir / "batches" / batch_id
+        if not (bdir / "batch.json").exists():
+            status, error = "failed", error or f"batch {batch_id} produced no output"
+            continue
+        batch = _read_json(bdir / "batch.json")
+        if batch.get("status") != "ok":
+            status, error = "failed", batch.get("error") or error
+        batches.append((bdir, batch))
+    return srun, status, error, batches
+
+
+def load_run(config: Config, run_id: str, loaded: dict | None = None) -> dict:
     """Load every batch directory of the run (idempotent per batch) and write `reporting.load_run`.
 
     The batches are loaded together, in one transaction, as if one after another in source
     order (warehouse.load.load_batches): a load costs a few dozen statements, not a few dozen
-    per batch."""
+    per batch. `loaded`: the LoadResults, by batch id, of batches this run already loaded while
+    its later sources were processed (EarlyLoads); the same order holds, so the warehouse is the
+    one a single load would have left."""
     _private()
     from warehouse import connect, load_batches, record_load_runs
 
+    loaded = loaded or {}
     rdir = run_dir(config, run_id)
     info = run_info(config, run_id)
-    sources = []  # (source, its run record, status, error, [(batch dir, batch.json)])
-    for source in config.sources:
-        spath = rdir / "sources" / f"{source.name}.json"
-        srun = _read_json(spath) if spath.exists() else asdict(
-            SourceRun(source=source.name, started_at=info["started_at"], status="failed",
-                      error="the source was not planned in this run"))
-        status, error = srun["status"], srun.get("error")
-        batches = []
-        for batch_id in srun["batch_ids"]:
-            bdir = rdir / "batches" / batch_id
-            if not (bdir / "batch.json").exists():
-                status, error = "failed", error or f"batch {batch_id} produced no output"
-                continue
-            batch = _read_json(bdir / "batch.json")
-            if batch.get("status") != "ok":
-                status, error = "failed", batch.get("error") or error
-            batches.append((bdir, batch))
-        sources.append((source, srun, status, error, batches))
+    sources = [(source, *_source_batches(config, run_id, source, info))
+               for source in config.sources]
     totals, rows = {}, []
     with connect(config.warehouse) as wh:
-        results = iter(load_batches(wh, staging_tables(),
-                                    [bdir for *_, bs in sources for bdir, _ in bs]))
+        todo = [bdir for *_, bs in sources for bdir, _ in bs if bdir.name not in loaded]
+        fresh = iter(load_batches(wh, staging_tables(), todo))
         with wh.transaction():
             for source, srun, status, error, batches in sources:
                 counts = {"files_seen": srun["files_seen"], "files_loaded": 0,
@@ -297,7 +307,7 @@ def load_run(config: Config, run_id: str) -> dict:
                           "files_duplicate": 0, "records_loaded": 0, "records_quarantined": 0}
                 already = 0  # records accepted before, not checked again (the file ledger's)
                 for bdir, batch in batches:
-                    result = next(results)
+                    result = loaded[bdir.name] if bdir.name in loaded else next(fresh)
                     for key in ("files_loaded", "files_quarantined", "files_duplicate"):
                         counts[key] += int(batch.get(key) or 0)
                     # pending: the plan's (counted above) and those that changed while fetching
@@ -315,6 +325,63 @@ def load_run(config: Config, run_id: str) -> dict:
             record_load_runs(wh, run_id, rows)  # every source in two statements
     _write_json(rdir / "load.json", totals)
     return totals
+
+
+class EarlyLoads:
+    """Loads a run's first sources while its later sources' batches are still processed.
+
+    After the batches, the load, the refresh and the report run one after another on one core
+    while the others idle; the batches keep every core busy. So a source's load costs a night
+    half as much done while batches still run. `batch_done(source, batch_id)` is called in the
+    run's process as each batch finishes; once every batch of the sources that come first in the
+    configuration is done, and some later source still has batches running, those sources are
+    loaded then (in configuration order, as load_run would: the warehouse is the same). A source
+    is only loaded once all its batches are done: a batch reads what its source has staged (the
+    records it accepted before), and must not see its own night's rows appear halfway.
+
+    PostgreSQL only: a DuckDB file being written cannot be opened by the workers. Nothing is
+    loaded early with one worker (nothing runs meanwhile). A failed early load is logged and
+    ends early loading; load_run then loads those batches with the others."""
+
+    def __init__(self, config: Config, run_id: str, batches: list[tuple[str, str]]):
+        from warehouse.backend import dialect_of
+
+        self.config, self.run_id = config, run_id
+        self.left: dict[str, int] = {}
+        for source, _ in batches:
+            self.left[source] = self.left.get(source, 0) + 1
+        # the sources with batches, in configuration order (load_run's order)
+        self.order = [s.name for s in config.sources if s.name in self.left]
+        self.next = 0  # order[:next] are loaded (or handed over to load_run)
+        self.enabled = dialect_of(config.warehouse) == "postgresql"
+        self.loaded: dict = {}  # batch id -> LoadResult
+
+    def batch_done(self, source: str, batch_id: str) -> None:
+        self.left[source] -= 1
+        ready = []
+        while self.next < len(self.order) and self.left[self.order[self.next]] == 0:
+            ready.append(self.order[self.next])
+            self.next += 1
+        # the last sources are loaded by load_run: nothing would run beside them
+        if ready and self.enabled and self.next < len(self.order):
+            self._load(ready)
+
+    def _load(self, names: list[str]) -> None:
+        from warehouse import connect, load_batches
+
+        try:
+            info = run_info(self.config, self.run_id)
+            dirs = [bdir for s in self.config.sources if s.name in names
+                    for bdir, _ in _source_batches(self.config, self.run_id, s, info)[3]]
+            with connect(self.config.warehouse) as wh:
+                results = load_batches(wh, staging_tables(), dirs)
+        except Exception as exc:  # noqa: BLE001 - only a head start: load_run loads them
+            log.warning("loading %s while other batches ran failed (%s); they are loaded "
+                        "after the batches", ", ".join(names), _describe(exc))
+            self.enabled = False
+            return
+        self.loaded.update({bdir.name: r for bdir, r in zip(dirs, results, strict=True)})
+        log.info("loaded %d batches of %s while other batches ran", len(dirs), ", ".join(names))
 
 
 def build_marts(tables: dict, units, as_of: dt.date):
@@ -489,8 +556,17 @@ def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_a
     warm_up = None
     if publish:
         from stewardship.expectations import warm_up
-    process_batches(config, run_id, batches, default_workers() if workers is None else workers,
-                    progress, while_waiting=warm_up, on_batch=on_batch)
+    workers = default_workers() if workers is None else workers
+    early = EarlyLoads(config, run_id, batches) if workers > 1 else None
+
+    def batch_done(source: str, batch_id: str, files: int, nbytes: int) -> None:
+        if on_batch:
+            on_batch(source, batch_id, files, nbytes)
+        if early:
+            early.batch_done(source, batch_id)
+
+    process_batches(config, run_id, batches, workers, progress, while_waiting=warm_up,
+                    on_batch=batch_done)
     canonical = None
     if publish:
         # the canonical suites read only the batch files: checked while the warehouse loads
@@ -498,7 +574,7 @@ def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_a
 
         canonical = start_canonical(config, run_id, canonical_suites())
     try:
-        load_run(config, run_id)
+        load_run(config, run_id, loaded=early.loaded if early else None)
     except BaseException:
         if canonical is not None:
             canonical.discard()
