@@ -68,3 +68,26 @@ def test_bench_records_workload(tmp_path, pg_server_url):
     assert all(rows[k]["detail"]["cpu_s"] > 0 for k in rows)
     assert [g["measure"].startswith("(e2e r2 - e2e r1)") for g in section["goals"]] == [True, True]
     assert "median of 2 rounds" in section["goals"][0]["measure"]
+
+
+def test_e2e_ab_runs_both_trees_alternately(tmp_path, pg_server_url, capsys):
+    """bench.e2e_ab on a view the records bench left (this tree against itself, as a directory:
+    the test needs no git history)."""
+    from bench import e2e_ab
+    from bench.runner import REPO
+
+    data = tmp_path / "data"
+    assert main(["--workload", "records", "--forms", "10", "--scales", "1,2", "--rounds", "1",
+                 "--no-naive", "--no-profile", "--data-dir", str(data),
+                 "--results", str(tmp_path / "latest.json"), "--doc", "-",
+                 "--pg-url", pg_server_url]) == 0
+    assert e2e_ab.view_as_of(data / "views" / "r2") > e2e_ab.view_as_of(data / "views" / "r1")
+    capsys.readouterr()
+    assert e2e_ab.main(["r1", "--ref", str(REPO), "--rounds", "2", "--data-dir", str(data),
+                        "--pg-url", pg_server_url]) == 0
+    out = capsys.readouterr().out
+    runs = [line.split(":")[0] for line in out.splitlines() if line.startswith("round ")]
+    # ABBA: each tree once a round, the order turned every round
+    assert runs == ["round 1 work tree", f"round 1 {REPO}", f"round 2 {REPO}",
+                    "round 2 work tree"]
+    assert "wall median" in out
