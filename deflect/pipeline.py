@@ -334,14 +334,15 @@ class EarlyLoads:
     while the others idle; the batches keep every core busy. So a source's load costs a night
     half as much done while batches still run. `batch_done(source, batch_id)` is called in the
     run's process as each batch finishes; once every batch of the sources that come first in the
-    configuration is done, and some later source still has batches running, those sources are
-    loaded then (in configuration order, as load_run would: the warehouse is the same). A source
+    configuration is done, and other batches are still running, those sources are loaded then
+    (in configuration order, as load_run would: the warehouse is the same). A source
     is only loaded once all its batches are done: a batch reads what its source has staged (the
     records it accepted before), and must not see its own night's rows appear halfway.
 
     PostgreSQL only: a DuckDB file being written cannot be opened by the workers. Nothing is
-    loaded early with one worker (nothing runs meanwhile). A failed early load is logged and
-    ends early loading; load_run then loads those batches with the others."""
+    loaded early with one worker, nor once no batch is running any more (load_run then loads
+    the rest in one transaction). A failed early load is logged and ends early loading;
+    load_run then loads those batches with the others."""
 
     def __init__(self, config: Config, run_id: str, batches: list[tuple[str, str]]):
         from warehouse.backend import dialect_of
@@ -356,14 +357,16 @@ class EarlyLoads:
         self.enabled = dialect_of(config.warehouse) == "postgresql"
         self.loaded: dict = {}  # batch id -> LoadResult
 
-    def batch_done(self, source: str, batch_id: str) -> None:
+    def batch_done(self, source: str, batch_id: str, running: int) -> None:
+        """`running`: how many batches are still being processed (not those finished and not
+        yet reported: this process learns of them late while it loads)."""
         self.left[source] -= 1
         ready = []
         while self.next < len(self.order) and self.left[self.order[self.next]] == 0:
             ready.append(self.order[self.next])
             self.next += 1
-        # the last sources are loaded by load_run: nothing would run beside them
-        if ready and self.enabled and self.next < len(self.order):
+        # with nothing running beside it, load_run loads them with the rest, in one transaction
+        if ready and self.enabled and running:
             self._load(ready)
 
     def _load(self, names: list[str]) -> None:
@@ -460,7 +463,8 @@ def _process_one(config: Config, run_id: str, batch_id: str) -> str | None:
 
 
 def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
-                    workers: int = 1, progress=None, while_waiting=None, on_batch=None) -> None:
+                    workers: int = 1, progress=None, while_waiting=None, on_batch=None,
+                    early: EarlyLoads | None = None) -> None:
     """Process (source, batch id) pairs, `workers` at a time, largest batch first.
 
     With more than one worker each batch runs in a forked process of its own (a batch is a
@@ -468,7 +472,8 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
     this process meanwhile. `on_batch(source, batch_id, files, bytes)` is called in this process
     as each batch finishes (failed or not: it is done with), with the files and bytes its plan
     listed; `progress(source)` once a source's last batch is done. Neither renders anything:
-    deflect.progress does, for the command line.
+    deflect.progress does, for the command line. `early` (with more than one worker) loads the
+    first sources while later batches run.
     """
     left: dict[str, int] = {}
     for source, _ in batches:
@@ -514,6 +519,8 @@ def process_batches(config: Config, run_id: str, batches: list[tuple[str, str]],
             if error:
                 log.error("source %s: batch %s failed: %s", source, batch_id, error)
             done(source, batch_id)
+            if early:
+                early.batch_done(source, batch_id, sum(not f.done() for f in futures))
 
 
 def run(config: Config, as_of: dt.date | None = None, progress=None, publish: bool = True,
@@ -557,16 +564,9 @@ def _run_locked(config: Config, as_of, progress, publish: bool, workers, force_a
     if publish:
         from stewardship.expectations import warm_up
     workers = default_workers() if workers is None else workers
-    early = EarlyLoads(config, run_id, batches) if workers > 1 else None
-
-    def batch_done(source: str, batch_id: str, files: int, nbytes: int) -> None:
-        if on_batch:
-            on_batch(source, batch_id, files, nbytes)
-        if early:
-            early.batch_done(source, batch_id)
-
+    early = EarlyLoads(config, run_id, batches)
     process_batches(config, run_id, batches, workers, progress, while_waiting=warm_up,
-                    on_batch=batch_done)
+                    on_batch=on_batch, early=early)
     canonical = None
     if publish:
         # the canonical suites read only the batch files: checked while the warehouse loads

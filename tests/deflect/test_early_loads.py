@@ -49,31 +49,42 @@ PG = "postgresql://u@h/db"
 def test_sources_load_once_all_theirs_and_all_before_them_are_done(monkeypatch):
     early, loads = _early(PG, monkeypatch)
     for source, batch in [("meg-b", "b0"), ("meg-a", "a0"), ("tracs", "t1")]:
-        early.batch_done(source, batch)
+        early.batch_done(source, batch, running=3)
     assert loads == []  # tracs, first in the configuration, still has a batch running
-    early.batch_done("tracs", "t0")
+    early.batch_done("tracs", "t0", running=2)
     assert loads == [["tracs", "meg-a"]]  # meg-b has a batch left
-    early.batch_done("meg-b", "b1")
+    early.batch_done("meg-b", "b1", running=1)
     assert loads == [["tracs", "meg-a"], ["meg-b"]]
-    early.batch_done("meg-c", "c0")  # the last: load_run loads it, nothing runs beside it
+    early.batch_done("meg-c", "c0", running=0)  # the last: load_run loads it
     assert loads == [["tracs", "meg-a"], ["meg-b"]]
+
+
+def test_nothing_loads_early_once_no_batch_is_running(monkeypatch):
+    """Batches that finished while the run's process was busy (loading) are reported late: when
+    none is running any more, the sources they complete are left to load_run, in one load."""
+    early, loads = _early(PG, monkeypatch)
+    for source, batch in BATCHES[1:]:
+        early.batch_done(source, batch, running=1)
+    early.batch_done("tracs", "t0", running=0)
+    assert loads == []
+    assert early.next == len(early.order)
 
 
 def test_nothing_loads_early_when_the_last_batch_completes_the_first_source(monkeypatch):
     early, loads = _early(PG, monkeypatch)
-    for source, batch in reversed(BATCHES):
-        early.batch_done(source, batch)
+    for n, (source, batch) in enumerate(reversed(BATCHES)):
+        early.batch_done(source, batch, running=len(BATCHES) - n - 1)
     assert loads == []
 
 
 def test_duckdb_loads_nothing_early_and_a_failure_ends_early_loading(monkeypatch):
     early, loads = _early("duckdb:///warehouse.duckdb", monkeypatch)
-    for source, batch in BATCHES:
-        early.batch_done(source, batch)
+    for n, (source, batch) in enumerate(BATCHES):
+        early.batch_done(source, batch, running=len(BATCHES) - n - 1)
     assert loads == []
     early, loads = _early(PG, monkeypatch, fail=True)
-    for source, batch in BATCHES:
-        early.batch_done(source, batch)
+    for n, (source, batch) in enumerate(BATCHES):
+        early.batch_done(source, batch, running=len(BATCHES) - n - 1)
     assert loads == [["tracs"]]  # and no other after it failed
 
 
