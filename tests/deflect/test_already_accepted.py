@@ -14,18 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
-import re
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from lxml import etree
 
 from deflect import pipeline
 from deflect.configuration import load_config
 from generator import GeneratorConfig, generate
 from ingestion import process
+from tests.deflect.nights import night_config, serve_until
 from warehouse import connect
 
 pytestmark = pytest.mark.slow
@@ -36,7 +34,6 @@ DROP = GeneratorConfig(start=dt.date(2026, 8, 1), end=dt.date(2026, 8, 28), seed
                        pending_at_end=False)
 FIRST_NIGHT_LAST_DAY = "20260814"
 MEG_UNITS = 3  # of the generator's units: enough for linking, few files
-_DAY = re.compile(r"_(\d{8})(?:T|\.xml)")
 RECORD_TAGS = ("{urn:il:isp:tracs:export}FieldReport", "{urn:il:meg:rms:case-activity}Case")
 
 
@@ -46,41 +43,13 @@ def drop(tmp_path_factory) -> tuple[Path, dict]:
     return out, generate(DROP, out)
 
 
-def _serve(drop_dir: Path, served: Path, last_day: str | None) -> None:
-    """Copy the drop's files (with their markers) dated up to `last_day` into `served`."""
-    for path in sorted(drop_dir.rglob("*")):
-        rel = path.relative_to(drop_dir)
-        if not path.is_file() or rel.parts[0] not in ("tracs", "meg"):
-            continue
-        m = _DAY.search(path.name)
-        if m is None or (last_day is not None and m.group(1) > last_day):
-            continue
-        dest = served / rel
-        if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)  # mtimes kept: a MEG marker is not older than its file
-
-
-def _config(drop_dir: Path, work: Path, url: str) -> Path:
-    data = yaml.safe_load((drop_dir / "deflect.yaml").read_text(encoding="utf-8"))
-    meg = [s for s in data["sources"] if s["kind"] == "meg"][:MEG_UNITS]
-    tracs = [s for s in data["sources"] if s["kind"] == "tracs"]
-    for s in tracs + meg:
-        s["url"] = "file://" + str((work / "served" / s["url"].split(":", 1)[1]).resolve())
-    data.update(sources=tracs + meg, warehouse=url, landing_dir=str(work / "landing"),
-                work_dir=str(work / "work"), report_dir=str(work / "reports"))
-    path = work / "deflect.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def _two_nights(drop_dir: Path, work: Path, url: str) -> str:
     work.mkdir(parents=True)
     given = "duckdb:///warehouse.duckdb" if url.startswith("duckdb:") else url
-    config = load_config(_config(drop_dir, work, given))
+    config = load_config(night_config(drop_dir, work, given, MEG_UNITS))
     for last_day, as_of in ((FIRST_NIGHT_LAST_DAY, dt.date(2026, 8, 15)),
                             (None, DROP.effective_as_of)):
-        _serve(drop_dir, work / "served", last_day)
+        serve_until(drop_dir, work / "served", last_day)
         result = pipeline.run(config, as_of=as_of, publish=False, workers=2)
         assert not result["failed_sources"]
     return config.warehouse

@@ -9,18 +9,16 @@ import datetime as dt
 import functools
 import json
 import logging
-import re
-import shutil
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
 from deflect import pipeline
 from deflect.configuration import load_config
 from generator import GeneratorConfig, generate
+from tests.deflect.nights import night_config, serve_until
 from warehouse import connect
 
 # -- which sources load when -------------------------------------------------------------------
@@ -95,7 +93,6 @@ DROP = GeneratorConfig(start=dt.date(2026, 8, 1), end=dt.date(2026, 8, 12), seed
                        deflection_share=0.25, pending_at_end=False)
 FIRST_NIGHT_LAST_DAY = "20260806"
 MEG_UNITS = 3
-_DAY = re.compile(r"_(\d{8})(?:T|\.xml)")
 # what names a run, a batch or a moment, not what was loaded in which order
 _SKIP = {"batch_id", "run_id", "resolved_run_id", "superseded_run_id", "state_run_id",
          "raw_path", "landing_path", "handled_at", "started_at", "finished_at", "loaded_at",
@@ -109,36 +106,14 @@ def drop(tmp_path_factory) -> Path:
     return out
 
 
-def _serve(drop_dir: Path, served: Path, last_day: str | None) -> None:
-    for path in sorted(drop_dir.rglob("*")):
-        rel = path.relative_to(drop_dir)
-        if not path.is_file() or rel.parts[0] not in ("tracs", "meg"):
-            continue
-        m = _DAY.search(path.name)
-        if m is None or (last_day is not None and m.group(1) > last_day):
-            continue
-        dest = served / rel
-        if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
-
-
 def _two_nights(drop_dir: Path, work: Path, url: str) -> tuple[list[dict], list[str]]:
     """Two nights into the warehouse at `url`: each night's load totals, and the sources."""
     work.mkdir(parents=True)
-    data = yaml.safe_load((drop_dir / "deflect.yaml").read_text(encoding="utf-8"))
-    tracs = [s for s in data["sources"] if s["kind"] == "tracs"]
-    meg = [s for s in data["sources"] if s["kind"] == "meg"][:MEG_UNITS]
-    for s in tracs + meg:
-        s["url"] = "file://" + str((work / "served" / s["url"].split(":", 1)[1]).resolve())
-    data.update(sources=tracs + meg, warehouse=url, landing_dir=str(work / "landing"),
-                work_dir=str(work / "work"), report_dir=str(work / "reports"))
-    (work / "deflect.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    config = load_config(work / "deflect.yaml")
+    config = load_config(night_config(drop_dir, work, url, MEG_UNITS))
     totals = []
     for last_day, as_of in ((FIRST_NIGHT_LAST_DAY, dt.date(2026, 8, 7)),
                             (None, DROP.effective_as_of)):
-        _serve(drop_dir, work / "served", last_day)
+        serve_until(drop_dir, work / "served", last_day)
         result = pipeline.run(config, as_of=as_of, publish=False, workers=2)
         assert not result["failed_sources"]
         run_id = pipeline.latest_run_id(config)
