@@ -22,8 +22,9 @@ from deflect import pipeline
 from deflect.configuration import load_config
 from deflect.pipeline import build_marts
 from generator import generate
+from tests.deflect.nights import night_config, serve_until
 from tests.deflect.test_already_accepted import DROP as ACCEPTED_DROP
-from tests.deflect.test_already_accepted import _config, _serve
+from tests.deflect.test_already_accepted import MEG_UNITS
 from tests.warehouse.helpers import STAGING, meg_case, merge, tracs_form, write_batch
 from transforms import DEPENDENCIES
 from transforms.current import RECORDS_WITH_ROWS_IN
@@ -167,14 +168,14 @@ def test_nightly_runs_refresh_incrementally_to_the_whole_result(drop, tmp_path, 
     work = tmp_path / "run"
     work.mkdir()
     given = "duckdb:///warehouse.duckdb" if warehouse_url.startswith("duckdb:") else warehouse_url
-    config = load_config(_config(drop, work, given))
+    config = load_config(night_config(drop, work, given, MEG_UNITS))
     results = []
     real = pipeline.refresh
     monkeypatch.setattr(pipeline, "refresh",
                         lambda config, run_id, whole=False: results.append(
                             real(config, run_id, whole)) or results[-1])
     for last_day, as_of in NIGHTS:
-        _serve(drop, work / "served", last_day)
+        serve_until(drop, work / "served", last_day)
         pipeline.run(config, as_of=as_of, publish=False, workers=1)
         with connect(config.warehouse) as wh:
             incremental = snapshot(wh)
