@@ -1,6 +1,6 @@
 """Nights of a generated drop served one after another, for tests that run `deflect run` on
-them: the files dated up to a night copied into a served directory, and a configuration that
-reads them (file:// sources) into a given warehouse."""
+them: the files dated up to a night copied into a served directory, a configuration that reads
+them (file:// sources) into a given warehouse, and the warehouses' tables to compare."""
 from __future__ import annotations
 
 import re
@@ -41,3 +41,15 @@ def night_config(drop_dir: Path, work: Path, url: str, meg_units: int) -> Path:
     path = work / "deflect.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def table_rows(wh, names, skip) -> dict[str, list[tuple]]:
+    """Every row of each table in `names` as a sorted list of text tuples, without the columns in
+    `skip` (what names a run or a moment): two warehouses compared table by table."""
+    out = {}
+    for name in names:
+        frame = wh.read_frame(f"SELECT * FROM {name}")
+        cols = sorted(c for c in frame.columns if c not in skip)
+        out[name] = sorted((tuple(str(v) for v in row)
+                            for row in frame[cols].itertuples(index=False)), key=repr)
+    return out

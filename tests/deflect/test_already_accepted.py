@@ -23,7 +23,7 @@ from deflect import pipeline
 from deflect.configuration import load_config
 from generator import GeneratorConfig, generate
 from ingestion import process
-from tests.deflect.nights import night_config, serve_until
+from tests.deflect.nights import night_config, serve_until, table_rows
 from warehouse import connect
 
 pytestmark = pytest.mark.slow
@@ -62,18 +62,12 @@ _SKIP = {"batch_id", "load_seq", "run_id", "resolved_run_id", "resolved_load_seq
 
 def _tables(url: str) -> dict[str, list[tuple]]:
     """Every row of staging, quarantine, findings and reporting, less what names a run."""
-    out = {}
     with connect(url, read_only=True) as wh:
         names = [f"staging.{t}" for (t,) in wh.query(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'staging'")]
         names += ["meta.quarantine", "meta.finding", "reporting.deflection",
                   "reporting.deflection_counts", "reporting.followup_compliance"]
-        for name in names:
-            frame = wh.read_frame(f"SELECT * FROM {name}")
-            cols = sorted(c for c in frame.columns if c not in _SKIP)
-            out[name] = sorted((tuple(str(v) for v in row)
-                                for row in frame[cols].itertuples(index=False)), key=repr)
-    return out
+        return table_rows(wh, names, _SKIP)
 
 
 def _records_in(name: str, path: str) -> int:

@@ -18,7 +18,7 @@ import pytest
 from deflect import pipeline
 from deflect.configuration import load_config
 from generator import GeneratorConfig, generate
-from tests.deflect.nights import night_config, serve_until
+from tests.deflect.nights import night_config, serve_until, table_rows
 from warehouse import connect
 
 # -- which sources load when -------------------------------------------------------------------
@@ -123,20 +123,13 @@ def _two_nights(drop_dir: Path, work: Path, url: str) -> tuple[list[dict], list[
 
 
 def _tables(url: str) -> dict[str, list[tuple]]:
-    out = {}
     with connect(url, read_only=True) as wh:
         names = [f"{schema}.{table}" for schema, table in wh.query(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema IN ('staging', 'meta') AND table_type = 'BASE TABLE' "
             "AND table_name NOT IN ('schema_migrations', 'load_run_history') "
             "ORDER BY 1, 2")]
-        names.append("reporting.load_run")
-        for name in names:
-            frame = wh.read_frame(f"SELECT * FROM {name}")
-            cols = sorted(c for c in frame.columns if c not in _SKIP)
-            out[name] = sorted((tuple(str(v) for v in row)
-                                for row in frame[cols].itertuples(index=False)), key=repr)
-    return out
+        return table_rows(wh, [*names, "reporting.load_run"], _SKIP)
 
 
 @pytest.mark.slow
