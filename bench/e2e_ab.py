@@ -26,9 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from bench.runner import REPO, BenchError, Databases, child_env, run_measured, use_bytecode_cache
+from bench.suite import write_run_config
 from bench.workloads import MARKER
 
 DEFAULT_DATA = REPO / "var" / "bench"
@@ -58,21 +57,12 @@ def remove_checkout(path: Path) -> None:
 def one_run(tree: Path, view: Path, server, dbs: Databases, scratch: Path,
             templates: Path, as_of: str) -> tuple[float, float]:
     """`deflect run` of `tree`'s code over `view`: (wall s, machine CPU s)."""
-    from devtools.local_sftp import sftp_sources
-
     d = Path(tempfile.mkdtemp(dir=scratch))
     db = dbs.create()
     try:
-        config = {"warehouse": db, "landing_dir": str(d / "landing"),
-                  "work_dir": str(d / "work"), "report_dir": str(d / "reports"),
-                  "person_key_secret_env": "DEFLECT_PERSON_KEY",
-                  "sources": sftp_sources(view / "deflect.yaml", server)}
-        (d / "deflect.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        if templates.is_dir():
-            shutil.copytree(templates, d / "work" / "cache" / "templates")
+        config = write_run_config(d, view / "deflect.yaml", server, db, templates)
         spec = d / "spec.json"
-        spec.write_text(json.dumps({"config": str(d / "deflect.yaml"),
-                                    "as_of": as_of}))
+        spec.write_text(json.dumps({"config": str(config), "as_of": as_of}))
         res = run_measured([sys.executable, "-m", "bench.child", "e2e", str(spec)],
                            env=child_env(), cwd=tree)
         if res.returncode != 0:

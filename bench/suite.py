@@ -42,6 +42,35 @@ class Row:
                 "records_s": self.records_s}
 
 
+def give_templates(templates: Path, d: Path) -> None:
+    """Start run directory `d`'s work directory with the report templates compiled before."""
+    from stewardship.template_cache import CACHE_DIR
+
+    if templates.is_dir():
+        shutil.copytree(templates, d / "work" / CACHE_DIR, dirs_exist_ok=True)
+
+
+def write_run_config(d: Path, source_config: Path, server, warehouse: str,
+                     templates: Path) -> Path:
+    """d/deflect.yaml: the sources of `source_config` (file:// ones, as the generator writes)
+    read over SFTP from the loopback sshd `server`, into `warehouse`, with landing, work and
+    report directories under `d`; the work directory starts with `templates`."""
+    from devtools.local_sftp import sftp_sources
+
+    data = {
+        "warehouse": warehouse,
+        "landing_dir": str(d / "landing"),
+        "work_dir": str(d / "work"),
+        "report_dir": str(d / "reports"),
+        "person_key_secret_env": "DEFLECT_PERSON_KEY",
+        "sources": sftp_sources(source_config, server),
+    }
+    path = d / "deflect.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    give_templates(templates, d)
+    return path
+
+
 class Suite:
     """Shared state of one bench invocation: where runs go, the sshd, the databases."""
 
@@ -88,27 +117,11 @@ class Suite:
             shutil.copytree(d / "work" / CACHE_DIR, self._templates(), dirs_exist_ok=True)
 
     def _give_templates(self, d: Path) -> None:
-        from stewardship.template_cache import CACHE_DIR
-
-        if self._templates().is_dir():
-            shutil.copytree(self._templates(), d / "work" / CACHE_DIR, dirs_exist_ok=True)
+        give_templates(self._templates(), d)
 
     def write_config(self, w: Workload, d: Path, warehouse: str) -> Path:
         """A configuration reading the workload over SFTP from the loopback sshd."""
-        from devtools.local_sftp import sftp_sources
-
-        data = {
-            "warehouse": warehouse,
-            "landing_dir": str(d / "landing"),
-            "work_dir": str(d / "work"),
-            "report_dir": str(d / "reports"),
-            "person_key_secret_env": "DEFLECT_PERSON_KEY",
-            "sources": sftp_sources(w.config, self.server),
-        }
-        path = d / "deflect.yaml"
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        self._give_templates(d)
-        return path
+        return write_run_config(d, w.config, self.server, warehouse, self._templates())
 
     # -- side by side -----------------------------------------------------------------------------
     def floor(self, w: Workload, after: bool = False, round_: int = 1) -> Row:
